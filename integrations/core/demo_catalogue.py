@@ -1,0 +1,318 @@
+"""The one deterministic demo catalogue.
+
+`seed_demo` (LightSync's side) and the Lightspeed sandbox's `demo` dataset both read it, so most
+SKUs and UPCs match on purpose, with a few deliberate differences that exercise the matching
+rules: products Lightspeed does not have yet (auto-create), items only Lightspeed has, a UPC used
+twice in Lightspeed, and an item without a custom SKU.
+
+Pure data: no Django models are imported here, so the sandbox can read it without sharing code
+with the Lightspeed integration.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+SEED = 20261126
+
+DEMO_COMPANY = "Demo Outfitters"
+HARBOR_COMPANY = "Harbor Goods"
+DEMO_ACCOUNT_ID = 100001
+DEMO_ACCOUNT_NAME = "Demo Outfitters"
+
+
+@dataclass(frozen=True)
+class DemoWarehouse:
+    code: str
+    name: str
+    sellable: bool
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class DemoShop:
+    shop_id: int
+    name: str
+    time_zone: str
+    warehouse_code: str  # the LightSync warehouse that stocks this shop in the demo
+    registers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoEmployee:
+    employee_id: int
+    first_name: str
+    last_name: str
+    limit_to_shop_id: int = 0  # 0: works in every shop
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    sku: str
+    title: str
+    upc: str
+    ean: str
+    manufacturer_sku: str
+    price: Decimal
+    cost: Decimal
+    category: str
+    stock: tuple[tuple[str, int], ...]  # (warehouse code, on hand)
+
+    def stock_in(self, warehouse_code: str) -> int:
+        return dict(self.stock).get(warehouse_code, 0)
+
+
+@dataclass(frozen=True)
+class DemoItem:
+    """An item as the sandbox holds it in the demo Lightspeed account."""
+
+    item_id: int
+    description: str
+    custom_sku: str
+    upc: str
+    ean: str
+    manufacturer_sku: str
+    default_price: Decimal
+    default_cost: Decimal
+    category: str
+    qoh: tuple[tuple[int, int], ...]  # (shop id, quantity on hand)
+    note: str = ""  # why the item is special, for people reading the demo
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    customer_id: int
+    first_name: str
+    last_name: str
+    company: str
+    email: str
+    phone: str
+    address1: str
+    city: str
+    state: str
+    zip: str
+    country: str
+
+
+DEMO_WAREHOUSES: tuple[DemoWarehouse, ...] = (
+    DemoWarehouse("MAIN", "Main", sellable=True, default=True),
+    DemoWarehouse("DOWNTOWN", "Downtown", sellable=True),
+    DemoWarehouse("UPTOWN", "Uptown", sellable=True),
+    DemoWarehouse("OUTLET", "Outlet", sellable=True),
+    DemoWarehouse("RETURNS", "Returns", sellable=False),
+)
+
+HARBOR_WAREHOUSES: tuple[DemoWarehouse, ...] = (
+    DemoWarehouse("DOCK", "Dockside", sellable=True, default=True),
+    DemoWarehouse("RETURNS", "Returns", sellable=False),
+)
+
+DEMO_SHOPS: tuple[DemoShop, ...] = (
+    DemoShop(1, "Downtown", "America/New_York", "DOWNTOWN", ("Register 1", "Register 2")),
+    DemoShop(2, "Uptown", "America/New_York", "UPTOWN", ("Front Counter",)),
+    DemoShop(3, "Outlet", "America/Chicago", "OUTLET", ("Register 1", "Register 2", "Tent Sale")),
+)
+
+DEMO_EMPLOYEES: tuple[DemoEmployee, ...] = (
+    DemoEmployee(1, "Dana", "Demo"),  # the account owner who logs in to the sandbox (user demo)
+    DemoEmployee(2, "Sam", "Rivera", limit_to_shop_id=1),
+    DemoEmployee(3, "Priya", "Shah", limit_to_shop_id=2),
+    DemoEmployee(4, "Lee", "Okafor", limit_to_shop_id=3),
+    DemoEmployee(5, "Jordan", "Kim"),
+)
+
+_CATEGORIES = (
+    # (category, SKU prefix, names, sizes, price range, cost ratio)
+    ("Jackets", "JKT", ("Alpine Shell", "Ridge Down", "Trail Softshell", "Storm Parka", "Summit Fleece", "Rain Shell"),
+     ("S", "M", "L", "XL"), (89, 329)),
+    ("Boots", "BOT", ("Granite Hiker", "Timberline Mid", "Canyon Low", "Glacier Winter"),
+     ("8", "9", "10", "11", "12"), (99, 249)),
+    ("Tents", "TNT", ("Basecamp 2P", "Ultralight 1P", "Family Dome 4P", "Ridgeline 3P"), ("",), (149, 599)),
+    ("Backpacks", "BPK", ("Daypack 22L", "Trekker 45L", "Expedition 65L", "Commuter 28L"),
+     ("", ), (49, 289)),
+    ("Socks", "SCK", ("Merino Hiker", "Cushioned Crew", "Liner Ankle"), ("S", "M", "L"), (12, 28)),
+    ("Hats", "HAT", ("Sun Brim", "Wool Beanie", "Trucker Cap"), ("", ), (18, 42)),
+    ("Gloves", "GLV", ("Trail Liner", "Insulated Mitt", "Grip Work"), ("S", "M", "L"), (19, 69)),
+    ("Hydration", "HYD", ("Steel Bottle 750ml", "Soft Flask 500ml", "Reservoir 2L"), ("",), (14, 45)),
+    ("Lighting", "LGT", ("Headlamp 350", "Lantern 500", "Bike Light Pair"), ("",), (24, 89)),
+    ("Sleeping", "SLP", ("Down Bag -5C", "Synthetic Bag 5C", "Air Pad", "Pillow"), ("",), (29, 379)),
+)
+_COLOURS = ("Black", "Blue", "Red", "Green", "Grey", "Orange")
+
+
+def upc_check_digit(first11: str) -> str:
+    odd = sum(int(d) for d in first11[0::2])
+    even = sum(int(d) for d in first11[1::2])
+    return str((10 - (odd * 3 + even) % 10) % 10)
+
+
+def ean_check_digit(first12: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def _upc(n: int) -> str:
+    first11 = f"08{n:09d}"
+    return first11 + upc_check_digit(first11)
+
+
+def _ean(n: int) -> str:
+    first12 = f"400{n:09d}"
+    return first12 + ean_check_digit(first12)
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
+
+
+@cache
+def demo_products() -> tuple[DemoProduct, ...]:
+    """Demo Outfitters' catalogue: about 500 products, the same every time."""
+    rng = random.Random(SEED)
+    products: list[DemoProduct] = []
+    serial = 1000
+    for category, prefix, names, sizes, (low, high) in _CATEGORIES:
+        for name in names:
+            colours = rng.sample(_COLOURS, k=len(_COLOURS))
+            base_price = rng.randint(low, high) - 0.01
+            for colour in colours:
+                for size in sizes:
+                    serial += 1
+                    size_part = f"-{size}" if size else ""
+                    title = f"{name} — {colour}{', ' + size if size else ''}"
+                    price = _money(base_price + (10 if size in ("XL", "12") else 0))
+                    cost = _money(float(price) * rng.uniform(0.42, 0.58))
+                    # Every 9th product carries an EAN as well, as imported goods do.
+                    ean = _ean(serial) if serial % 9 == 0 else ""
+                    stock = (
+                        ("MAIN", rng.randint(10, 120)),
+                        ("DOWNTOWN", rng.randint(0, 25)),
+                        ("UPTOWN", rng.randint(0, 20)),
+                        ("OUTLET", rng.randint(0, 30)),
+                        ("RETURNS", rng.choice((0, 0, 0, 0, 1, 2))),
+                    )
+                    products.append(
+                        DemoProduct(
+                            sku=f"{prefix}-{serial}-{colour[:3].upper()}{size_part}",
+                            title=title,
+                            upc=_upc(serial),
+                            ean=ean,
+                            manufacturer_sku=f"MFR-{prefix}{serial * 7 % 100000:05d}",
+                            price=price,
+                            cost=cost,
+                            category=category,
+                            stock=stock,
+                        )
+                    )
+    return tuple(products)
+
+
+@cache
+def harbor_products() -> tuple[DemoProduct, ...]:
+    """Harbor Goods: a small chandlery, sharing no SKU with Demo Outfitters."""
+    rng = random.Random(SEED + 1)
+    names = ("Dock Line 3/8in", "Fender Medium", "Boat Hook", "Bilge Pump", "Deck Brush", "Cleat 6in",
+             "Anchor 15lb", "Life Vest Adult", "Life Vest Child", "Marine Sealant", "Rope Bag", "Flag Kit")
+    products = []
+    for index, name in enumerate(names * 5, start=1):
+        price = _money(rng.uniform(9, 180))
+        products.append(
+            DemoProduct(
+                sku=f"HBR-{index:04d}",
+                title=f"{name} #{(index - 1) // len(names) + 1}",
+                upc=_upc(700000 + index),
+                ean="",
+                manufacturer_sku="",
+                price=price,
+                cost=_money(float(price) * 0.5),
+                category="Marine",
+                stock=(("DOCK", rng.randint(0, 40)), ("RETURNS", 0)),
+            )
+        )
+    return tuple(products)
+
+
+# Products Demo Outfitters has that the demo Lightspeed account does not (yet): every 25th.
+def _missing_in_lightspeed(index: int) -> bool:
+    return index % 25 == 24
+
+
+@cache
+def demo_lightspeed_items() -> tuple[DemoItem, ...]:
+    """The demo Lightspeed account's items, in itemID order.
+
+    Most mirror a Demo Outfitters product (same custom SKU, UPC, EAN, prices) with each shop's
+    quantity equal to the stock of the warehouse that feeds it; then the deliberate conflicts and
+    the Lightspeed-only items.
+    """
+    items: list[DemoItem] = []
+    item_id = 0
+    shops = DEMO_SHOPS
+    for index, product in enumerate(demo_products()):
+        if _missing_in_lightspeed(index):
+            continue
+        item_id += 1
+        items.append(
+            DemoItem(
+                item_id=item_id,
+                description=product.title,
+                custom_sku=product.sku,
+                upc=product.upc,
+                ean=product.ean,
+                manufacturer_sku=product.manufacturer_sku,
+                default_price=product.price,
+                default_cost=product.cost,
+                category=product.category,
+                qoh=tuple((shop.shop_id, product.stock_in(shop.warehouse_code)) for shop in shops),
+            )
+        )
+    products = demo_products()
+    conflicts = (
+        # An item without a custom SKU: matches its product by UPC only.
+        DemoItem(
+            item_id + 1, "Gift Card Sleeve (no SKU)", "", _upc(990001), "", "", Decimal("2.00"),
+            Decimal("0.40"), "Accessories", tuple((s.shop_id, 50) for s in shops), note="no customSku",
+        ),
+        # A second item carrying the UPC of an existing product: that UPC is ambiguous in Lightspeed.
+        DemoItem(
+            item_id + 2, f"{products[3].title} (old listing)", "", products[3].upc, "", "",
+            products[3].price, products[3].cost, products[3].category,
+            tuple((s.shop_id, 0) for s in shops), note="duplicated UPC",
+        ),
+    )
+    items.extend(conflicts)
+    next_id = item_id + 3
+    lightspeed_only = (
+        ("Trail Mix 200g", "SNK-TRAIL", Decimal("4.99"), Decimal("1.80")),
+        ("Energy Bar Box", "SNK-BAR12", Decimal("24.00"), Decimal("12.50")),
+        ("Map: Local Trails", "MAP-LOCAL", Decimal("9.95"), Decimal("3.10")),
+        ("Bear Spray", "SAF-BEAR", Decimal("49.99"), Decimal("27.00")),
+        ("Shop Sticker", "MRC-STICK", Decimal("2.50"), Decimal("0.30")),
+        ("Gift Wrap", "SRV-WRAP", Decimal("3.00"), Decimal("0.50")),
+        ("Repair Patch Kit", "RPR-PATCH", Decimal("7.99"), Decimal("2.20")),
+        ("Waterproofing Spray", "CAR-WPROOF", Decimal("14.99"), Decimal("6.40")),
+    )
+    for offset, (description, sku, price, cost) in enumerate(lightspeed_only):
+        items.append(
+            DemoItem(
+                next_id + offset, description, sku, _upc(880000 + offset), "", "", price, cost,
+                "Lightspeed only", tuple((s.shop_id, 20 + offset) for s in shops), note="Lightspeed only",
+            )
+        )
+    return tuple(items)
+
+
+@cache
+def demo_customers() -> tuple[DemoCustomer, ...]:
+    return (
+        DemoCustomer(1, "Alex", "Morgan", "", "alex.morgan@example.com", "555-0101", "12 Pine St",
+                     "Burlington", "VT", "05401", "US"),
+        DemoCustomer(2, "Jamie", "Chen", "Chen Guides LLC", "jamie@chenguides.example", "555-0102",
+                     "400 Summit Ave", "Boulder", "CO", "80302", "US"),
+        DemoCustomer(3, "Robin", "Patel", "", "robin.patel@example.com", "", "", "", "", "", ""),
+        DemoCustomer(4, "Casey", "Nguyen", "", "", "555-0104", "88 Harbor Rd", "Portland", "ME", "04101", "US"),
+        DemoCustomer(5, "Taylor", "Brooks", "", "taylor.brooks@example.com", "555-0105", "", "", "", "", ""),
+    )
