@@ -271,10 +271,12 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
         )
     products = demo_products()
     conflicts = (
-        # An item without a custom SKU: matches its product by UPC only.
+        # An item without a custom SKU for a product otherwise missing in Lightspeed: it can only
+        # be matched by UPC.
         DemoItem(
-            item_id + 1, "Gift Card Sleeve (no SKU)", "", _upc(990001), "", "", Decimal("2.00"),
-            Decimal("0.40"), "Accessories", tuple((s.shop_id, 50) for s in shops), note="no customSku",
+            item_id + 1, products[24].title, "", products[24].upc, "", "", products[24].price,
+            products[24].cost, products[24].category,
+            tuple((s.shop_id, products[24].stock_in(s.warehouse_code)) for s in shops), note="no customSku",
         ),
         # A second item carrying the UPC of an existing product: that UPC is ambiguous in Lightspeed.
         DemoItem(
