@@ -141,7 +141,9 @@ class StockLevel(models.Model):
     class Meta:
         ordering = ["product", "warehouse"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "warehouse"], name="one_stock_level_per_product_warehouse"),
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="one_stock_level_per_product_warehouse"
+            ),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
         ]
 
@@ -166,7 +168,9 @@ class StockLedgerEntry(models.Model):
     quantity_change = models.IntegerField()
     on_hand_after = models.IntegerField()
     reason = models.CharField(max_length=20, choices=Reason.choices)
-    reference = models.CharField(max_length=255, blank=True, help_text="What caused it, e.g. an order number.")
+    reference = models.CharField(
+        max_length=255, blank=True, help_text="What caused it, e.g. an order number."
+    )
     order = models.ForeignKey("Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -208,7 +212,9 @@ class Order(TimeStampedModel):
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.MANUAL)
     channel_order_id = models.CharField("channel order id", max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROCESS, db_index=True)
-    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
     shipping_status = models.CharField(
         max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.UNSHIPPED
     )
@@ -261,7 +267,9 @@ class Order(TimeStampedModel):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="order_lines")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="order_lines"
+    )
     sku = models.CharField("SKU", max_length=100, blank=True, help_text="As sold.")
     title = models.CharField(max_length=255, blank=True)
     unknown_reference = models.CharField(
@@ -309,7 +317,11 @@ class OrderPayment(models.Model):
 class Return(TimeStampedModel):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="returns")
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="returns",
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="returns",
         help_text="The original order; empty for a standalone return.",
     )
     channel = models.CharField(max_length=20, choices=Order.Channel.choices, default=Order.Channel.MANUAL)
@@ -335,12 +347,18 @@ class Return(TimeStampedModel):
 
 class ReturnLine(models.Model):
     order_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     sku = models.CharField("SKU", max_length=100, blank=True)
     quantity = models.PositiveIntegerField()
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Warehouse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Where the returned units were received.",
     )
     refund_amount = models.DecimalField(**MONEY)
@@ -352,4 +370,3 @@ class ReturnLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku}"
-

@@ -126,15 +126,24 @@ DEMO_EMPLOYEES: tuple[DemoEmployee, ...] = (
 
 _CATEGORIES = (
     # (category, SKU prefix, names, sizes, price range, cost ratio)
-    ("Jackets", "JKT", ("Alpine Shell", "Ridge Down", "Trail Softshell", "Storm Parka", "Summit Fleece", "Rain Shell"),
-     ("S", "M", "L", "XL"), (89, 329)),
-    ("Boots", "BOT", ("Granite Hiker", "Timberline Mid", "Canyon Low", "Glacier Winter"),
-     ("8", "9", "10", "11", "12"), (99, 249)),
+    (
+        "Jackets",
+        "JKT",
+        ("Alpine Shell", "Ridge Down", "Trail Softshell", "Storm Parka", "Summit Fleece", "Rain Shell"),
+        ("S", "M", "L", "XL"),
+        (89, 329),
+    ),
+    (
+        "Boots",
+        "BOT",
+        ("Granite Hiker", "Timberline Mid", "Canyon Low", "Glacier Winter"),
+        ("8", "9", "10", "11", "12"),
+        (99, 249),
+    ),
     ("Tents", "TNT", ("Basecamp 2P", "Ultralight 1P", "Family Dome 4P", "Ridgeline 3P"), ("",), (149, 599)),
-    ("Backpacks", "BPK", ("Daypack 22L", "Trekker 45L", "Expedition 65L", "Commuter 28L"),
-     ("", ), (49, 289)),
+    ("Backpacks", "BPK", ("Daypack 22L", "Trekker 45L", "Expedition 65L", "Commuter 28L"), ("",), (49, 289)),
     ("Socks", "SCK", ("Merino Hiker", "Cushioned Crew", "Liner Ankle"), ("S", "M", "L"), (12, 28)),
-    ("Hats", "HAT", ("Sun Brim", "Wool Beanie", "Trucker Cap"), ("", ), (18, 42)),
+    ("Hats", "HAT", ("Sun Brim", "Wool Beanie", "Trucker Cap"), ("",), (18, 42)),
     ("Gloves", "GLV", ("Trail Liner", "Insulated Mitt", "Grip Work"), ("S", "M", "L"), (19, 69)),
     ("Hydration", "HYD", ("Steel Bottle 750ml", "Soft Flask 500ml", "Reservoir 2L"), ("",), (14, 45)),
     ("Lighting", "LGT", ("Headlamp 350", "Lantern 500", "Bike Light Pair"), ("",), (24, 89)),
@@ -214,8 +223,20 @@ def demo_products() -> tuple[DemoProduct, ...]:
 def harbor_products() -> tuple[DemoProduct, ...]:
     """Harbor Goods: a small chandlery, sharing no SKU with Demo Outfitters."""
     rng = random.Random(SEED + 1)
-    names = ("Dock Line 3/8in", "Fender Medium", "Boat Hook", "Bilge Pump", "Deck Brush", "Cleat 6in",
-             "Anchor 15lb", "Life Vest Adult", "Life Vest Child", "Marine Sealant", "Rope Bag", "Flag Kit")
+    names = (
+        "Dock Line 3/8in",
+        "Fender Medium",
+        "Boat Hook",
+        "Bilge Pump",
+        "Deck Brush",
+        "Cleat 6in",
+        "Anchor 15lb",
+        "Life Vest Adult",
+        "Life Vest Child",
+        "Marine Sealant",
+        "Rope Bag",
+        "Flag Kit",
+    )
     products = []
     for index, name in enumerate(names * 5, start=1):
         price = _money(rng.uniform(9, 180))
@@ -274,15 +295,31 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
         # An item without a custom SKU for a product otherwise missing in Lightspeed: it can only
         # be matched by UPC.
         DemoItem(
-            item_id + 1, products[24].title, "", products[24].upc, "", "", products[24].price,
-            products[24].cost, products[24].category,
-            tuple((s.shop_id, products[24].stock_in(s.warehouse_code)) for s in shops), note="no customSku",
+            item_id + 1,
+            products[24].title,
+            "",
+            products[24].upc,
+            "",
+            "",
+            products[24].price,
+            products[24].cost,
+            products[24].category,
+            tuple((s.shop_id, products[24].stock_in(s.warehouse_code)) for s in shops),
+            note="no customSku",
         ),
         # A second item carrying the UPC of an existing product: that UPC is ambiguous in Lightspeed.
         DemoItem(
-            item_id + 2, f"{products[3].title} (old listing)", "", products[3].upc, "", "",
-            products[3].price, products[3].cost, products[3].category,
-            tuple((s.shop_id, 0) for s in shops), note="duplicated UPC",
+            item_id + 2,
+            f"{products[3].title} (old listing)",
+            "",
+            products[3].upc,
+            "",
+            "",
+            products[3].price,
+            products[3].cost,
+            products[3].category,
+            tuple((s.shop_id, 0) for s in shops),
+            note="duplicated UPC",
         ),
     )
     items.extend(conflicts)
@@ -300,8 +337,17 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
     for offset, (description, sku, price, cost) in enumerate(lightspeed_only):
         items.append(
             DemoItem(
-                next_id + offset, description, sku, _upc(880000 + offset), "", "", price, cost,
-                "Lightspeed only", tuple((s.shop_id, 20 + offset) for s in shops), note="Lightspeed only",
+                next_id + offset,
+                description,
+                sku,
+                _upc(880000 + offset),
+                "",
+                "",
+                price,
+                cost,
+                "Lightspeed only",
+                tuple((s.shop_id, 20 + offset) for s in shops),
+                note="Lightspeed only",
             )
         )
     return tuple(items)
@@ -310,11 +356,35 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
 @cache
 def demo_customers() -> tuple[DemoCustomer, ...]:
     return (
-        DemoCustomer(1, "Alex", "Morgan", "", "alex.morgan@example.com", "555-0101", "12 Pine St",
-                     "Burlington", "VT", "05401", "US"),
-        DemoCustomer(2, "Jamie", "Chen", "Chen Guides LLC", "jamie@chenguides.example", "555-0102",
-                     "400 Summit Ave", "Boulder", "CO", "80302", "US"),
+        DemoCustomer(
+            1,
+            "Alex",
+            "Morgan",
+            "",
+            "alex.morgan@example.com",
+            "555-0101",
+            "12 Pine St",
+            "Burlington",
+            "VT",
+            "05401",
+            "US",
+        ),
+        DemoCustomer(
+            2,
+            "Jamie",
+            "Chen",
+            "Chen Guides LLC",
+            "jamie@chenguides.example",
+            "555-0102",
+            "400 Summit Ave",
+            "Boulder",
+            "CO",
+            "80302",
+            "US",
+        ),
         DemoCustomer(3, "Robin", "Patel", "", "robin.patel@example.com", "", "", "", "", "", ""),
-        DemoCustomer(4, "Casey", "Nguyen", "", "", "555-0104", "88 Harbor Rd", "Portland", "ME", "04101", "US"),
+        DemoCustomer(
+            4, "Casey", "Nguyen", "", "", "555-0104", "88 Harbor Rd", "Portland", "ME", "04101", "US"
+        ),
         DemoCustomer(5, "Taylor", "Brooks", "", "taylor.brooks@example.com", "555-0105", "", "", "", "", ""),
     )

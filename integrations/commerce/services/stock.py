@@ -59,5 +59,10 @@ def stock_set(
     if change == 0:
         return level
     return stock_adjust(
-        product=product, warehouse=warehouse, quantity_change=change, reason=reason, reference=reference, user=user
+        product=product,
+        warehouse=warehouse,
+        quantity_change=change,
+        reason=reason,
+        reference=reference,
+        user=user,
     )
