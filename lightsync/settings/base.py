@@ -9,11 +9,14 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # SQLite files, the embedded broker's folders, caches (git-ignored)
 
 env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
+
+# SQLite files, the embedded broker's folders, the file cache, beat's schedule (git-ignored).
+# Movable so that a container volume or a test's temporary folder can hold them.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-only-for-local-use-and-tests-0123456789")
 DEBUG = env.bool("DEBUG", default=False)
@@ -130,10 +133,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu's default is "control" relative to the working directory; fanout (the workers'
+        # remote control) must meet in one place whatever directory a process was started in.
+        "control_folder": str(BROKER_DIR / "control"),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}
 )
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # kombu does not create its data folders, and the first process to publish may be the web
+    # server or a management command rather than a worker, so every process makes sure of them.
+    for _folder in ("queue", "processed", "control"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
