@@ -3,6 +3,8 @@
 DATABASE_URL and REDIS_URL, when set (as in CI), point the suite at real PostgreSQL and Redis.
 """
 
+import os
+
 from .local import *  # noqa: F403
 from .local import env
 
@@ -13,3 +15,9 @@ FIELD_ENCRYPTION_KEY = env.list(
     "FIELD_ENCRYPTION_KEY", default=["dGVzdC1rZXktZm9yLWxpZ2h0c3luYy10ZXN0cy0zMmI="]
 )
 LOGGING_CONFIG = None  # pytest captures logs itself
+
+# An in-memory SQLite test database fails concurrent access at once ("table is locked") instead
+# of waiting on the busy timeout; a file lets threads and processes test locking as in the demo.
+# One file per test process, so concurrent runs never share it (pytest-django deletes it after).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -1,0 +1,56 @@
+import pytest
+from cryptography.fernet import Fernet
+from django.db import connection
+
+from integrations.commerce.models import Company
+from integrations.core.fields import DecryptionError, encrypted_fields_reencrypt
+from integrations.lightspeed.models import LightspeedSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def raw_refresh_token(pk: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT refresh_token FROM lightspeed_lightspeedsettings WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def ls_settings():
+    company = Company.objects.create(name="Encrypted Co")
+    return LightspeedSettings.objects.create(company=company, refresh_token="r-secret-value")
+
+
+def test_tokens_are_not_readable_in_the_database(ls_settings):
+    stored = raw_refresh_token(ls_settings.pk)
+    assert "r-secret-value" not in stored
+    assert LightspeedSettings.objects.get(pk=ls_settings.pk).refresh_token == "r-secret-value"
+
+
+def test_values_written_with_an_old_key_still_read_after_rotation(ls_settings, settings):
+    old_key = settings.FIELD_ENCRYPTION_KEY[0]
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode(), old_key]
+    assert LightspeedSettings.objects.get(pk=ls_settings.pk).refresh_token == "r-secret-value"
+
+
+def test_reencrypting_moves_every_secret_to_the_newest_key(ls_settings, settings):
+    old_key = settings.FIELD_ENCRYPTION_KEY[0]
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [new_key, old_key]
+
+    assert encrypted_fields_reencrypt() >= 1
+
+    settings.FIELD_ENCRYPTION_KEY = [new_key]
+    assert LightspeedSettings.objects.get(pk=ls_settings.pk).refresh_token == "r-secret-value"
+
+
+def test_a_secret_without_its_key_fails_loudly_instead_of_reading_as_empty(ls_settings, settings):
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode()]
+    with pytest.raises(DecryptionError):
+        LightspeedSettings.objects.get(pk=ls_settings.pk)
+
+
+def test_an_empty_secret_stays_empty(ls_settings):
+    ls_settings.refresh_token = ""
+    ls_settings.save()
+    assert raw_refresh_token(ls_settings.pk) == ""
