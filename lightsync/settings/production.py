@@ -1,19 +1,49 @@
-"""Production: everything secret or host-specific must come from the environment."""
+"""Production: everything secret or host-specific must come from the environment.
+
+Start-up fails (ImproperlyConfigured) when SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEY or
+DATABASE_URL is missing, rather than running with a development default.
+"""
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("Set ALLOWED_HOSTS to the host names this deployment answers to.")
 
+# base.py falls back to a SQLite file inside the app folder, which a container would lose.
+env("DATABASE_URL")
+
+FIELD_ENCRYPTION_KEY = env.list("FIELD_ENCRYPTION_KEY")
+if not FIELD_ENCRYPTION_KEY:
+    raise ImproperlyConfigured("Set FIELD_ENCRYPTION_KEY (generate one with Fernet.generate_key()).")
+for _key in FIELD_ENCRYPTION_KEY:
+    try:
+        Fernet(_key)
+    except ValueError as exc:
+        # Tokens stored with a wrong key cannot be read back: fail at start, not at first use.
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must hold Fernet keys (32 url-safe base64-encoded bytes), "
+            "comma-separated, newest first."
+        ) from exc
+
+# The Redirect URI registered at Lightspeed is built from SITE_URL; without it the first
+# allowed host over HTTPS is the best guess.
+SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+# TLS ends at the proxy in front of gunicorn, which says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain HTTP inside the network
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -21,6 +51,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Static files are collected into the image at build time and served by WhiteNoise from gunicorn,
+# with hashed names so they can be cached forever.
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

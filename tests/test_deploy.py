@@ -1,0 +1,187 @@
+"""Production settings: refuse to start half-configured, pass `check --deploy`, serve securely.
+
+Each case runs in a subprocess, because settings are read once per process and the suite itself
+runs on the test settings.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+HOST = "lightsync.example.com"
+
+pytestmark = pytest.mark.skipif(
+    (BASE_DIR / ".env").is_file(),
+    reason="a .env file in the checkout feeds settings and would mask missing variables",
+)
+
+
+def production_env(**overrides: str | None) -> dict[str, str]:
+    """What an operator's environment holds: nothing from this machine's shell beyond PATH."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "lightsync.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": HOST,
+        "FIELD_ENCRYPTION_KEY": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
+        "DATABASE_URL": "postgres://lightsync:s3cret@db.internal:5432/lightsync",
+        "REDIS_URL": "redis://cache.internal:6379/0",
+    }
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_passes_with_production_settings_and_a_realistic_environment():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_on_a_weak_secret_key():
+    # Guards the test above against passing whatever the settings say.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY="short"))
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEY", "DATABASE_URL"])
+def test_production_refuses_to_start_without_a_required_variable(missing):
+    result = manage("check", env=production_env(**{missing: None}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key():
+    result = manage("check", env=production_env(FIELD_ENCRYPTION_KEY="not-a-fernet-key"))
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY must hold Fernet keys" in result.stderr
+
+
+SETTINGS_PROBE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+from django.urls import get_resolver
+
+def modules(resolver):
+    for p in resolver.url_patterns:
+        if hasattr(p, "url_patterns"):
+            yield getattr(p.urlconf_module, "__name__", p.namespace or "")
+            yield from modules(p)
+        else:
+            yield p.lookup_str
+
+print(json.dumps({
+    "apps": settings.INSTALLED_APPS,
+    "urls": [str(m) for m in modules(get_resolver())],
+    "debug": settings.DEBUG,
+    "site_url": settings.SITE_URL,
+    "csrf_trusted_origins": settings.CSRF_TRUSTED_ORIGINS,
+}))
+"""
+
+
+def test_production_has_no_sandbox_app_or_urls_and_debug_off():
+    result = python(SETTINGS_PROBE, production_env())
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout)
+
+    assert not [app for app in probe["apps"] if "sandbox" in app]
+    assert "django.contrib.admin.sites.AdminSite.login" in probe["urls"]
+    assert not [url for url in probe["urls"] if "sandbox" in url]
+    assert probe["debug"] is False
+    assert probe["site_url"] == f"https://{HOST}"
+    assert probe["csrf_trusted_origins"] == [f"https://{HOST}"]
+
+
+def test_the_sandbox_app_is_installed_in_local_settings_only():
+    result = python(SETTINGS_PROBE, production_env(DJANGO_SETTINGS_MODULE="lightsync.settings.local"))
+    assert result.returncode == 0, result.stderr
+
+    assert "integrations.lightspeed_sandbox" in json.loads(result.stdout)["apps"]
+
+
+RESPONSES_PROBE = """
+import json
+import django
+django.setup()
+from django.test import Client
+from django.templatetags.static import static
+
+client = Client()
+plain = client.get("/admin/login/", HTTP_HOST="%(host)s")
+secure = client.get("/admin/login/", HTTP_HOST="%(host)s", HTTP_X_FORWARDED_PROTO="https")
+css_url = static("admin/css/base.css")
+css = client.get(css_url, HTTP_HOST="%(host)s", HTTP_X_FORWARDED_PROTO="https")
+foreign = client.get("/admin/login/", HTTP_HOST="evil.example.net", HTTP_X_FORWARDED_PROTO="https")
+csrf = secure.cookies.get("csrftoken")
+print(json.dumps({
+    "plain": [plain.status_code, plain.headers.get("Location")],
+    "secure": secure.status_code,
+    "hsts": secure.headers.get("Strict-Transport-Security"),
+    "frame": secure.headers.get("X-Frame-Options"),
+    "csrf_cookie_secure": bool(csrf and csrf["secure"]),
+    "css_url": css_url,
+    "css": [css.status_code, css.headers.get("Cache-Control")],
+    "foreign": foreign.status_code,
+}))
+"""
+
+
+def test_production_serves_over_https_only_with_hsts_secure_cookies_and_collected_static(tmp_path):
+    env = production_env(STATIC_ROOT=str(tmp_path / "static"))
+    collected = manage("collectstatic", "--noinput", env=env)
+    assert collected.returncode == 0, collected.stderr
+
+    result = python(RESPONSES_PROBE % {"host": HOST}, env)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+
+    assert seen["plain"] == [301, f"https://{HOST}/admin/login/"]
+    assert seen["secure"] == 200
+    assert seen["hsts"] == "max-age=31536000; includeSubDomains; preload"
+    assert seen["frame"] == "DENY"
+    assert seen["csrf_cookie_secure"] is True
+    # WhiteNoise serves the hashed name from the collected files, cacheable for good.
+    assert (
+        seen["css_url"].startswith("/static/admin/css/base.")
+        and seen["css_url"] != "/static/admin/css/base.css"
+    )
+    assert seen["css"][0] == 200
+    assert "max-age=315360000" in seen["css"][1]
+    assert seen["foreign"] == 400
