@@ -9,6 +9,7 @@ same transaction, so a product/warehouse ledger always sums to its stock level.
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -132,6 +133,8 @@ class Product(TimeStampedModel):
 class StockLevel(models.Model):
     """Stock of one product in one warehouse. Changed only through `stock_adjust`."""
 
+    company_field = "product__company"
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels")
     on_hand = models.IntegerField(default=0)
@@ -146,6 +149,7 @@ class StockLevel(models.Model):
             ),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
         ]
+        permissions = [("adjust_stock", "Can adjust stock (writes a stock ledger row)")]
 
     def __str__(self) -> str:
         return f"{self.product.sku} @ {self.warehouse.name}: {self.on_hand}"
@@ -162,6 +166,8 @@ class StockLedgerEntry(models.Model):
         VOID = "void", "Void"
         ADJUSTMENT = "adjustment", "Adjustment"
         IMPORT = "import", "Import"
+
+    company_field = "product__company"
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="ledger_entries")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="ledger_entries")
@@ -266,6 +272,8 @@ class Order(TimeStampedModel):
 
 
 class OrderLine(models.Model):
+    company_field = "order__company"
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, null=True, blank=True, related_name="order_lines"
@@ -299,8 +307,19 @@ class OrderLine(models.Model):
     def is_unknown(self) -> bool:
         return self.product_id is None
 
+    def clean(self) -> None:
+        # The order may be unsaved (an inline on the add page): read it, not `order_id`.
+        try:
+            company_id = self.order.company_id
+        except Order.DoesNotExist:
+            return
+        if self.product_id and company_id and self.product.company_id != company_id:
+            raise ValidationError({"product": "This product belongs to another company."})
+
 
 class OrderPayment(models.Model):
+    company_field = "order__company"
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
     payment_type = models.CharField(max_length=100)
     amount = models.DecimalField(**MONEY)
@@ -344,8 +363,14 @@ class Return(TimeStampedModel):
     def __str__(self) -> str:
         return f"Return #{self.pk}"
 
+    def clean(self) -> None:
+        if self.order_id and self.company_id and self.order.company_id != self.company_id:
+            raise ValidationError({"order": "This order belongs to another company."})
+
 
 class ReturnLine(models.Model):
+    company_field = "order_return__company"
+
     order_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(
         OrderLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -369,4 +394,21 @@ class ReturnLine(models.Model):
         ordering = ["order_return", "id"]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.sku}"
+        return f"{self.quantity} × {self.sku or self.product or ''}".rstrip()
+
+    def clean(self) -> None:
+        try:
+            company_id = self.order_return.company_id
+        except Return.DoesNotExist:
+            return
+        if not company_id:
+            return
+        errors = {}
+        if self.product_id and self.product.company_id != company_id:
+            errors["product"] = "This product belongs to another company."
+        if self.warehouse_id and self.warehouse.company_id != company_id:
+            errors["warehouse"] = "This warehouse belongs to another company."
+        if self.order_line_id and self.order_line.order.company_id != company_id:
+            errors["order_line"] = "This order line belongs to another company."
+        if errors:
+            raise ValidationError(errors)

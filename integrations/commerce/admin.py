@@ -1,0 +1,305 @@
+"""The admin merchants and ops staff work in, behind the company wall (integrations.core.admin).
+
+Stock is read-only everywhere: it changes only through the stock service, from the product's
+"Adjust stock" page or a stock CSV import, so the ledger stays whole.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from import_export.admin import ExportMixin, ImportExportMixin
+
+from integrations.commerce import users_admin  # noqa: F401 - registers the user and group admins
+from integrations.commerce.forms import StockAdjustForm
+from integrations.commerce.models import (
+    Company,
+    Order,
+    OrderLine,
+    OrderPayment,
+    Product,
+    Return,
+    ReturnLine,
+    StockLedgerEntry,
+    StockLevel,
+    Warehouse,
+)
+from integrations.commerce.resources import ProductResource, StockLevelResource
+from integrations.commerce.services.stock import stock_adjust
+from integrations.core.admin import CompanyScopedAdmin, CompanyScopedImportExportMixin, CompanyScopedInline
+
+ADDRESS_FIELDS = ("address1", "address2", "city", "state", "postal_code", "country")
+
+
+def _prefixed(prefix: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}_{name}" for name in ADDRESS_FIELDS)
+
+
+class ReadOnlyAdminMixin:
+    """Records written only by services (stock levels, the ledger): readable, never edited here."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Company)
+class CompanyAdmin(CompanyScopedAdmin):
+    company_field = "pk"
+    list_display = ("name", "city", "state", "country", "phone", "email")
+    search_fields = ("name", "email", "city")
+    fieldsets = (
+        (None, {"fields": ("name", "phone", "email")}),
+        ("Address", {"fields": ADDRESS_FIELDS}),
+    )
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(CompanyScopedAdmin):
+    list_display = ("name", "code", "company", "is_sellable", "is_default")
+    list_filter = ("is_sellable", "is_default", "company")
+    search_fields = ("name", "code")
+    fields = ("company", "name", "code", "is_sellable", "is_default")
+
+
+class StockLevelInline(CompanyScopedInline, admin.TabularInline):
+    model = StockLevel
+    verbose_name_plural = "stock per warehouse"
+    fields = ("warehouse", "on_hand", "reserved", "available", "updated_at")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("warehouse")
+
+
+@admin.register(Product)
+class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanyScopedAdmin):
+    resource_classes = [ProductResource]
+    change_form_template = "admin/commerce/product/change_form.html"
+    list_display = ("sku", "title", "upc", "ean", "site_price", "site_cost", "on_hand", "active", "company")
+    list_filter = ("active", "company")
+    search_fields = ("sku", "upc", "ean", "manufacturer_sku", "title")
+    search_help_text = "SKU, UPC, EAN, manufacturer SKU or title"
+    list_select_related = ("company",)
+    fields = (
+        "company",
+        "sku",
+        "title",
+        ("upc", "ean", "manufacturer_sku"),
+        ("site_price", "site_cost"),
+        "active",
+    )
+    inlines = [StockLevelInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(total_on_hand=Sum("stock_levels__on_hand"))
+
+    @admin.display(description="on hand", ordering="total_on_hand")
+    def on_hand(self, product: Product) -> int:
+        return product.total_on_hand or 0
+
+    def get_urls(self):
+        adjust = path(
+            "<path:object_id>/adjust-stock/",
+            self.admin_site.admin_view(self.adjust_stock_view),
+            name="commerce_product_adjust_stock",
+        )
+        return [adjust, *super().get_urls()]
+
+    def adjust_stock_view(self, request, object_id):
+        product = self.get_object(request, unquote(object_id))
+        if product is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not request.user.has_perm("commerce.adjust_stock"):
+            raise PermissionDenied
+        form = StockAdjustForm(request.POST or None, product=product)
+        if request.method == "POST" and form.is_valid():
+            level = stock_adjust(
+                product=product,
+                warehouse=form.cleaned_data["warehouse"],
+                quantity_change=form.cleaned_data["quantity_change"],
+                reason=StockLedgerEntry.Reason.ADJUSTMENT,
+                reference=form.cleaned_data["note"],
+                user=request.user,
+            )
+            self.message_user(
+                request, f"{product.sku} in {level.warehouse}: {level.on_hand} on hand.", messages.SUCCESS
+            )
+            return redirect(reverse("admin:commerce_product_change", args=[product.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust stock: {product}",
+            "opts": self.opts,
+            "original": product,
+            "form": form,
+            "levels": product.stock_levels.select_related("warehouse").order_by("warehouse__name"),
+        }
+        return TemplateResponse(request, "admin/commerce/product/adjust_stock.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_adjust_stock": request.user.has_perm("commerce.adjust_stock"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(
+    ReadOnlyAdminMixin, CompanyScopedImportExportMixin, ImportExportMixin, CompanyScopedAdmin
+):
+    company_field = "product__company"
+    resource_classes = [StockLevelResource]
+    list_display = ("product", "warehouse", "on_hand", "reserved", "available", "updated_at")
+    list_filter = ("warehouse", "warehouse__is_sellable", "product__company")
+    search_fields = ("product__sku", "product__upc", "product__ean", "product__title")
+    list_select_related = ("product", "warehouse")
+
+    def has_import_permission(self, request):
+        # A stock import is a stock adjustment: it needs that permission, not "add".
+        return self.has_view_permission(request) and request.user.has_perm("commerce.adjust_stock")
+
+
+@admin.register(StockLedgerEntry)
+class StockLedgerEntryAdmin(
+    ReadOnlyAdminMixin, CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin
+):
+    company_field = "product__company"
+    list_display = (
+        "created_at",
+        "product",
+        "warehouse",
+        "quantity_change",
+        "on_hand_after",
+        "reason",
+        "reference",
+        "created_by",
+    )
+    list_filter = ("reason", "warehouse", "created_at", "product__company")
+    search_fields = ("product__sku", "product__upc", "product__ean", "reference")
+    list_select_related = ("product", "warehouse", "created_by")
+    date_hierarchy = "created_at"
+
+
+class OrderLineInline(CompanyScopedInline, admin.TabularInline):
+    model = OrderLine
+    company_field = "order__company"
+    autocomplete_fields = ("product",)
+    fields = (
+        "product",
+        "sku",
+        "title",
+        "unknown_reference",
+        "quantity",
+        "unit_price",
+        "discount",
+        "tax",
+        "line_total",
+        "channel_line_id",
+    )
+    extra = 0
+
+
+class OrderPaymentInline(CompanyScopedInline, admin.TabularInline):
+    model = OrderPayment
+    company_field = "order__company"
+    fields = ("payment_type", "amount", "reference", "paid_at")
+    extra = 0
+
+
+@admin.register(Order)
+class OrderAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin):
+    list_display = (
+        "__str__",
+        "channel",
+        "channel_order_id",
+        "status",
+        "order_date",
+        "customer_name",
+        "total",
+        "company",
+    )
+    list_filter = ("status", "channel", "payment_status", "shipping_status", "company", "order_date")
+    search_fields = ("=id", "channel_order_id", "customer_name", "customer_email", "lines__sku")
+    search_help_text = "Order number, channel order id, customer or SKU"
+    list_select_related = ("company",)
+    date_hierarchy = "order_date"
+    inlines = [OrderLineInline, OrderPaymentInline]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "company",
+                    ("channel", "channel_order_id"),
+                    ("status", "payment_status", "shipping_status"),
+                    "order_date",
+                )
+            },
+        ),
+        ("Customer", {"fields": ("customer_name", "customer_email", "customer_phone")}),
+        (
+            "Billing address",
+            {"classes": ("collapse",), "fields": ("billing_name", "billing_company", *_prefixed("billing"))},
+        ),
+        (
+            "Shipping",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    ("shipping_carrier", "shipping_service"),
+                    "shipping_name",
+                    "shipping_company",
+                    *_prefixed("shipping"),
+                ),
+            },
+        ),
+        ("Totals", {"fields": (("subtotal", "discount", "tax", "total"),)}),
+        ("Notes", {"fields": ("notes",)}),
+    )
+
+
+class ReturnLineInline(CompanyScopedInline, admin.TabularInline):
+    model = ReturnLine
+    company_field = "order_return__company"
+    autocomplete_fields = ("product",)
+    raw_id_fields = ("order_line",)
+    fields = ("product", "sku", "order_line", "quantity", "warehouse", "refund_amount", "reason")
+    extra = 0
+
+
+@admin.register(Return)
+class ReturnAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin):
+    list_display = ("__str__", "order", "channel", "return_date", "refund_amount", "reason", "company")
+    list_filter = ("channel", "company", "return_date")
+    search_fields = ("=id", "channel_return_id", "=order__id", "order__channel_order_id", "lines__sku")
+    search_help_text = "Return number, order number, channel ids or SKU"
+    list_select_related = ("company", "order")
+    raw_id_fields = ("order",)
+    date_hierarchy = "return_date"
+    inlines = [ReturnLineInline]
+    fields = (
+        "company",
+        "order",
+        ("channel", "channel_return_id"),
+        "return_date",
+        "reason",
+        "refund_amount",
+        "notes",
+    )

@@ -1,0 +1,162 @@
+"""CSV (and other tablib formats) import and export of products and stock levels.
+
+Every import writes into exactly one company, given to the resource by the admin (the merchant's
+own; the one ops staff picked): lookups only ever see that company's rows and new rows get that
+company, so a file can never touch another company's data. An import is all or nothing: any bad
+row rolls the whole file back and is reported with its row number. Stock quantities go through
+the stock service, so every change is in the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel, Warehouse
+from integrations.commerce.services.stock import stock_set
+
+
+class CompanyResource(resources.ModelResource):
+    """A resource bound to one company (None only for exports, which the admin scopes)."""
+
+    def __init__(self, company: Company | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_company = company
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        # Always in a transaction, rolled back on any invalid row: nothing is half-imported.
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(
+            dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
+        )
+
+    def before_import(self, dataset, **kwargs):
+        if self.target_company is None:
+            raise ValueError("Choose the company to import into.")
+        super().before_import(dataset, **kwargs)
+
+
+class CompanyForeignKeyWidget(widgets.ForeignKeyWidget):
+    """Finds the related row by a natural key (SKU, warehouse code) within the import's company."""
+
+    def __init__(self, model, field: str, resource: CompanyResource, label: str) -> None:
+        super().__init__(model, field=field)
+        self.resource = resource
+        self.label = label
+
+    def get_queryset(self, value, row, *args, **kwargs):
+        company = self.resource.target_company
+        return self.model.objects.filter(company=company) if company else self.model.objects.none()
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist as exc:
+            raise ValueError(f"no {self.label} '{value}' in {self.resource.target_company}") from exc
+
+
+class ProductResource(CompanyResource):
+    company_name = fields.Field(attribute="company__name", column_name="company", readonly=True)
+
+    class Meta:
+        model = Product
+        fields = (
+            "sku",
+            "title",
+            "upc",
+            "ean",
+            "manufacturer_sku",
+            "site_price",
+            "site_cost",
+            "active",
+            "company_name",
+        )
+        export_order = fields
+        import_id_fields = ("sku",)
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self):
+        if self.target_company is None:
+            return Product.objects.select_related("company")
+        return Product.objects.filter(company=self.target_company)
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if new:
+            instance.company = self.target_company
+
+    def import_instance(self, instance, row, **kwargs):
+        errors: dict[str, list[str]] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for name in ("site_price", "site_cost"):
+            value = getattr(instance, name)
+            if name not in errors and value is not None and value < 0:
+                errors[name] = ["must not be negative"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class StockLevelResource(CompanyResource):
+    """Columns: sku, warehouse (its code), on_hand. Sets the count; the ledger records the change."""
+
+    product = fields.Field(attribute="product", column_name="sku")
+    warehouse = fields.Field(attribute="warehouse", column_name="warehouse")
+    on_hand = fields.Field(attribute="on_hand", column_name="on_hand", widget=widgets.IntegerWidget())
+    title = fields.Field(attribute="product__title", column_name="title", readonly=True)
+    reserved = fields.Field(attribute="reserved", column_name="reserved", readonly=True)
+    available = fields.Field(attribute="available", column_name="available", readonly=True)
+    company_name = fields.Field(attribute="product__company__name", column_name="company", readonly=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ("product", "warehouse", "on_hand", "title", "reserved", "available", "company_name")
+        export_order = fields
+        import_id_fields = ("product", "warehouse")
+        skip_unchanged = True
+        report_skipped = True
+
+    def __init__(self, company: Company | None = None, **kwargs: Any) -> None:
+        super().__init__(company=company, **kwargs)
+        self.fields["product"].widget = CompanyForeignKeyWidget(Product, "sku", self, "product with SKU")
+        self.fields["warehouse"].widget = CompanyForeignKeyWidget(
+            Warehouse, "code", self, "warehouse with code"
+        )
+
+    def get_queryset(self):
+        levels = StockLevel.objects.select_related("product__company", "warehouse")
+        if self.target_company is None:
+            return levels
+        return levels.filter(product__company=self.target_company)
+
+    def get_instance(self, instance_loader, row):
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError as exc:  # an unknown SKU or warehouse code: the row is invalid
+            raise ValidationError(str(exc)) from exc
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        if instance.on_hand is None:
+            raise ValidationError({"on_hand": ["a quantity is required"]})
+        if instance.on_hand < 0:
+            raise ValidationError({"on_hand": ["must not be negative"]})
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
+            return
+        file_name = kwargs.get("file_name") or "file"
+        level = stock_set(
+            product=instance.product,
+            warehouse=instance.warehouse,
+            on_hand=instance.on_hand,
+            reason=StockLedgerEntry.Reason.IMPORT,
+            reference=f"CSV import: {file_name}",
+            user=kwargs.get("user"),
+        )
+        instance.pk = level.pk
