@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
 
 .PHONY: install demo test bench lint clean
 
@@ -15,17 +16,27 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# Web on 127.0.0.1:8000, a Celery worker and beat in the foreground (Procfile.demo); Ctrl-C stops
+# them all. The embedded broker's folders are created by the settings under var/.
+demo: export OAUTHLIB_INSECURE_TRANSPORT = 1
 demo: $(STAMP)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "LightSync demo: http://127.0.0.1:8000/admin/"
+	@echo "  logins (user/password): merchant/demo (Demo Outfitters), harbor/demo (Harbor Goods), ops/demo (ops staff)"
+	@echo "  Ctrl-C stops the web server, the worker and beat."
+	@echo
 	$(BIN)/honcho -f Procfile.demo start
 
+# Uses PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (.ci/run sets them).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks print their figures; they are not part of `make test`.
 bench: $(STAMP)
-	$(BIN)/python -m pytest -q benchmarks -p no:randomly -s
+	$(BIN)/python -m pytest benchmarks -o python_files='bench_*.py' -o python_functions='bench_*' -q -s -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
