@@ -1,0 +1,107 @@
+"""The job registry: the canonical job names of DESIGN.md §5 and what each runs.
+
+Names are stable contracts (the `lightspeed_sync` subcommand, `SyncRun.job`, lock keys, Celery
+queues, beat entries, metric labels). A job whose issue has not landed yet is registered with
+`available=False`: asking for it says so plainly instead of pretending to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from integrations.lightspeed.client import LightspeedClient
+from integrations.lightspeed.models import LightspeedSettings
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: LightspeedSettings
+    client: LightspeedClient
+    dry_run: bool = False
+    since: datetime | None = None
+    fields: frozenset[str] = frozenset()  # upload: which of inventory/prices/costs
+    progress: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    description: str
+    run: Callable[[JobContext], dict[str, Any]] | None = None
+    needs_client: bool = True
+    later_issue: str = ""
+    aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.run is not None
+
+
+class UnknownJobError(ValueError):
+    pass
+
+
+class JobNotAvailableError(RuntimeError):
+    pass
+
+
+def _tokens(ctx: JobContext) -> dict[str, Any]:
+    from integrations.lightspeed.services.token_refresh import TOKENS_JOB_MARGIN, token_refresh
+
+    before = ctx.settings.auth_token
+    token_refresh(company_id=ctx.settings.company_id, margin=TOKENS_JOB_MARGIN, dry_run=ctx.dry_run)
+    ctx.settings.refresh_from_db()
+    due = ctx.settings.token_expires_within(TOKENS_JOB_MARGIN)
+    refreshed = ctx.settings.auth_token != before
+    return {"refreshed": int(refreshed), "due": int(due or refreshed)}
+
+
+def _shops(ctx: JobContext) -> dict[str, Any]:
+    from integrations.lightspeed.services.shops_download import shops_download
+
+    return shops_download(
+        settings_obj=ctx.settings, client=ctx.client, dry_run=ctx.dry_run, progress=ctx.progress
+    )
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("tokens", "refresh access tokens that expire soon", run=_tokens, needs_client=False),
+        Job("shops", "download shops, registers and employees", run=_shops),
+        Job("products", "download and link items; auto-create products", later_issue="the catalog issue"),
+        Job("orders", "download completed sales as Local Store orders", later_issue="the orders issue"),
+        Job(
+            "upload",
+            "upload inventory, prices and costs (one request per changed item)",
+            later_issue="the catalog issue",
+        ),
+        Job(
+            "reconcile",
+            "report stock drift between LightSync and Lightspeed",
+            later_issue="the catalog issue",
+        ),
+    )
+}
+# `lightspeed_sync inventory|prices|costs` are `upload` limited to one field.
+UPLOAD_FIELDS = {"inventory": "inventory", "prices": "prices", "costs": "costs"}
+
+
+def resolve_job(name: str) -> tuple[Job, frozenset[str]]:
+    """The job for a command-line name, and the upload fields it is limited to."""
+    if name in UPLOAD_FIELDS:
+        return JOBS["upload"], frozenset({UPLOAD_FIELDS[name]})
+    try:
+        return JOBS[name], frozenset()
+    except KeyError:
+        raise UnknownJobError(f"Unknown job {name!r}; the jobs are: {', '.join(JOBS)}.") from None
+
+
+def require_available(job: Job) -> None:
+    if not job.available:
+        raise JobNotAvailableError(
+            f"The {job.name} job ({job.description}) is not available yet: {job.later_issue} builds it. Nothing was run."
+        )

@@ -1,0 +1,137 @@
+"""Running a job for a company: refusals, the per-company lock, and the SyncRun record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from django.utils import timezone
+
+from integrations.core.locks import company_job_lock
+from integrations.lightspeed import errors
+from integrations.lightspeed.client import ClientStats
+from integrations.lightspeed.jobs import Job, JobContext, require_available
+from integrations.lightspeed.models import LightspeedSettings, SyncIssue, SyncRun
+from integrations.lightspeed.services.connection import lightspeed_client_for
+
+logger = logging.getLogger(__name__)
+
+
+def job_refusal(settings_obj: LightspeedSettings) -> str | None:
+    """Why no job may run for this company now, in words; None when jobs may run."""
+    if settings_obj.needs_reauthorization:
+        return (
+            f"Re-authorization required: {settings_obj.connection_error or 'Lightspeed refused the token.'}"
+        )
+    if not settings_obj.enabled:
+        return "Lightspeed POS Enabled is off for this company."
+    if not settings_obj.refresh_token or not settings_obj.account_id:
+        return "Lightspeed is not connected: run Fetch Token first."
+    return None
+
+
+def _finish(
+    run: SyncRun, outcome: str, *, error: str = "", counts=None, stats: ClientStats | None = None
+) -> SyncRun:
+    run.outcome = outcome
+    run.error = error
+    run.finished_at = timezone.now()
+    if counts is not None:
+        run.counts = counts
+    if stats is not None:
+        run.api_requests = stats.requests
+        run.api_rate_limited = stats.rate_limited
+    run.save()
+    return run
+
+
+def sync_issue_record(
+    *, company_id: int, kind: str, key: str, message: str, excerpt: str = "", run=None
+) -> SyncIssue:
+    """Opens (or counts again) the issue of one problem thing."""
+    now = timezone.now()
+    issue, created = SyncIssue.objects.get_or_create(
+        company_id=company_id,
+        kind=kind,
+        key=key,
+        defaults={
+            "message": message,
+            "excerpt": excerpt[:4000],
+            "run": run,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        },
+    )
+    if not created:
+        issue.message, issue.last_seen_at, issue.count, issue.run = message, now, issue.count + 1, run
+        if excerpt:
+            issue.excerpt = excerpt[:4000]
+        if issue.status == SyncIssue.Status.RESOLVED:
+            issue.status = SyncIssue.Status.OPEN
+        issue.save()
+    return issue
+
+
+def job_run(
+    *,
+    company_id: int,
+    job: Job,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    dry_run: bool = False,
+    since: datetime | None = None,
+    fields: frozenset[str] = frozenset(),
+    progress: Callable[[int], None] | None = None,
+    raise_transient: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncRun:
+    """Runs one job for one company and records it. Refuses while disabled or disconnected.
+
+    With `raise_transient`, a rate-limit or outage is recorded and then re-raised so that a
+    Celery task can retry it later; every other failure is recorded and not raised.
+    """
+    require_available(job)
+    settings_obj = LightspeedSettings.objects.select_related("company").get(company_id=company_id)
+    run = SyncRun.objects.create(company_id=company_id, job=job.name, trigger=trigger, dry_run=dry_run)
+    refusal = job_refusal(settings_obj)
+    if refusal:
+        return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
+
+    with company_job_lock(company_id, job.name) as acquired:
+        if not acquired:
+            return _finish(
+                run, SyncRun.Outcome.SKIPPED, error=f"Another {job.name} run for this company is in progress."
+            )
+        stats = ClientStats()
+        try:
+            client = lightspeed_client_for(settings_obj, stats=stats, sleep=sleep)
+            context = JobContext(
+                settings=settings_obj,
+                client=client,
+                dry_run=dry_run,
+                since=since,
+                fields=fields,
+                progress=progress,
+            )
+            counts = job.run(context)
+        except errors.LightspeedTransientError as exc:
+            _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+            if raise_transient:
+                raise
+            return run
+        except errors.LightspeedError as exc:
+            sync_issue_record(
+                company_id=company_id,
+                kind=f"{job.name}_failed",
+                key=job.name,
+                message=exc.message,
+                excerpt=exc.body,
+                run=run,
+            )
+            return _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+        except Exception as exc:
+            logger.exception("Lightspeed %s job failed for company %s", job.name, company_id)
+            _finish(run, SyncRun.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}", stats=stats)
+            raise
+        return _finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)

@@ -1,0 +1,94 @@
+"""Fixtures of the Lightspeed app's tests: a connected company and a strict HTTP mock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import responses
+from django.utils import timezone
+
+from integrations.commerce.models import Company, User
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
+
+API = "https://api.lightspeedapp.com"
+OAUTH = "https://cloud.lightspeedapp.com"
+TOKEN_URL = f"{OAUTH}/auth/oauth/token"
+ACCOUNT_ID = "100001"
+ACCOUNT_URL = f"{API}/API/V3/Account.json"
+
+
+def resource_url(resource: str, record_id: int | None = None) -> str:
+    suffix = f"/{record_id}" if record_id is not None else ""
+    return f"{API}/API/V3/Account/{ACCOUNT_ID}/{resource}{suffix}.json"
+
+
+def token_answer(access: str, refresh: str, expires_in: int = 3600) -> dict:
+    return {
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "access_token": access,
+        "refresh_token": refresh,
+    }
+
+
+ONE_ACCOUNT = {"@attributes": {"count": "1"}, "Account": {"accountID": ACCOUNT_ID, "name": "Demo Outfitters"}}
+EXPIRED = {
+    "error": "access_denied",
+    "error_description": "The resource owner or authorization server denied the request.",
+    "hint": "Access token could not be verified",
+}
+
+
+@pytest.fixture(autouse=True)
+def lightspeed_urls(settings):
+    settings.LIGHTSPEED_API_URL = API
+    settings.LIGHTSPEED_OAUTH_URL = OAUTH
+    settings.LIGHTSPEED_CLIENT_ID = "lightsync-test"
+    settings.LIGHTSPEED_CLIENT_SECRET = "lightsync-test-secret"
+    settings.SITE_URL = "http://testserver"
+
+
+@pytest.fixture
+def mocked_lightspeed():
+    """Every HTTP call must be expected; an unexpected one fails the test."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def company(db):
+    return Company.objects.create(name="Demo Outfitters", email="shop@example.com")
+
+
+@pytest.fixture
+def connected(company) -> LightspeedSettings:
+    return LightspeedSettings.objects.create(
+        company=company,
+        enabled=True,
+        account_id=ACCOUNT_ID,
+        auth_token="a1",
+        refresh_token="r1",
+        token_received_at=timezone.now(),
+        token_expires_at=timezone.now() + timedelta(hours=1),
+        connection_status=ConnectionStatus.CONNECTED,
+    )
+
+
+@pytest.fixture
+def merchant(company) -> User:
+    return User.objects.create_user(
+        "merchant", password="pw", email="merchant@example.com", company=company, is_staff=True
+    )
+
+
+class Sleeps(list):
+    """An injectable sleep that records instead of sleeping."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
