@@ -10,5 +10,6 @@ urlpatterns = [
         admin.site.admin_view(company_scoped_shortcut),
     ),
     path("admin/", admin.site.urls),
+    path("lightspeed/", include("integrations.lightspeed.urls")),
     path("", include("integrations.core.urls")),
 ]

@@ -1,0 +1,303 @@
+"""Admin pages of the Lightspeed channel, behind the company wall.
+
+Minimal for now (the full General Settings page is a later issue), but real: the settings with
+their connection status and a Fetch Token button, the downloaded shops with their mapping,
+registers, employees, sync runs and issues. Tokens are only ever shown masked.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timeuntil
+
+from integrations.core.admin import CompanyScopedAdmin, CompanyScopedInline
+from integrations.lightspeed.models import (
+    LightspeedEmployee,
+    LightspeedRegister,
+    LightspeedSettings,
+    LightspeedShop,
+    LightspeedShopWarehouse,
+    SyncIssue,
+    SyncRun,
+    mask_secret,
+)
+from integrations.lightspeed.services.settings import (
+    SettingsChangeRefused,
+    lightspeed_settings_save,
+    lightspeed_settings_validate,
+)
+
+GENERAL_FIELDS = (
+    "enabled",
+    "shops_mapping_enabled",
+    "account_id",
+    "shop",
+    "register",
+    "employee",
+    "redirect_uri",
+    "auth_token_masked",
+    "refresh_token_masked",
+    "token_received_at",
+    "returns_warehouse",
+    "order_download_enabled",
+    "inventory_upload_enabled",
+    "price_upload_enabled",
+    "cost_upload_enabled",
+    "auto_enable_new_products",
+    "auto_create_enabled_products",
+    "use_company_address",
+)
+
+
+class LightspeedSettingsForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        label="Client Secret",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Optional. Leave empty to keep the stored secret. Never shown.",
+    )
+
+    class Meta:
+        model = LightspeedSettings
+        fields = "__all__"
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the submitted values
+        try:
+            lightspeed_settings_validate(self.instance)
+        except SettingsChangeRefused as exc:
+            self.add_error(None, exc.message)
+
+    def clean_client_secret(self):
+        # An empty password box means "unchanged": the stored secret is never sent to the page.
+        return self.cleaned_data.get("client_secret") or self.instance.client_secret
+
+
+def connection_summary(obj: LightspeedSettings) -> str:
+    if obj.needs_reauthorization:
+        return f"Re-authorization required — {obj.connection_error}"
+    if not obj.is_connected:
+        return "Not connected — run Fetch Token."
+    account = f"account {obj.account_id}" + (f" ({obj.account_name})" if obj.account_name else "")
+    return f"Connected to Lightspeed {account}."
+
+
+@admin.register(LightspeedSettings)
+class LightspeedSettingsAdmin(CompanyScopedAdmin):
+    form = LightspeedSettingsForm
+    change_form_template = "admin/lightspeed/lightspeedsettings/change_form.html"
+    list_display = ("company", "enabled", "connection", "account_id", "expires_in", "token_refreshed_at")
+    list_select_related = ("company",)
+    readonly_fields = (
+        "company",
+        "auth_token_masked",
+        "refresh_token_masked",
+        "token_received_at",
+        "connection",
+        "expires_in",
+        "token_refreshed_at",
+        "token_scope",
+    )
+    fieldsets = (
+        (
+            "Connection",
+            {"fields": ("company", "connection", "token_received_at", "expires_in", "token_refreshed_at")},
+        ),
+        ("General Settings", {"fields": GENERAL_FIELDS}),
+        (
+            "Advanced",
+            {
+                "classes": ("collapse",),
+                "fields": ("client_id", "client_secret", "order_download_start", "token_scope"),
+            },
+        ),
+    )
+
+    def has_add_permission(self, request):
+        return False  # one row per company, created with the company
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "redirect_uri":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Connection status")
+    def connection(self, obj: LightspeedSettings) -> str:
+        return connection_summary(obj)
+
+    @admin.display(description="Expires in")
+    def expires_in(self, obj: LightspeedSettings) -> str:
+        if not obj.token_expires_at or not obj.is_connected:
+            return "—"
+        if obj.token_expires_at <= timezone.now():
+            return "expired (renewed on next use)"
+        return timeuntil(obj.token_expires_at)
+
+    @admin.display(description="Auth Token")
+    def auth_token_masked(self, obj: LightspeedSettings) -> str:
+        return mask_secret(obj.auth_token) or "—"
+
+    @admin.display(description="Refresh Token")
+    def refresh_token_masked(self, obj: LightspeedSettings) -> str:
+        return mask_secret(obj.refresh_token) or "—"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        settings_obj = LightspeedSettings.objects.filter(pk=object_id).first() if object_id else None
+        if (
+            formfield is not None
+            and settings_obj is not None
+            and db_field.name in {"shop", "register", "employee", "returns_warehouse"}
+        ):
+            # Choices from this company only, even for ops staff who see every company.
+            formfield.queryset = formfield.queryset.filter(company_id=settings_obj.company_id)
+        return formfield
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+        try:
+            lightspeed_settings_save(settings_obj=obj, actor=request.user, changes=changes)
+        except SettingsChangeRefused as exc:
+            messages.error(request, exc.message)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:
+            if obj.needs_reauthorization and request.method == "GET":
+                messages.warning(request, f"Lightspeed: {connection_summary(obj)}")
+            extra_context["fetch_token_url"] = reverse("lightspeed:fetch_token_start", args=[obj.company_id])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class ShopWarehouseInline(CompanyScopedInline, admin.TabularInline):
+    model = LightspeedShopWarehouse
+    company_field = "shop__company"
+    fields = ("position", "warehouse")
+    ordering = ("position",)
+    extra = 0
+
+
+@admin.register(LightspeedShop)
+class LightspeedShopAdmin(CompanyScopedAdmin):
+    list_display = ("name", "shop_id", "archived", "mapped_warehouses", "employee", "register", "company")
+    list_filter = ("archived", "company")
+    search_fields = ("name",)
+    fields = ("company", "shop_id", "name", "time_zone", "archived", "downloaded_at", "employee", "register")
+    readonly_fields = ("company", "shop_id", "name", "time_zone", "archived", "downloaded_at")
+    inlines = [ShopWarehouseInline]
+
+    def has_add_permission(self, request):
+        return False  # shops come from Lightspeed (the shops job)
+
+    @admin.display(description="warehouses")
+    def mapped_warehouses(self, shop: LightspeedShop) -> str:
+        return (
+            ", ".join(link.warehouse.name for link in shop.warehouse_links.select_related("warehouse")) or "—"
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        shop = LightspeedShop.objects.filter(pk=object_id).first() if object_id else None
+        if formfield is not None and shop is not None:
+            if db_field.name == "register":
+                formfield.queryset = formfield.queryset.filter(shop=shop)
+            elif db_field.name == "employee":
+                formfield.queryset = formfield.queryset.filter(company_id=shop.company_id)
+        return formfield
+
+
+class DownloadedAdmin(CompanyScopedAdmin):
+    """Registers and employees: read-only copies of Lightspeed's."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LightspeedRegister)
+class LightspeedRegisterAdmin(DownloadedAdmin):
+    list_display = ("name", "register_id", "shop", "archived", "company")
+    list_filter = ("archived", "company")
+
+
+@admin.register(LightspeedEmployee)
+class LightspeedEmployeeAdmin(DownloadedAdmin):
+    list_display = ("__str__", "employee_id", "lock_out", "archived", "limit_to_shop_id", "company")
+    list_filter = ("archived", "lock_out", "company")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(DownloadedAdmin):
+    list_display = (
+        "job",
+        "company",
+        "trigger",
+        "started_at",
+        "duration",
+        "outcome",
+        "api_requests",
+        "api_rate_limited",
+        "short_error",
+    )
+    list_filter = ("job", "outcome", "trigger", "company")
+    date_hierarchy = "started_at"
+
+    @admin.display(description="error")
+    def short_error(self, run: SyncRun) -> str:
+        return run.error[:120]
+
+
+@admin.register(SyncIssue)
+class SyncIssueAdmin(CompanyScopedAdmin):
+    list_display = ("kind", "key", "message_short", "count", "last_seen_at", "status", "company")
+    list_filter = ("status", "kind", "company")
+    search_fields = ("key", "message")
+    fields = (
+        "company",
+        "kind",
+        "key",
+        "message",
+        "excerpt_block",
+        "first_seen_at",
+        "last_seen_at",
+        "count",
+        "status",
+    )
+    readonly_fields = (
+        "company",
+        "kind",
+        "key",
+        "message",
+        "excerpt_block",
+        "first_seen_at",
+        "last_seen_at",
+        "count",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="message")
+    def message_short(self, issue: SyncIssue) -> str:
+        return issue.message[:120]
+
+    @admin.display(description="excerpt")
+    def excerpt_block(self, issue: SyncIssue) -> str:
+        return (
+            format_html("<pre style='white-space:pre-wrap'>{}</pre>", issue.excerpt) if issue.excerpt else "—"
+        )

@@ -1,0 +1,74 @@
+"""Changing a company's Lightspeed settings: validated, in one transaction with its change log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from integrations.commerce.models import User
+from integrations.core.changelog import changelog_record, field_values
+from integrations.lightspeed.models import LightspeedSettings
+
+# Written only by Fetch Token and token renewal, never through a settings form.
+CONNECTION_FIELDS = {
+    "auth_token",
+    "refresh_token",
+    "token_received_at",
+    "token_expires_at",
+    "token_refreshed_at",
+    "token_scope",
+    "connection_status",
+    "connection_error",
+    "account_name",
+    "reauthorization_notified_at",
+    "company",
+}
+
+
+class SettingsChangeRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def lightspeed_settings_validate(settings_obj: LightspeedSettings) -> None:
+    if settings_obj.enabled and not (settings_obj.is_connected and settings_obj.account_id):
+        raise SettingsChangeRefused(
+            "Lightspeed POS Enabled cannot be turned on without a working token and AccountID: "
+            "run Fetch Token first."
+        )
+    if (
+        settings_obj.register_id
+        and settings_obj.shop_id
+        and settings_obj.register.shop_id != settings_obj.shop_id
+    ):
+        raise SettingsChangeRefused("The Lightspeed Register ID must be a register of the chosen shop.")
+    company_id = settings_obj.company_id
+    for name in ("shop", "register", "employee", "returns_warehouse"):
+        related = getattr(settings_obj, name)
+        if related is not None and related.company_id != company_id:
+            raise SettingsChangeRefused(
+                f"{settings_obj._meta.get_field(name).verbose_name} belongs to another company."
+            )
+
+
+def lightspeed_settings_save(
+    *, settings_obj: LightspeedSettings, actor: User | None, changes: dict[str, Any]
+) -> LightspeedSettings:
+    """Applies `changes` (field name → new value) to the stored row, logs each change, saves.
+
+    Raises SettingsChangeRefused (nothing saved) when the result would be inconsistent.
+    """
+    refused = set(changes) & CONNECTION_FIELDS
+    if refused:
+        raise SettingsChangeRefused(f"{', '.join(sorted(refused))} change only through Fetch Token.")
+    with transaction.atomic():
+        stored = LightspeedSettings.objects.select_for_update().get(pk=settings_obj.pk)
+        before = field_values(stored, changes.keys())
+        for name, value in changes.items():
+            setattr(stored, name, value)
+        lightspeed_settings_validate(stored)
+        stored.save()
+        changelog_record(instance=stored, before=before, company=stored.company, actor=actor)
+    return stored
