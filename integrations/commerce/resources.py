@@ -9,6 +9,7 @@ the stock service, so every change is in the ledger.
 
 from __future__ import annotations
 
+from decimal import InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -38,6 +39,16 @@ class CompanyResource(resources.ModelResource):
         super().before_import(dataset, **kwargs)
 
 
+class MoneyWidget(widgets.DecimalWidget):
+    """A decimal column whose bad values are reported as a row's validation error, not a crash."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except (InvalidOperation, TypeError) as exc:
+            raise ValueError(f"'{value}' is not a number") from exc
+
+
 class CompanyForeignKeyWidget(widgets.ForeignKeyWidget):
     """Finds the related row by a natural key (SKU, warehouse code) within the import's company."""
 
@@ -58,6 +69,8 @@ class CompanyForeignKeyWidget(widgets.ForeignKeyWidget):
 
 
 class ProductResource(CompanyResource):
+    site_price = fields.Field(attribute="site_price", column_name="site_price", widget=MoneyWidget())
+    site_cost = fields.Field(attribute="site_cost", column_name="site_cost", widget=MoneyWidget())
     company_name = fields.Field(attribute="company__name", column_name="company", readonly=True)
 
     class Meta:
