@@ -63,7 +63,16 @@ class LightspeedSettingsForm(forms.ModelForm):
 
     class Meta:
         model = LightspeedSettings
-        fields = "__all__"
+        fields = [
+            *(
+                name
+                for name in GENERAL_FIELDS
+                if not name.endswith("_masked") and name != "token_received_at"
+            ),
+            "client_id",
+            "client_secret",
+            "order_download_start",
+        ]
 
     def _post_clean(self):
         super()._post_clean()  # the instance now holds the submitted values
@@ -172,8 +181,6 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None:
-            if obj.needs_reauthorization and request.method == "GET":
-                messages.warning(request, f"Lightspeed: {connection_summary(obj)}")
             extra_context["fetch_token_url"] = reverse("lightspeed:fetch_token_start", args=[obj.company_id])
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,34 @@ class LightspeedConfig(AppConfig):
     name = "integrations.lightspeed"
     label = "lightspeed"
     verbose_name = "Lightspeed POS"
+
+    def ready(self) -> None:
+        from django.conf import settings
+        from django.db.models.signals import post_save
+
+        from integrations.commerce import roles
+        from integrations.commerce.models import Company
+        from integrations.lightspeed import signals
+
+        post_save.connect(
+            signals.company_created, sender=Company, dispatch_uid="lightspeed_settings_for_company"
+        )
+
+        roles.grant(roles.MERCHANTS, "lightspeed.LightspeedSettings", ["view", "change"])
+        roles.grant(roles.MERCHANTS, "lightspeed.LightspeedShop", ["view", "change"])
+        roles.grant(
+            roles.MERCHANTS, "lightspeed.LightspeedShopWarehouse", ["view", "add", "change", "delete"]
+        )
+        for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
+            roles.grant(roles.MERCHANTS, f"lightspeed.{model}", ["view"])
+        roles.grant(roles.MERCHANTS, "lightspeed.SyncIssue", ["view", "change"])
+        for model in ("LightspeedSettings", "LightspeedShop", "LightspeedShopWarehouse", "SyncIssue"):
+            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view", "add", "change", "delete"])
+        for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
+            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view"])
+
+        # Renew tokens well before they expire; jobs then rarely need to refresh themselves.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "lightspeed-tokens",
+            {"task": "lightspeed.refresh_tokens", "schedule": timedelta(minutes=10)},
+        )

@@ -18,7 +18,10 @@ def raw_refresh_token(pk: int) -> str:
 @pytest.fixture
 def ls_settings():
     company = Company.objects.create(name="Encrypted Co")
-    return LightspeedSettings.objects.create(company=company, refresh_token="r-secret-value")
+    ls = LightspeedSettings.objects.get(company=company)  # created with the company
+    ls.refresh_token = "r-secret-value"
+    ls.save()
+    return ls
 
 
 def test_tokens_are_not_readable_in_the_database(ls_settings):

@@ -63,16 +63,18 @@ def company(db):
 
 @pytest.fixture
 def connected(company) -> LightspeedSettings:
-    return LightspeedSettings.objects.create(
+    return LightspeedSettings.objects.update_or_create(
         company=company,
-        enabled=True,
-        account_id=ACCOUNT_ID,
-        auth_token="a1",
-        refresh_token="r1",
-        token_received_at=timezone.now(),
-        token_expires_at=timezone.now() + timedelta(hours=1),
-        connection_status=ConnectionStatus.CONNECTED,
-    )
+        defaults=dict(
+            enabled=True,
+            account_id=ACCOUNT_ID,
+            auth_token="a1",
+            refresh_token="r1",
+            token_received_at=timezone.now(),
+            token_expires_at=timezone.now() + timedelta(hours=1),
+            connection_status=ConnectionStatus.CONNECTED,
+        ),
+    )[0]
 
 
 @pytest.fixture

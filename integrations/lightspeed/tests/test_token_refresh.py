@@ -149,14 +149,16 @@ class mail_on_commit:
 # --- concurrency -----------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_five_workers_hitting_an_expired_token_at_once_cause_exactly_one_refresh(company, sleeps):
-    LightspeedSettings.objects.create(
+    LightspeedSettings.objects.update_or_create(
         company=company,
-        enabled=True,
-        account_id="100001",
-        auth_token="a1",
-        refresh_token="r1",
-        token_expires_at=timezone.now() + timedelta(hours=1),
-        connection_status=ConnectionStatus.CONNECTED,
+        defaults=dict(
+            enabled=True,
+            account_id="100001",
+            auth_token="a1",
+            refresh_token="r1",
+            token_expires_at=timezone.now() + timedelta(hours=1),
+            connection_status=ConnectionStatus.CONNECTED,
+        ),
     )
     spent: list[str] = []
     lock = threading.Lock()

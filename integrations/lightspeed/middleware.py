@@ -1,0 +1,37 @@
+"""The re-authorization banner: every admin page tells the people concerned, until it is fixed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.urls import reverse
+
+
+class ReauthorizationBannerMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        self._admin_prefix: str | None = None
+
+    def __call__(self, request):
+        if self._wants_banner(request):
+            from integrations.lightspeed.selectors import companies_needing_reauthorization_for
+
+            for settings_obj in companies_needing_reauthorization_for(request.user)[:5]:
+                messages.warning(
+                    request,
+                    f"Lightspeed needs re-authorization for {settings_obj.company.name}: "
+                    f"{settings_obj.connection_error} (Lightspeed POS settings → Fetch Token)",
+                )
+        return self.get_response(request)
+
+    def _wants_banner(self, request) -> bool:
+        if self._admin_prefix is None:
+            self._admin_prefix = reverse("admin:index")
+        user = getattr(request, "user", None)
+        return (
+            request.method == "GET"
+            and request.path.startswith(self._admin_prefix)
+            and "/jsi18n/" not in request.path
+            and user is not None
+            and user.is_authenticated
+            and user.is_staff
+        )
