@@ -54,6 +54,7 @@ GENERAL_FIELDS = (
 
 
 class LightspeedSettingsForm(forms.ModelForm):
+    redirect_uri = LightspeedSettings._meta.get_field("redirect_uri").formfield(assume_scheme="https")
     client_secret = forms.CharField(
         label="Client Secret",
         required=False,
@@ -128,11 +129,6 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # one row per company, created with the company
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if db_field.name == "redirect_uri":
-            kwargs["assume_scheme"] = "https"
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,0 +1,96 @@
+"""`manage.py lightspeed_sync JOB [--company ID] [--since DATETIME] [--dry-run]`: run a job now."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+from tqdm import tqdm
+
+from integrations.commerce.models import Company
+from integrations.lightspeed.jobs import (
+    JOBS,
+    UPLOAD_FIELDS,
+    JobNotAvailableError,
+    require_available,
+    resolve_job,
+)
+from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.services.runs import job_run
+
+CHOICES = [*JOBS, *UPLOAD_FIELDS, "all"]
+
+
+class Command(BaseCommand):
+    help = "Run a Lightspeed job now for one company or all of them, with a progress bar and a summary."
+
+    def add_arguments(self, parser):
+        parser.add_argument("job", choices=CHOICES)
+        parser.add_argument("--company", type=int, help="Company id (default: every company).")
+        parser.add_argument("--since", help="Start time for jobs that take one (ISO 8601, with offset).")
+        parser.add_argument("--dry-run", action="store_true", help="Ask Lightspeed, change nothing here.")
+
+    def handle(self, *args, job: str, company: int | None, since: str | None, dry_run: bool, **options):
+        since_at = None
+        if since:
+            since_at = parse_datetime(since)
+            if since_at is None or since_at.tzinfo is None:
+                raise CommandError(
+                    "--since needs a date and time with an offset, e.g. 2026-11-01T00:00:00+00:00"
+                )
+        names = [name for name, spec in JOBS.items() if spec.available] if job == "all" else [job]
+        specs = []
+        for name in names:
+            spec, fields = resolve_job(name)
+            try:
+                require_available(spec)
+            except JobNotAvailableError as exc:
+                raise CommandError(str(exc)) from None
+            specs.append((spec, fields))
+
+        companies = Company.objects.order_by("pk")
+        if company is not None:
+            companies = companies.filter(pk=company)
+            if not companies.exists():
+                raise CommandError(f"No company with id {company}.")
+
+        outcomes: Counter = Counter()
+        requests = rate_limited = 0
+        work = [(c, spec, fields) for c in companies for spec, fields in specs]
+        with tqdm(total=len(work), unit="run", disable=None, file=self.stderr._out) as bar:
+            for company_obj, spec, fields in work:
+                bar.set_description(f"{spec.name} · {company_obj.name}")
+                run = job_run(
+                    company_id=company_obj.pk,
+                    job=spec,
+                    fields=fields,
+                    trigger=SyncRun.Trigger.COMMAND,
+                    dry_run=dry_run,
+                    since=since_at,
+                )
+                outcomes[run.outcome] += 1
+                requests += run.api_requests
+                rate_limited += run.api_rate_limited
+                if run.outcome in (SyncRun.Outcome.REFUSED, SyncRun.Outcome.FAILED, SyncRun.Outcome.SKIPPED):
+                    bar.write(
+                        f"{company_obj.name}: {spec.name} {run.get_outcome_display().lower()} — {run.error}"
+                    )
+                elif company is not None or len(work) <= 10:
+                    bar.write(f"{company_obj.name}: {spec.name} {_counts(run.counts)}")
+                bar.update(1)
+
+        label = "+".join(names) + (" (dry run)" if dry_run else "")
+        parts = (
+            ", ".join(f"{n} {SyncRun.Outcome(o).label.lower()}" for o, n in sorted(outcomes.items()))
+            or "nothing to do"
+        )
+        self.stdout.write(
+            f"{label}: {len(work)} run(s) — {parts}; {requests} API request(s), {rate_limited} rate-limited."
+        )
+        if outcomes[SyncRun.Outcome.FAILED]:
+            raise CommandError(f"{outcomes[SyncRun.Outcome.FAILED]} run(s) failed; see above.")
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "no changes"

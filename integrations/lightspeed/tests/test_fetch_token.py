@@ -1,0 +1,223 @@
+"""Fetch Token through the views: the authorize redirect, the callback, and every way it fails."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import requests
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.commerce.models import Company, User
+from integrations.core.changelog import changelog_for
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
+
+from .conftest import ACCOUNT_ID, ACCOUNT_URL, ONE_ACCOUNT, TOKEN_URL, token_answer
+
+CALLBACK = "/lightspeed/oauth/callback/"
+
+
+def jwt_for(acct: str) -> str:
+    return jwt.encode(
+        {"acct": acct, "scope": "employee:register employee:inventory", "exp": 2_000_000_000}, "k" * 32
+    )
+
+
+@pytest.fixture
+def signed_in(client, merchant):
+    from integrations.commerce import roles
+
+    roles.roles_apply()
+    merchant.groups.add(
+        __import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.get(name=roles.MERCHANTS)
+    )
+    client.force_login(merchant)
+    return client
+
+
+def start(client, company) -> dict[str, list[str]]:
+    response = client.post(reverse("lightspeed:fetch_token_start", args=[company.pk]))
+    assert response.status_code == 302
+    url = urlsplit(response["Location"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://cloud.lightspeedapp.com/auth/oauth/authorize"
+    return parse_qs(url.query)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def settings_page(company) -> str:
+    return reverse("admin:lightspeed_lightspeedsettings_change", args=[company.lightspeed.pk])
+
+
+def test_fetch_token_sends_the_merchant_to_lightspeed_with_scopes_state_and_pkce(signed_in, company):
+    query = start(signed_in, company)
+
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == ["lightsync-test"]
+    assert query["scope"][0].split() == [
+        "employee:register",
+        "employee:inventory",
+        "employee:product_cost",
+        "employee:admin_void_sale",
+    ]
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["redirect_uri"] == ["http://testserver/lightspeed/oauth/callback/"]
+    record = OAuthState.objects.get(state=query["state"][0])
+    expected = (
+        base64.urlsafe_b64encode(hashlib.sha256(record.code_verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    assert query["code_challenge"] == [expected]
+    assert record.company == company and record.expires_at <= timezone.now() + timedelta(minutes=10)
+
+
+def test_a_successful_callback_stores_the_pair_fills_the_account_and_logs_the_change(
+    signed_in, company, merchant, mocked_lightspeed
+):
+    state = start(signed_in, company)["state"][0]
+    access = jwt_for(ACCOUNT_ID)
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(access, "r-first"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+
+    response = signed_in.get(CALLBACK, {"code": "the-code", "state": state})
+
+    assert response.status_code == 302 and response["Location"] == settings_page(company)
+    assert messages_of(response) == [f"Connected to Lightspeed account {ACCOUNT_ID} (Demo Outfitters)."]
+    form = parse_qs(mocked_lightspeed.calls[0].request.body)
+    assert form["grant_type"] == ["authorization_code"] and form["code"] == ["the-code"]
+    assert form["code_verifier"] == [OAuthState.objects.get(state=state).code_verifier]
+    assert form["client_secret"] == ["lightsync-test-secret"]
+    stored = LightspeedSettings.objects.get(company=company)
+    assert (stored.auth_token, stored.refresh_token, stored.account_id) == (access, "r-first", ACCOUNT_ID)
+    assert stored.connection_status == ConnectionStatus.CONNECTED and stored.token_received_at is not None
+    log = {row.field: row for row in changelog_for(stored)}
+    assert log["refresh_token"].new_value == "changed" and log["refresh_token"].actor == merchant
+    assert log["account_id"].new_value == ACCOUNT_ID
+
+
+def test_a_token_for_another_account_than_the_filled_in_accountid_is_refused_and_nothing_stored(
+    signed_in, company, mocked_lightspeed
+):
+    LightspeedSettings.objects.filter(company=company).update(account_id="555")
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    assert response["Location"] == settings_page(company)
+    assert (
+        "is for Lightspeed account 100001" in messages_of(response)[0]
+        and "AccountID is 555" in messages_of(response)[0]
+    )
+    stored = LightspeedSettings.objects.get(company=company)
+    assert (stored.refresh_token, stored.connection_status) == ("", ConnectionStatus.NOT_CONNECTED)
+
+
+def test_access_denied_at_lightspeed_ends_on_the_settings_page_with_nothing_stored(signed_in, company):
+    state = start(signed_in, company)["state"][0]
+    response = signed_in.get(
+        CALLBACK,
+        {
+            "error": "access_denied",
+            "error_description": "The resource owner denied the request.",
+            "state": state,
+        },
+    )
+    assert response["Location"] == settings_page(company)
+    assert messages_of(response) == ["Access was not granted at Lightspeed, so nothing was connected."]
+    assert LightspeedSettings.objects.get(company=company).refresh_token == ""
+
+
+def test_an_unknown_state_is_refused(signed_in, company):
+    response = signed_in.get(CALLBACK, {"code": "c", "state": "forged"})
+    assert "unknown" in messages_of(response)[0]
+    assert LightspeedSettings.objects.get(company=company).refresh_token == ""
+
+
+def test_a_state_can_be_used_only_once(signed_in, company, mocked_lightspeed):
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    replay = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    assert "already used" in messages_of(replay)[-1]
+    assert len(mocked_lightspeed.calls) == 2  # the replay never reached Lightspeed
+
+
+def test_an_expired_state_is_refused(signed_in, company):
+    state = start(signed_in, company)["state"][0]
+    OAuthState.objects.filter(state=state).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+    assert "took too long" in messages_of(response)[0]
+
+
+def test_a_state_started_by_another_user_is_refused(client, signed_in, company, merchant):
+    state = start(signed_in, company)["state"][0]
+    other = User.objects.create_user("colleague", company=company, is_staff=True)
+    client.force_login(other)  # another sign-in, another session
+    response = client.get(CALLBACK, {"code": "c", "state": state})
+    assert "another sign-in" in messages_of(response)[0]
+    assert LightspeedSettings.objects.get(company=company).refresh_token == ""
+
+
+@pytest.mark.parametrize(
+    ("token_reply", "expected"),
+    [
+        (
+            {
+                "status": 400,
+                "json": {"error": "invalid_grant", "error_description": "The authorization code has expired"},
+            },
+            "expired (codes live 60 seconds)",
+        ),
+        (
+            {
+                "status": 401,
+                "json": {"error": "invalid_client", "error_description": "Client authentication failed"},
+            },
+            "refused the Client ID / Client Secret",
+        ),
+        ({"body": requests.ConnectionError("connection refused")}, "could not be reached"),
+        ({"status": 502, "body": "<html>Bad gateway</html>"}, "could not be reached"),
+    ],
+)
+def test_each_token_exchange_failure_says_what_happened_and_stores_nothing(
+    signed_in, company, mocked_lightspeed, token_reply, expected
+):
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, **token_reply)
+
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    assert response["Location"] == settings_page(company)
+    assert expected in messages_of(response)[0]
+    stored = LightspeedSettings.objects.get(company=company)
+    assert (stored.auth_token, stored.refresh_token, stored.token_received_at) == ("", "", None)
+
+
+def test_a_merchant_cannot_start_fetch_token_for_another_company(signed_in):
+    other = Company.objects.create(name="Harbor Goods")
+    response = signed_in.post(reverse("lightspeed:fetch_token_start", args=[other.pk]))
+    assert response.status_code == 404
+    assert not OAuthState.objects.exists()
+
+
+def test_fetch_token_cannot_be_started_by_a_get_link(signed_in, company):
+    assert signed_in.get(reverse("lightspeed:fetch_token_start", args=[company.pk])).status_code == 405
+
+
+def test_without_a_client_id_fetch_token_explains_what_to_configure(signed_in, company, settings):
+    settings.LIGHTSPEED_CLIENT_ID = ""
+    response = signed_in.post(reverse("lightspeed:fetch_token_start", args=[company.pk]))
+    assert response["Location"] == settings_page(company)
+    assert "No Lightspeed Client ID" in messages_of(response)[0]
