@@ -1,0 +1,196 @@
+"""GET on a resource: filters, relations, archived, count, sort and both kinds of paging."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+
+from integrations.lightspeed_sandbox.errors import bad_request, not_found
+from integrations.lightspeed_sandbox.query import (
+    MAX_LIMIT,
+    RESERVED,
+    Sort,
+    condition,
+    cursor_value,
+    encode_cursor,
+    keyset_page,
+)
+from integrations.lightspeed_sandbox.render import one_or_many
+from integrations.lightspeed_sandbox.resources import Resource
+from integrations.lightspeed_sandbox.store.models import Shop
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    resource: Resource
+    account_id: int
+    params: QueryDict
+    legacy: bool  # V2 paths page with offsets
+    page_url: str  # scheme://host/path of this request, for next/previous links
+
+
+def relations_requested(resource: Resource, raw: str | None) -> set[str]:
+    if not raw:
+        names: list[str] = []
+    elif raw == "all":
+        names = list(resource.relations)
+    else:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise bad_request("load_relations must be a JSON array of relation names or 'all'.") from None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad_request("load_relations must be a JSON array of relation names or 'all'.")
+        names = value
+    for name in names:
+        if name not in resource.relations:
+            raise bad_request(f"Invalid relation '{name}' for {resource.name}.")
+    loaded = set(names) | set(resource.always)
+    # A nested relation loads its parent too: SaleLines.Item brings the SaleLines.
+    loaded |= {name.split(".")[0] for name in names if "." in name}
+    return loaded
+
+
+def _local_zone(account_id: int) -> str:
+    shop = Shop.objects.filter(accountID=account_id).order_by("shopID").first()
+    return shop.timeZone if shop else "UTC"
+
+
+def filtered(resource: Resource, account_id: int, params: QueryDict) -> QuerySet:
+    model = resource.model
+    queryset = model.objects.filter(accountID=account_id)
+    if resource.has_archived:
+        archived = params.get("archived", "false").lower()
+        if archived == "false":
+            queryset = queryset.filter(archived=False)
+        elif archived == "only":
+            queryset = queryset.filter(archived=True)
+        elif archived != "true":
+            raise bad_request("archived must be true, false or only.")
+    zone = None
+    for key in params:
+        if key in RESERVED:
+            continue
+        zone = zone or _local_zone(account_id)
+        for raw in params.getlist(key):
+            queryset = queryset.filter(_condition(resource, key, raw, zone))
+    if "or" in params:
+        zone = zone or _local_zone(account_id)
+        for raw in params.getlist("or"):
+            alternatives = Q()
+            for part in raw.split("|"):
+                name, sep, value = part.partition("=")
+                if not sep:
+                    raise bad_request(f"Invalid or= clause '{part}'; use field%3Dvalue separated by |.")
+                alternatives |= _condition(resource, name, value, zone)
+            queryset = queryset.filter(alternatives)
+    return queryset
+
+
+def _condition(resource: Resource, key: str, raw: str, zone: str) -> Q:
+    if key == "itemCode" and resource.name == "Item":
+        q = Q(upc=raw) | Q(ean=raw)
+        return q | Q(itemID=int(raw)) if raw.isdigit() and len(raw) < 10 else q
+    if "." in key:
+        name, _, field = key.partition(".")
+        relation = resource.relations.get(name)
+        if relation is None or relation.model is None or "." in field:
+            raise bad_request(f"Invalid field '{key}' for {resource.name}.")
+        inner = relation.model.objects.filter(condition(relation.model, field, raw, local_zone=zone))
+        return Q(**{f"{relation.local}__in": inner.values(relation.remote)})
+    if key in resource.hidden or key == "accountID":
+        raise bad_request(f"Invalid field '{key}' for {resource.name}.")
+    return condition(resource.model, key, raw, local_zone=zone)
+
+
+def _sort(resource: Resource, params: QueryDict) -> Sort:
+    raw = params.get("sort") or resource.pk
+    field = raw.removeprefix("-")
+    if field not in resource.sortable:
+        allowed = ", ".join(resource.sortable)
+        raise bad_request(
+            f"Sort field '{field}' is not sortable for {resource.name}. Sortable fields: {allowed}."
+        )
+    return Sort(field, raw.startswith("-"))
+
+
+def _limit(params: QueryDict) -> int:
+    raw = params.get("limit", str(MAX_LIMIT))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise bad_request(f"Invalid limit '{raw}'.") from None
+    if limit < 1 or limit > MAX_LIMIT:
+        raise bad_request(f"limit must be between 1 and {MAX_LIMIT}.")
+    return limit
+
+
+def _link(req: ListRequest, sort: Sort, limit: int, **cursor: str) -> str:
+    pairs = [
+        (k, v)
+        for k in req.params
+        for v in req.params.getlist(k)
+        if k not in ("after", "before", "sort", "limit", "offset")
+    ]
+    pairs += [("sort", sort.param), ("limit", str(limit)), *cursor.items()]
+    return f"{req.page_url}?{urlencode(pairs, quote_via=quote)}"
+
+
+def list_payload(req: ListRequest, relations: set[str]) -> dict:
+    resource = req.resource
+    queryset = filtered(resource, req.account_id, req.params)
+    if req.params.get("count") == "1":
+        return {"@attributes": {"count": str(queryset.count())}}
+    sort = _sort(resource, req.params)
+    limit = _limit(req.params)
+    if req.legacy:
+        try:
+            offset = max(int(req.params.get("offset", "0")), 0)
+        except ValueError:
+            raise bad_request("Invalid offset.") from None
+        total = queryset.count()
+        prefix = "-" if sort.descending else ""
+        rows = list(
+            queryset.order_by(f"{prefix}{sort.field}", f"{prefix}{resource.pk}")[offset : offset + limit]
+        )
+        if not total:
+            return {"@attributes": {"count": "0"}}
+        attributes = {"count": str(total), "offset": str(offset), "limit": str(limit)}
+    else:
+        rows, has_next, has_previous = keyset_page(
+            queryset,
+            model=resource.model,
+            pk_name=resource.pk,
+            sort=sort,
+            limit=limit,
+            after=req.params.get("after"),
+            before=req.params.get("before"),
+        )
+        attributes = {"next": "", "previous": ""}
+        if rows and has_next:
+            last = rows[-1]
+            value = cursor_value(last, resource.model, sort)
+            attributes["next"] = _link(
+                req, sort, limit, after=encode_cursor(sort, value, getattr(last, resource.pk))
+            )
+        if rows and has_previous:
+            first = rows[0]
+            value = cursor_value(first, resource.model, sort)
+            attributes["previous"] = _link(
+                req, sort, limit, before=encode_cursor(sort, value, getattr(first, resource.pk))
+            )
+    payload: dict = {"@attributes": attributes}
+    if rows:
+        payload[resource.name] = one_or_many(resource.render(rows, relations))
+    return payload
+
+
+def single_payload(resource: Resource, account_id: int, pk: int, relations: set[str]) -> dict:
+    row = resource.model.objects.filter(accountID=account_id, **{resource.pk: pk}).first()
+    if row is None:
+        raise not_found(resource.name, pk)
+    return {"@attributes": {"count": "1"}, resource.name: resource.render([row], relations)[0]}

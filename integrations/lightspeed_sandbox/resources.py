@@ -1,0 +1,185 @@
+"""The API's resources: model, id, scopes, sortable fields, relations (API-NOTES is the source)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import models
+
+from integrations.lightspeed_sandbox import serializers as s
+from integrations.lightspeed_sandbox.store import models as m
+
+# "Any of" these (with the `employee:` prefix) opens the endpoint; `all` opens every one.
+SHOP_SCOPES = ("register", "reports", "workbench", "customers", "admin", "inventory_base", "cfd")
+ITEM_SCOPES = ("register", "product_cost", "reports", "workbench", "customers", "admin", "cfd")
+ITEM_SHOP_SCOPES = ("inventory", "inventory_read", "product_cost")
+SALE_SCOPES = ("register", "cfd")
+VALID_SCOPES = {
+    "all",
+    "register",
+    "register_read",
+    "inventory",
+    "inventory_read",
+    "inventory_base",
+    "inventory_counts",
+    "product_cost",
+    "reports",
+    "workbench",
+    "customers",
+    "customers_read",
+    "admin",
+    "admin_void_sale",
+    "cfd",
+    "purchase_orders",
+    "employee_hours",
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A loadable relation; `model`/`local`/`remote` make `Name.field=…` filters possible."""
+
+    many: bool
+    model: type[models.Model] | None = None
+    local: str = ""
+    remote: str = ""
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    model: type[models.Model]
+    pk: str
+    render: Callable[[list, set[str]], list[dict]]
+    scopes: tuple[str, ...] | None  # None: any valid token
+    sortable: tuple[str, ...]
+    relations: dict[str, Relation] = field(default_factory=dict)
+    always: tuple[str, ...] = ()  # relations returned without asking
+    methods: tuple[str, ...] = ("GET",)
+    read_only_scopes: tuple[str, ...] = ()  # listed scopes that only allow GET
+    hidden: tuple[str, ...] = ()  # columns that are not API fields
+
+    @property
+    def has_archived(self) -> bool:
+        return any(f.name == "archived" for f in self.model._meta.get_fields())
+
+
+RESOURCES: dict[str, Resource] = {
+    r.name: r
+    for r in (
+        Resource(
+            "Shop",
+            m.Shop,
+            "shopID",
+            s.render_shops,
+            SHOP_SCOPES,
+            ("shopID", "timeStamp"),
+            {"Registers": Relation(True, m.Register, "shopID", "shopID"), "Contact": Relation(False)},
+            hidden=("taxRate", "address1", "city", "state", "zip", "country", "phone"),
+        ),
+        Resource(
+            "Register",
+            m.Register,
+            "registerID",
+            s.render_registers,
+            SHOP_SCOPES,
+            ("registerID", "timeStamp"),
+            {"Shop": Relation(False, m.Shop, "shopID", "shopID")},
+        ),
+        Resource(
+            "Employee",
+            m.Employee,
+            "employeeID",
+            s.render_employees,
+            None,
+            ("employeeID", "timeStamp"),
+            {"Contact": Relation(False)},
+            hidden=("username", "password", "email"),
+        ),
+        Resource(
+            "Item",
+            m.Item,
+            "itemID",
+            s.render_items,
+            ITEM_SCOPES,
+            ("itemID", "timeStamp", "description"),
+            {
+                "ItemShops": Relation(True, m.ItemShop, "itemID", "itemID"),
+                "Prices": Relation(True, m.ItemPrice, "itemID", "itemID"),
+            },
+            always=("Prices",),
+            methods=("GET", "POST", "PUT", "DELETE"),
+        ),
+        Resource(
+            "ItemShop",
+            m.ItemShop,
+            "itemShopID",
+            s.render_item_shops,
+            ITEM_SHOP_SCOPES,
+            ("itemShopID", "timeStamp"),
+            {"Item": Relation(False, m.Item, "itemID", "itemID")},
+            methods=("GET", "PUT"),
+            read_only_scopes=("inventory_read",),
+        ),
+        Resource(
+            "Customer",
+            m.Customer,
+            "customerID",
+            s.render_customers,
+            SHOP_SCOPES,
+            ("customerID", "timeStamp"),
+            {"Contact": Relation(False)},
+            methods=("GET", "POST", "PUT"),
+            hidden=("contact",),
+        ),
+        Resource(
+            "Sale",
+            m.Sale,
+            "saleID",
+            s.render_sales,
+            SALE_SCOPES,
+            ("saleID", "timeStamp", "completeTime", "updatetime"),
+            {
+                "SaleLines": Relation(True, m.SaleLine, "saleID", "saleID"),
+                "SaleLines.Item": Relation(False),
+                "SaleLines.Note": Relation(False),
+                "SalePayments": Relation(True, m.SalePayment, "saleID", "saleID"),
+                "SalePayments.PaymentType": Relation(False),
+                "Customer": Relation(False, m.Customer, "customerID", "customerID"),
+                "Customer.Contact": Relation(False),
+            },
+            methods=("GET", "POST", "PUT", "DELETE"),
+        ),
+        Resource(
+            "SaleLine",
+            m.SaleLine,
+            "saleLineID",
+            s.render_sale_lines,
+            SALE_SCOPES,
+            ("saleLineID", "timeStamp"),
+            {"Item": Relation(False, m.Item, "itemID", "itemID"), "Note": Relation(False)},
+            hidden=("note", "lineType"),
+        ),
+        Resource(
+            "SaleVoid",
+            m.SaleVoid,
+            "saleVoidID",
+            s.render_sale_voids,
+            ("admin_void_sale",),
+            ("saleVoidID", "timeStamp"),
+        ),
+    )
+}
+
+
+def scope_allows(
+    resource_scopes: tuple[str, ...] | None,
+    granted: set[str],
+    *,
+    method: str,
+    read_only: tuple[str, ...] = (),
+) -> bool:
+    if resource_scopes is None or "all" in granted:
+        return True
+    return any(scope in granted and (method == "GET" or scope not in read_only) for scope in resource_scopes)

@@ -1,0 +1,48 @@
+"""Customers and their contact details."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from integrations.lightspeed_sandbox import clock
+from integrations.lightspeed_sandbox.errors import not_found
+from integrations.lightspeed_sandbox.services.items import as_list, to_bool
+from integrations.lightspeed_sandbox.store.models import Customer
+
+TEXT_FIELDS = ("firstName", "lastName", "title", "company")
+CONTACT_PARTS = (("Addresses", "ContactAddress"), ("Emails", "ContactEmail"), ("Phones", "ContactPhone"))
+
+
+def _apply(customer: Customer, data: dict) -> None:
+    for name in TEXT_FIELDS:
+        if name in data:
+            setattr(customer, name, str(data[name] or ""))
+    if "archived" in data:
+        customer.archived = to_bool(data["archived"])
+    contact = data.get("Contact")
+    if isinstance(contact, dict):
+        current = dict(customer.contact or {})
+        for name, key in CONTACT_PARTS:
+            if name in contact:
+                current[name] = as_list(contact[name], key)
+        customer.contact = current
+
+
+@transaction.atomic
+def customer_create(*, account_id: int, data: dict) -> Customer:
+    now = clock.now()
+    customer = Customer(accountID=account_id, createTime=now, timeStamp=now, contact={})
+    _apply(customer, data)
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, account_id: int, customer_id: int, data: dict) -> Customer:
+    customer = Customer.objects.filter(accountID=account_id, customerID=customer_id).first()
+    if customer is None:
+        raise not_found("Customer", customer_id)
+    _apply(customer, data)
+    customer.timeStamp = clock.now()
+    customer.save()
+    return customer

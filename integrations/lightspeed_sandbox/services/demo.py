@@ -1,0 +1,258 @@
+"""The `demo` dataset: Demo Outfitters' Lightspeed account, built from the shared demo catalogue.
+
+Account 100001 with the catalogue's three shops and their registers, its employees (the owner
+logs in as demo/demo), its items with per-shop stock, its customers, the `lightsync-demo` API
+client, and two weeks of completed sales rung up through the same code as `POST Sale`:
+ordinary sales, a full refund, a partial refund, an exchange, a voided sale, an open layaway,
+a misc line (itemID 0) and bag-fee lines. Everything is deterministic except that the history
+ends at the moment of seeding, so the demo always shows recent sales.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from integrations.core import demo_catalogue as catalogue
+from integrations.lightspeed_sandbox import clock
+from integrations.lightspeed_sandbox.services import datasets
+from integrations.lightspeed_sandbox.services.sales import sale_create, sale_refund, sale_update, sale_void
+from integrations.lightspeed_sandbox.store import models as m
+
+HISTORY_DAYS = 14
+HISTORY_SALES = 72
+SHOP_ADDRESSES = {
+    1: ("101 Main St", "Burlington", "VT", "05401"),
+    2: ("2200 Hill Rd", "Burlington", "VT", "05405"),
+    3: ("9 Factory Ln", "Williston", "VT", "05495"),
+}
+CASH, CREDIT_CARD = 1, 3
+
+
+def _seed_structure(now: datetime) -> None:
+    account_id = catalogue.DEMO_ACCOUNT_ID
+    datasets._account_base(account_id=account_id, name=catalogue.DEMO_ACCOUNT_NAME, now=now)
+    for shop in catalogue.DEMO_SHOPS:
+        address1, city, state, zip_code = SHOP_ADDRESSES.get(shop.shop_id, ("", "", "", ""))
+        m.Shop.objects.create(
+            shopID=shop.shop_id,
+            accountID=account_id,
+            name=shop.name,
+            timeZone=shop.time_zone,
+            taxRate=datasets.SHOP_TAX_RATES.get(shop.time_zone, Decimal("0.08")),
+            address1=address1,
+            city=city,
+            state=state,
+            zip=zip_code,
+            country="United States",
+            phone=f"802-555-01{shop.shop_id:02d}",
+            timeStamp=now,
+        )
+        for name in shop.registers:
+            m.Register.objects.create(accountID=account_id, shopID=shop.shop_id, name=name, timeStamp=now)
+    for employee in catalogue.DEMO_EMPLOYEES:
+        owner = employee.employee_id == 1
+        m.Employee.objects.create(
+            employeeID=employee.employee_id,
+            accountID=account_id,
+            firstName=employee.first_name,
+            lastName=employee.last_name,
+            limitToShopID=employee.limit_to_shop_id,
+            username=datasets.DEMO_LOGIN[0] if owner else "",
+            password=datasets._password_hash(datasets.DEMO_LOGIN[1]) if owner else "",
+            email=f"{employee.first_name.lower()}@demo-outfitters.example",
+            timeStamp=now,
+        )
+
+
+def _seed_catalogue(now: datetime) -> None:
+    records = [
+        {
+            "itemID": item.item_id,
+            "description": item.description,
+            "customSku": item.custom_sku,
+            "upc": item.upc,
+            "ean": item.ean,
+            "manufacturerSku": item.manufacturer_sku,
+            "defaultCost": str(item.default_cost),
+            "Prices": {"ItemPrice": [{"useTypeID": 1, "amount": str(item.default_price)}]},
+            "ItemShops": {"ItemShop": [{"shopID": shop_id, "qoh": qoh} for shop_id, qoh in item.qoh]},
+        }
+        for item in catalogue.demo_lightspeed_items()
+    ]
+    datasets.items_bulk_create(account_id=catalogue.DEMO_ACCOUNT_ID, records=records, now=now)
+    for customer in catalogue.demo_customers():
+        contact = {
+            "Addresses": [
+                {
+                    "address1": customer.address1,
+                    "address2": "",
+                    "city": customer.city,
+                    "state": customer.state,
+                    "zip": customer.zip,
+                    "country": customer.country,
+                }
+            ]
+            if customer.address1
+            else [],
+            "Emails": [{"address": customer.email, "useType": "Primary"}] if customer.email else [],
+            "Phones": [{"number": customer.phone, "useType": "Home"}] if customer.phone else [],
+        }
+        datasets._customer_create(
+            catalogue.DEMO_ACCOUNT_ID,
+            {
+                "customerID": customer.customer_id,
+                "firstName": customer.first_name,
+                "lastName": customer.last_name,
+                "company": customer.company,
+                "Contact": contact,
+            },
+            now,
+        )
+
+
+def sale_body(rng: random.Random, *, item_ids: list[int], shop_id: int | None = None) -> dict:
+    """A realistic open sale at a random shop, register and employee (shared with the simulator)."""
+    shops = catalogue.DEMO_SHOPS
+    shop = next((s for s in shops if s.shop_id == shop_id), None) or rng.choice(shops)
+    registers = list(
+        m.Register.objects.filter(accountID=catalogue.DEMO_ACCOUNT_ID, shopID=shop.shop_id).values_list(
+            "registerID", flat=True
+        )
+    )
+    employees = [e.employee_id for e in catalogue.DEMO_EMPLOYEES if e.limit_to_shop_id in (0, shop.shop_id)]
+    customer = rng.choice([0, 0, 0, *[c.customer_id for c in catalogue.demo_customers()]])
+    lines = [
+        {"itemID": item_id, "unitQuantity": rng.choice((1, 1, 1, 2, 3))}
+        for item_id in rng.sample(item_ids, k=rng.choice((1, 1, 2, 2, 3, 4)))
+    ]
+    return {
+        "shopID": shop.shop_id,
+        "registerID": rng.choice(registers),
+        "employeeID": rng.choice(employees),
+        "customerID": customer,
+        "SaleLines": {"SaleLine": lines},
+    }
+
+
+def ring_up(body: dict, *, rng: random.Random, now: datetime) -> m.Sale:
+    """Ring up and pay a sale as a POS does: `POST Sale`, then `PUT Sale` with the payment."""
+    sale = sale_create(account_id=catalogue.DEMO_ACCOUNT_ID, data=body, now=now)
+    payment = {"paymentTypeID": rng.choice((CASH, CREDIT_CARD, CREDIT_CARD)), "amount": str(sale.total)}
+    return sale_update(
+        account_id=catalogue.DEMO_ACCOUNT_ID,
+        sale_id=sale.saleID,
+        data={"SalePayments": {"SalePayment": payment}, "completed": True},
+        now=now,
+    )
+
+
+def sellable_item_ids() -> list[int]:
+    """Items a shop would ring up: with stock, a SKU and not a deliberate conflict."""
+    return [i.item_id for i in catalogue.demo_lightspeed_items() if i.custom_sku and any(q for _, q in i.qoh)]
+
+
+def _seed_history(now: datetime) -> None:
+    rng = random.Random(catalogue.SEED + 3)
+    account_id = catalogue.DEMO_ACCOUNT_ID
+    item_ids = sellable_item_ids()
+    start = now - timedelta(days=HISTORY_DAYS)
+    step = timedelta(days=HISTORY_DAYS) / (HISTORY_SALES + 8)
+    sold: list[m.Sale] = []
+    for index in range(HISTORY_SALES):
+        when = start + step * index + timedelta(seconds=rng.randint(0, 600))
+        body = sale_body(rng, item_ids=item_ids)
+        if index % 9 == 4:
+            # A shopping bag: a fee line with no item behind it.
+            body["SaleLines"]["SaleLine"].append(
+                {
+                    "itemID": 0,
+                    "unitQuantity": 1,
+                    "unitPrice": "0.10",
+                    "tax": False,
+                    "lineType": "item_fee",
+                    "Note": {"note": "Bag fee"},
+                }
+            )
+        if index == 7:
+            body["SaleLines"]["SaleLine"].append(
+                {"itemID": 0, "unitQuantity": 1, "unitPrice": "15.00", "Note": {"note": "Hemming (misc)"}}
+            )
+        sold.append(ring_up(body, rng=rng, now=when))
+    specials = start + step * HISTORY_SALES
+    # A full refund of an earlier sale.
+    sale_refund(account_id=account_id, sale_id=sold[10].saleID, now=specials + timedelta(minutes=5))
+    # A partial refund: one unit of another sale's first line back, as a normal sale.
+    line = m.SaleLine.objects.filter(saleID=sold[12].saleID).order_by("saleLineID").first()
+    partial = {
+        "shopID": sold[12].shopID,
+        "registerID": sold[12].registerID,
+        "employeeID": sold[12].employeeID,
+        "customerID": sold[12].customerID,
+        "SaleLines": {
+            "SaleLine": [
+                {
+                    "itemID": line.itemID,
+                    "unitQuantity": -1,
+                    "unitPrice": str(line.unitPrice),
+                    "parentSaleLineID": line.saleLineID,
+                }
+            ]
+        },
+    }
+    refund = sale_create(account_id=account_id, data=partial, now=specials + timedelta(minutes=20))
+    sale_update(
+        account_id=account_id,
+        sale_id=refund.saleID,
+        data={
+            "SalePayments": {"SalePayment": {"paymentTypeID": CASH, "amount": str(refund.total)}},
+            "completed": True,
+        },
+        now=specials + timedelta(minutes=20),
+    )
+    # An exchange: one unit back and a different item out, in one sale.
+    line = m.SaleLine.objects.filter(saleID=sold[15].saleID).order_by("saleLineID").first()
+    exchange = {
+        "shopID": sold[15].shopID,
+        "registerID": sold[15].registerID,
+        "employeeID": sold[15].employeeID,
+        "customerID": sold[15].customerID,
+        "SaleLines": {
+            "SaleLine": [
+                {
+                    "itemID": line.itemID,
+                    "unitQuantity": -1,
+                    "unitPrice": str(line.unitPrice),
+                    "parentSaleLineID": line.saleLineID,
+                },
+                {"itemID": rng.choice(item_ids), "unitQuantity": 1},
+            ]
+        },
+    }
+    ring_up(exchange, rng=rng, now=specials + timedelta(minutes=40))
+    # A voided sale: voided at the POS an hour later.
+    sale_void(
+        account_id=account_id,
+        sale_id=sold[20].saleID,
+        reason="Rung up twice",
+        now=sold[20].completeTime + timedelta(hours=1),
+    )
+    # An open layaway: the units are reserved, the sale is not completed.
+    layaway = sale_body(rng, item_ids=item_ids, shop_id=1)
+    layaway["customerID"] = 2
+    for entry in layaway["SaleLines"]["SaleLine"]:
+        entry["isLayaway"] = True
+    layaway["SalePayments"] = {"SalePayment": {"paymentTypeID": CASH, "amount": "20.00"}}
+    sale_create(account_id=account_id, data=layaway, now=specials + timedelta(hours=2))
+
+
+@transaction.atomic
+def seed_demo() -> dict:
+    now = clock.now()
+    _seed_structure(now)
+    _seed_catalogue(now)
+    _seed_history(now)
+    return {"accountID": catalogue.DEMO_ACCOUNT_ID, "sales": m.Sale.objects.count()}

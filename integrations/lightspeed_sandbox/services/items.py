@@ -1,0 +1,261 @@
+"""Items, their prices and per-shop stock, with Lightspeed's write rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+
+from integrations.lightspeed_sandbox import clock
+from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
+from integrations.lightspeed_sandbox.store.models import Item, ItemPrice, ItemShop, Shop
+
+PRICE_USE_TYPES = {1: "Default", 2: "MSRP", 3: "Online"}
+ITEM_TEXT_FIELDS = ("customSku", "manufacturerSku", "upc", "ean", "description", "itemType")
+ITEM_INT_FIELDS = (
+    "categoryID",
+    "taxClassID",
+    "departmentID",
+    "itemMatrixID",
+    "manufacturerID",
+    "seasonID",
+    "defaultVendorID",
+    "modelYear",
+)
+ITEM_BOOL_FIELDS = ("discountable", "tax", "archived")
+
+
+def as_list(value: Any, key: str) -> list[dict]:
+    """A nested collection from a request body: `{"Key": obj|[...]}`, `[{"Key": obj}]` or `[...]`."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, dict):
+        inner = value.get(key, value)
+        return inner if isinstance(inner, list) else [inner]
+    if isinstance(value, list):
+        out: list[dict] = []
+        for entry in value:
+            if isinstance(entry, dict) and key in entry:
+                out.extend(as_list(entry, key))
+            else:
+                out.append(entry)
+        return out
+    raise bad_request(f"Invalid {key} collection.")
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1")
+
+
+def to_int(value: Any, name: str) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise bad_request(f"Invalid integer for {name}: '{value}'.") from None
+
+
+def to_decimal(value: Any, name: str) -> Decimal:
+    try:
+        return Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise bad_request(f"Invalid number for {name}: '{value}'.") from None
+
+
+def _apply_item_fields(item: Item, data: dict) -> bool:
+    changed = False
+    for name in ITEM_TEXT_FIELDS:
+        if name in data:
+            value = "" if data[name] is None else str(data[name])
+            changed |= getattr(item, name) != value
+            setattr(item, name, value)
+    for name in ITEM_INT_FIELDS:
+        if name in data:
+            value = to_int(data[name], name)
+            changed |= getattr(item, name) != value
+            setattr(item, name, value)
+    for name in ITEM_BOOL_FIELDS:
+        if name in data:
+            value = to_bool(data[name])
+            changed |= getattr(item, name) != value
+            setattr(item, name, value)
+    if "defaultCost" in data:
+        value = to_decimal(data["defaultCost"], "defaultCost")
+        changed |= item.defaultCost != value
+        item.defaultCost = value
+    return changed
+
+
+def _apply_prices(item: Item, prices: list[dict]) -> bool:
+    changed = False
+    existing = {p.useTypeID: p for p in ItemPrice.objects.filter(itemID=item.itemID)}
+    names = {v.lower(): k for k, v in PRICE_USE_TYPES.items()}
+    for entry in prices:
+        if "useTypeID" in entry:
+            use_type_id = to_int(entry["useTypeID"], "useTypeID")
+        elif str(entry.get("useType", "")).lower() in names:
+            use_type_id = names[str(entry["useType"]).lower()]
+        else:
+            raise bad_request("An ItemPrice needs a useTypeID or a known useType.")
+        amount = to_decimal(entry.get("amount", "0"), "amount")
+        price = existing.get(use_type_id)
+        if price is None:
+            ItemPrice.objects.create(
+                itemID=item.itemID,
+                useTypeID=use_type_id,
+                useType=str(entry.get("useType") or PRICE_USE_TYPES.get(use_type_id, f"Price {use_type_id}")),
+                amount=amount,
+            )
+            changed = True
+        elif price.amount != amount:
+            ItemPrice.objects.filter(pk=price.pk).update(amount=amount)
+            changed = True
+    return changed
+
+
+def shop_total_refresh(item_id: int, *, now) -> None:
+    """The shopID 0 row stays the sum of the shop rows."""
+    total = ItemShop.objects.filter(itemID=item_id).exclude(shopID=0).aggregate(t=Sum("qoh"))["t"] or 0
+    ItemShop.objects.filter(itemID=item_id, shopID=0).exclude(qoh=total).update(qoh=total, timeStamp=now)
+
+
+def _apply_item_shops(item: Item, entries: list[dict], *, now) -> None:
+    rows = {r.itemShopID: r for r in ItemShop.objects.filter(itemID=item.itemID)}
+    by_shop = {r.shopID: r for r in rows.values()}
+    stock_moved = False
+    for entry in entries:
+        if "itemShopID" in entry:
+            row = rows.get(to_int(entry["itemShopID"], "itemShopID"))
+            if row is None:
+                raise bad_request(f"ItemShop {entry['itemShopID']} does not belong to Item {item.itemID}.")
+        elif "shopID" in entry:
+            row = by_shop.get(to_int(entry["shopID"], "shopID"))
+            if row is None:
+                raise bad_request(f"Item {item.itemID} has no ItemShop for shop {entry['shopID']}.")
+        else:
+            raise bad_request("An ItemShop needs an itemShopID or a shopID.")
+        updates: dict[str, Any] = {}
+        if "qoh" in entry:
+            if row.shopID == 0:
+                raise bad_request(
+                    "The quantity of the shopID 0 ItemShop is the sum of the shops; set a shop's."
+                )
+            qoh = to_int(entry["qoh"], "qoh")
+            if qoh < 0:
+                raise bad_request("ItemShop qoh cannot be negative. Use an inventory adjustment instead.")
+            if qoh != row.qoh:
+                updates["qoh"] = qoh
+                stock_moved = True
+        for name in ("reorderPoint", "reorderLevel", "backorder"):
+            if name in entry:
+                updates[name] = to_int(entry[name], name)
+        if updates:
+            updates["timeStamp"] = now
+            ItemShop.objects.filter(pk=row.pk).update(**updates)
+    if stock_moved:
+        shop_total_refresh(item.itemID, now=now)
+
+
+def _system_sku(item_id: int) -> str:
+    return f"21{item_id:010d}"
+
+
+@transaction.atomic
+def item_create(*, account_id: int, data: dict, item_id: int | None = None) -> Item:
+    if not str(data.get("description") or "").strip():
+        raise bad_request("Item not created. An Item must have a description.")
+    now = clock.now()
+    item = Item(accountID=account_id, description="", createTime=now, timeStamp=now)
+    if item_id is not None:
+        item.itemID = item_id
+    _apply_item_fields(item, data)
+    item.save()
+    if not item.systemSku:
+        item.systemSku = _system_sku(item.itemID)
+        Item.objects.filter(pk=item.pk).update(systemSku=item.systemSku)
+    # Every item has a row per shop plus the account-wide shopID 0 row, stock or not.
+    shops = list(
+        Shop.objects.filter(accountID=account_id).values_list("shopID", flat=True).order_by("shopID")
+    )
+    ItemShop.objects.bulk_create(
+        [ItemShop(accountID=account_id, itemID=item.itemID, shopID=0, timeStamp=now)]
+        + [ItemShop(accountID=account_id, itemID=item.itemID, shopID=s, timeStamp=now) for s in shops]
+    )
+    ItemPrice.objects.bulk_create(
+        [
+            ItemPrice(itemID=item.itemID, useTypeID=k, useType=v, amount=Decimal("0"))
+            for k, v in list(PRICE_USE_TYPES.items())[:2]
+        ]
+    )
+    _apply_prices(item, as_list(data.get("Prices"), "ItemPrice"))
+    _apply_item_shops(item, as_list(data.get("ItemShops"), "ItemShop"), now=now)
+    return item
+
+
+@transaction.atomic
+def item_update(*, account_id: int, item_id: int, data: dict) -> Item:
+    item = Item.objects.filter(accountID=account_id, itemID=item_id).first()
+    if item is None:
+        raise not_found("Item", item_id)
+    if "description" in data and not str(data.get("description") or "").strip():
+        raise bad_request("Item not updated. An Item must have a description.")
+    now = clock.now()
+    changed = _apply_item_fields(item, data)
+    changed |= _apply_prices(item, as_list(data.get("Prices"), "ItemPrice"))
+    # Stock moves ItemShop.timeStamp only: Item.timeStamp does not move when stock changes.
+    _apply_item_shops(item, as_list(data.get("ItemShops"), "ItemShop"), now=now)
+    if changed:
+        item.timeStamp = now
+    item.save()
+    return item
+
+
+@transaction.atomic
+def item_archive(*, account_id: int, item_id: int) -> Item:
+    item = Item.objects.filter(accountID=account_id, itemID=item_id).first()
+    if item is None:
+        raise not_found("Item", item_id)
+    now = clock.now()
+    ItemShop.objects.filter(itemID=item_id).exclude(qoh=0).update(qoh=0, timeStamp=now)
+    item.archived = True
+    item.timeStamp = now
+    item.save(update_fields=["archived", "timeStamp"])
+    return item
+
+
+@transaction.atomic
+def item_shop_update(*, account_id: int, item_shop_id: int, data: dict) -> ItemShop:
+    row = ItemShop.objects.filter(accountID=account_id, itemShopID=item_shop_id).first()
+    if row is None:
+        raise not_found("ItemShop", item_shop_id)
+    if "qoh" in data:
+        raise SandboxApiError(
+            400, "ItemShop qoh cannot be changed here. Update the Item with its ItemShops to set stock."
+        )
+    updates = {name: to_int(data[name], name) for name in ("reorderPoint", "reorderLevel") if name in data}
+    if updates:
+        updates["timeStamp"] = clock.now()
+        ItemShop.objects.filter(pk=row.pk).update(**updates)
+        row.refresh_from_db()
+    return row
+
+
+def stock_move(
+    *, item_id: int, shop_id: int, qoh_delta: int = 0, layaway_delta: int = 0, workorder_delta: int = 0, now
+) -> None:
+    """Sales move stock relative to what is there; qoh may go negative, as at the POS."""
+    from django.db.models import F
+
+    if not item_id:
+        return  # misc lines (itemID 0) hold no stock
+    ItemShop.objects.filter(itemID=item_id, shopID=shop_id).update(
+        qoh=F("qoh") + qoh_delta,
+        onLayaway=F("onLayaway") + layaway_delta,
+        onWorkorder=F("onWorkorder") + workorder_delta,
+        timeStamp=now,
+    )
+    if qoh_delta:
+        shop_total_refresh(item_id, now=now)

@@ -1,0 +1,382 @@
+"""Sales: create, complete, update, refund and (as the POS does) void, with their stock effects.
+
+Completing a sale lowers each shop's qoh by its lines (refund lines, negative, raise it);
+layaway and work-order lines reserve units (`onLayaway`/`onWorkorder`) while the sale is open
+and take them from qoh when it completes; cancelling an open sale releases them. A void
+restores the stock, adds a SaleVoid and moves `updatetime` but not `timeStamp`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+
+from integrations.lightspeed_sandbox import clock
+from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
+from integrations.lightspeed_sandbox.services.items import as_list, stock_move, to_bool, to_decimal, to_int
+from integrations.lightspeed_sandbox.store.models import (
+    Customer,
+    Employee,
+    Item,
+    ItemPrice,
+    PaymentType,
+    Register,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleVoid,
+    Shop,
+)
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _line_build(sale: Sale, entry: dict, *, shop: Shop, now: datetime) -> SaleLine:
+    item_id = to_int(entry.get("itemID", 0), "itemID")
+    quantity = to_int(entry.get("unitQuantity", 1), "unitQuantity")
+    if quantity == 0:
+        raise bad_request("SaleLine not created. unitQuantity cannot be 0.")
+    item = None
+    if item_id:
+        item = Item.objects.filter(accountID=sale.accountID, itemID=item_id).first()
+        if item is None:
+            raise not_found("Item", item_id)
+        if item.archived:
+            raise bad_request(f"SaleLine not created. Item {item_id} is archived.")
+    if "unitPrice" in entry:
+        unit_price = to_decimal(entry["unitPrice"], "unitPrice")
+    elif item is not None:
+        price = ItemPrice.objects.filter(itemID=item_id, useTypeID=1).first()
+        unit_price = price.amount if price else ZERO
+    else:
+        raise bad_request("SaleLine not created. A misc line (itemID 0) needs a unitPrice.")
+    parent_id = to_int(entry.get("parentSaleLineID", 0), "parentSaleLineID")
+    if parent_id:
+        parent = SaleLine.objects.filter(accountID=sale.accountID, saleLineID=parent_id).first()
+        if parent is None:
+            raise not_found("SaleLine", parent_id)
+        if quantity > 0:
+            raise bad_request("A refund line (with parentSaleLineID) must have a negative unitQuantity.")
+    taxed = to_bool(entry["tax"]) if "tax" in entry else (item.tax if item is not None else True)
+    rate = shop.taxRate if taxed else ZERO
+    subtotal = unit_price * quantity
+    discount = to_decimal(entry.get("discountAmount", 0), "discountAmount") + subtotal * to_decimal(
+        entry.get("discountPercent", 0), "discountPercent"
+    )
+    net = subtotal - discount
+    tax = net * rate
+    note = entry.get("Note", {}).get("note", "") if isinstance(entry.get("Note"), dict) else ""
+    cost = item.defaultCost if item is not None else ZERO
+    return SaleLine(
+        accountID=sale.accountID,
+        saleID=sale.saleID,
+        itemID=item_id,
+        unitQuantity=quantity,
+        unitPrice=unit_price,
+        normalUnitPrice=unit_price if item is not None else ZERO,
+        discountAmount=to_decimal(entry.get("discountAmount", 0), "discountAmount"),
+        discountPercent=to_decimal(entry.get("discountPercent", 0), "discountPercent"),
+        avgCost=cost,
+        fifoCost=cost,
+        tax=taxed,
+        tax1Rate=rate,
+        isLayaway=to_bool(entry.get("isLayaway", False)),
+        isWorkorder=to_bool(entry.get("isWorkorder", False)),
+        isSpecialOrder=to_bool(entry.get("isSpecialOrder", False)),
+        displayableSubtotal=subtotal,
+        displayableUnitPrice=unit_price,
+        calcLineDiscount=discount,
+        calcSubtotal=subtotal,
+        calcTotal=net + tax,  # unrounded, as Lightspeed reports it
+        calcTax1=tax,
+        customerID=sale.customerID,
+        employeeID=to_int(entry.get("employeeID", sale.employeeID), "employeeID"),
+        parentSaleLineID=parent_id,
+        shopID=shop.shopID,
+        lineType=str(entry.get("lineType", "")),
+        note=str(note),
+        noteID=0,
+        createTime=now,
+        timeStamp=now,
+    )
+
+
+def _payments_build(sale: Sale, entries: list[dict], *, now: datetime) -> list[SalePayment]:
+    payments = []
+    for entry in entries:
+        type_id = to_int(entry.get("paymentTypeID", 0), "paymentTypeID")
+        if not PaymentType.objects.filter(accountID=sale.accountID, paymentTypeID=type_id).exists():
+            raise not_found("PaymentType", type_id)
+        payments.append(
+            SalePayment(
+                accountID=sale.accountID,
+                saleID=sale.saleID,
+                paymentTypeID=type_id,
+                amount=to_decimal(entry.get("amount", 0), "amount"),
+                registerID=sale.registerID,
+                employeeID=sale.employeeID,
+                createTime=now,
+            )
+        )
+    return payments
+
+
+def _totals_refresh(sale: Sale) -> None:
+    lines = list(SaleLine.objects.filter(saleID=sale.saleID))
+    subtotal = sum((line.calcSubtotal for line in lines), ZERO)
+    discount = sum((line.calcLineDiscount for line in lines), ZERO)
+    tax = sum((line.calcTax1 for line in lines), ZERO)
+    taxable = sum((line.calcSubtotal - line.calcLineDiscount for line in lines if line.tax), ZERO)
+    payments = (
+        SalePayment.objects.filter(saleID=sale.saleID, archived=False).aggregate(t=Sum("amount"))["t"] or ZERO
+    )
+    total = _cents(subtotal - discount + tax)
+    sale.calcSubtotal = subtotal
+    sale.calcDiscount = discount
+    sale.calcTax1 = tax
+    sale.calcTaxable = taxable
+    sale.calcNonTaxable = subtotal - discount - taxable
+    sale.taxTotal = _cents(tax)
+    sale.calcTotal = total
+    sale.total = total
+    sale.totalDue = total
+    sale.calcPayments = payments
+    sale.calcAvgCost = sum((line.avgCost * line.unitQuantity for line in lines), ZERO)
+    sale.calcFIFOCost = sale.calcAvgCost
+    sale.balance = total - payments if payments < total or total < 0 else ZERO
+    sale.change = payments - total if total >= 0 and payments > total else ZERO
+
+
+def _reserve(sale: Sale, lines: list[SaleLine], sign: int, now: datetime) -> None:
+    for line in lines:
+        if line.isLayaway or line.isWorkorder:
+            stock_move(
+                item_id=line.itemID,
+                shop_id=line.shopID,
+                layaway_delta=sign * line.unitQuantity if line.isLayaway else 0,
+                workorder_delta=sign * line.unitQuantity if line.isWorkorder else 0,
+                now=now,
+            )
+
+
+def _complete(sale: Sale, now: datetime, *, reserved: bool) -> None:
+    if sale.total >= 0 and sale.calcPayments < sale.total:
+        raise bad_request(
+            f"Sale not completed. Payments ({sale.calcPayments}) do not cover the total ({sale.total})."
+        )
+    if not sale.registerID:
+        raise bad_request("Sale not completed. A registerID is required to complete a sale.")
+    lines = list(SaleLine.objects.filter(saleID=sale.saleID))
+    if reserved:
+        _reserve(sale, lines, -1, now)  # reservations become sold units
+    for line in lines:
+        stock_move(item_id=line.itemID, shop_id=line.shopID, qoh_delta=-line.unitQuantity, now=now)
+    sale.completed = True
+    sale.completeTime = now
+    sale.timeStamp = now
+
+
+def _header(sale: Sale, data: dict, *, creating: bool) -> Shop:
+    for name in ("shopID", "registerID", "employeeID", "customerID"):
+        if name in data:
+            setattr(sale, name, to_int(data[name], name))
+    for name in ("referenceNumber", "referenceNumberSource"):
+        if name in data:
+            setattr(sale, name, str(data[name]))
+    shop = Shop.objects.filter(accountID=sale.accountID, shopID=sale.shopID).first()
+    if shop is None:
+        raise (
+            bad_request("Sale not created. A valid shopID is required.")
+            if creating
+            else not_found("Shop", sale.shopID)
+        )
+    if not Employee.objects.filter(accountID=sale.accountID, employeeID=sale.employeeID).exists():
+        raise bad_request("Sale not created. A valid employeeID is required.")
+    if (
+        sale.registerID
+        and not Register.objects.filter(
+            accountID=sale.accountID, registerID=sale.registerID, shopID=sale.shopID
+        ).exists()
+    ):
+        raise bad_request(f"Register {sale.registerID} does not belong to shop {sale.shopID}.")
+    if (
+        sale.customerID
+        and not Customer.objects.filter(accountID=sale.accountID, customerID=sale.customerID).exists()
+    ):
+        raise not_found("Customer", sale.customerID)
+    sale.tax1Rate = shop.taxRate
+    return shop
+
+
+def _add_lines_and_payments(sale: Sale, data: dict, shop: Shop, now: datetime) -> list[SaleLine]:
+    new_lines = [_line_build(sale, e, shop=shop, now=now) for e in as_list(data.get("SaleLines"), "SaleLine")]
+    SaleLine.objects.bulk_create(new_lines)
+    SalePayment.objects.bulk_create(
+        _payments_build(sale, as_list(data.get("SalePayments"), "SalePayment"), now=now)
+    )
+    return new_lines
+
+
+@transaction.atomic
+def sale_create(*, account_id: int, data: dict, now: datetime | None = None) -> Sale:
+    now = now or clock.now()
+    sale = Sale(accountID=account_id, timeStamp=now, createTime=now, updatetime=now)
+    shop = _header(sale, data, creating=True)
+    sale.save()
+    sale.ticketNumber = f"22{sale.saleID:010d}"
+    new_lines = _add_lines_and_payments(sale, data, shop, now)
+    _totals_refresh(sale)
+    if to_bool(data.get("completed", False)):
+        _complete(sale, now, reserved=False)
+    else:
+        _reserve(sale, new_lines, 1, now)
+    sale.save()
+    return sale
+
+
+@transaction.atomic
+def sale_update(*, account_id: int, sale_id: int, data: dict, now: datetime | None = None) -> Sale:
+    sale = Sale.objects.filter(accountID=account_id, saleID=sale_id).first()
+    if sale is None:
+        raise not_found("Sale", sale_id)
+    editable_after_completion = {"referenceNumber", "referenceNumberSource", "completed"}
+    if (sale.completed or sale.voided) and (
+        set(data) - editable_after_completion or not to_bool(data.get("completed", True))
+    ):
+        raise SandboxApiError(400, f"Sale {sale_id} is completed and cannot be changed.")
+    now = now or clock.now()
+    shop = _header(sale, data, creating=False)
+    new_lines = []
+    if not sale.completed:
+        new_lines = _add_lines_and_payments(sale, data, shop, now)
+    _totals_refresh(sale)
+    if not sale.completed and to_bool(data.get("completed", False)):
+        _reserve(sale, new_lines, 1, now)
+        _complete(sale, now, reserved=True)
+    elif not sale.completed:
+        if to_bool(data.get("archived", False)) and not sale.archived:
+            sale.archived = True
+            _reserve(sale, list(SaleLine.objects.filter(saleID=sale.saleID)), -1, now)
+            new_lines = []
+        _reserve(sale, new_lines, 1, now)
+        sale.timeStamp = now
+    sale.updatetime = now
+    sale.save()
+    return sale
+
+
+@transaction.atomic
+def sale_delete(*, account_id: int, sale_id: int) -> Sale:
+    sale = Sale.objects.filter(accountID=account_id, saleID=sale_id).first()
+    if sale is None:
+        raise not_found("Sale", sale_id)
+    if sale.completed or sale.voided:
+        raise bad_request(f"Sale {sale_id} is completed and cannot be deleted.")
+    now = clock.now()
+    if not sale.archived:
+        _reserve(sale, list(SaleLine.objects.filter(saleID=sale.saleID)), -1, now)
+    sale.archived = True
+    sale.timeStamp = now
+    sale.updatetime = now
+    sale.save()
+    return sale
+
+
+@transaction.atomic
+def sale_refund(
+    *, account_id: int, sale_id: int, data: dict | None = None, now: datetime | None = None
+) -> Sale:
+    """A full refund: a new completed sale with every unrefunded unit back, paid back in kind."""
+    data = data or {}
+    original = Sale.objects.filter(accountID=account_id, saleID=sale_id).first()
+    if original is None:
+        raise not_found("Sale", sale_id)
+    if not original.completed or original.voided:
+        raise bad_request(f"Sale {sale_id} is not a completed sale and cannot be refunded.")
+    refunded = dict(
+        SaleLine.objects.filter(accountID=account_id, parentSaleLineID__gt=0)
+        .values("parentSaleLineID")
+        .annotate(q=Sum("unitQuantity"))
+        .values_list("parentSaleLineID", "q")
+    )
+    lines = []
+    for line in SaleLine.objects.filter(saleID=sale_id, unitQuantity__gt=0).order_by("saleLineID"):
+        remaining = line.unitQuantity + (refunded.get(line.saleLineID) or 0)
+        if remaining > 0:
+            lines.append(
+                {
+                    "itemID": line.itemID,
+                    "unitQuantity": -remaining,
+                    "unitPrice": line.unitPrice,
+                    "tax": line.tax,
+                    "parentSaleLineID": line.saleLineID,
+                    "lineType": line.lineType,
+                }
+            )
+    if not lines:
+        raise bad_request(f"Sale {sale_id} has nothing left to refund.")
+    header = {
+        "shopID": original.shopID,
+        "registerID": data.get("registerID", original.registerID),
+        "employeeID": data.get("employeeID", original.employeeID),
+        "customerID": original.customerID,
+        "SaleLines": {"SaleLine": lines},
+    }
+    refund = sale_create(account_id=account_id, data=header, now=now)
+    payment = SalePayment.objects.filter(saleID=sale_id).order_by("salePaymentID").first()
+    SalePayment.objects.create(
+        accountID=account_id,
+        saleID=refund.saleID,
+        paymentTypeID=payment.paymentTypeID if payment else 1,
+        amount=refund.total,
+        registerID=refund.registerID,
+        employeeID=refund.employeeID,
+        refPaymentID=payment.salePaymentID if payment else 0,
+        createTime=refund.createTime,
+    )
+    _totals_refresh(refund)
+    _complete(refund, refund.createTime, reserved=True)
+    refund.save()
+    return refund
+
+
+@transaction.atomic
+def sale_void(*, account_id: int | None, sale_id: int, reason: str = "", now: datetime | None = None) -> Sale:
+    """Void as the POS does: stock restocked, `voided`, a SaleVoid, `updatetime` moves, `timeStamp` not."""
+    filters: dict[str, Any] = {"saleID": sale_id}
+    if account_id is not None:
+        filters["accountID"] = account_id
+    sale = Sale.objects.filter(**filters).first()
+    if sale is None:
+        raise not_found("Sale", sale_id)
+    if sale.voided:
+        raise SandboxApiError(409, f"Sale {sale_id} is already voided.")
+    if not sale.completed:
+        raise bad_request(f"Sale {sale_id} is not completed; only completed sales are voided.")
+    now = now or clock.now()
+    for line in SaleLine.objects.filter(saleID=sale.saleID):
+        stock_move(item_id=line.itemID, shop_id=line.shopID, qoh_delta=line.unitQuantity, now=now)
+    sale.voided = True
+    # The one documented voided sale reads completed "false"; keep it that way.
+    sale.completed = False
+    sale.updatetime = now
+    sale.save(update_fields=["voided", "completed", "updatetime"])
+    SaleVoid.objects.create(
+        accountID=sale.accountID,
+        saleID=sale.saleID,
+        registerID=sale.registerID,
+        employeeID=sale.employeeID,
+        reason=reason,
+        createTime=now,
+        timeStamp=now,
+    )
+    return sale

@@ -1,0 +1,456 @@
+"""The sandbox's data, in its own SQLite file.
+
+Field names are Lightspeed's own (camelCase), so that a query parameter, a sort key or a JSON
+key maps to a column without a translation table that could drift from the API. Ids are plain
+integers with 0 meaning "none", as Lightspeed does, rather than foreign keys.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+
+ZERO = Decimal("0")
+
+
+def money() -> models.DecimalField:
+    return models.DecimalField(max_digits=24, decimal_places=8, default=ZERO)
+
+
+class Account(models.Model):
+    accountID = models.IntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.accountID} {self.name}"
+
+
+class ApiClient(models.Model):
+    """An API client registered at Lightspeed: id, secret and its one redirect URI."""
+
+    clientID = models.CharField(max_length=200, unique=True)
+    secret = models.CharField(max_length=200)
+    redirectUri = models.CharField(max_length=500)
+    name = models.CharField(max_length=200, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.clientID
+
+
+class Employee(models.Model):
+    employeeID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField(db_index=True)
+    firstName = models.CharField(max_length=100, default="")
+    lastName = models.CharField(max_length=100, default="")
+    lockOut = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    limitToShopID = models.IntegerField(default=0)
+    timeStamp = models.DateTimeField()
+    # The sandbox's own login (the real one is Lightspeed's); never rendered.
+    username = models.CharField(max_length=150, default="", db_index=True)
+    password = models.CharField(max_length=200, default="")
+    email = models.CharField(max_length=200, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["accountID", "timeStamp", "employeeID"])]
+
+    def __str__(self) -> str:
+        return f"{self.firstName} {self.lastName}"
+
+
+class Shop(models.Model):
+    shopID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField(db_index=True)
+    name = models.CharField(max_length=200)
+    timeZone = models.CharField(max_length=100, default="America/New_York")
+    archived = models.BooleanField(default=False)
+    timeStamp = models.DateTimeField()
+    taxRate = models.DecimalField(max_digits=10, decimal_places=6, default=ZERO)
+    address1 = models.CharField(max_length=200, default="")
+    city = models.CharField(max_length=100, default="")
+    state = models.CharField(max_length=100, default="")
+    zip = models.CharField(max_length=20, default="")
+    country = models.CharField(max_length=100, default="")
+    phone = models.CharField(max_length=50, default="")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Register(models.Model):
+    registerID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField(db_index=True)
+    shopID = models.IntegerField(db_index=True)
+    name = models.CharField(max_length=200)
+    archived = models.BooleanField(default=False)
+    timeStamp = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaymentType(models.Model):
+    paymentTypeID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField(db_index=True)
+    name = models.CharField(max_length=100)
+    type = models.CharField(max_length=50, default="user defined")
+    archived = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Item(models.Model):
+    itemID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    systemSku = models.CharField(max_length=20, default="")
+    customSku = models.CharField(max_length=200, default="", db_index=True)
+    manufacturerSku = models.CharField(max_length=200, default="")
+    upc = models.CharField(max_length=50, default="", db_index=True)
+    ean = models.CharField(max_length=50, default="", db_index=True)
+    description = models.CharField(max_length=500)
+    defaultCost = money()
+    avgCost = money()
+    discountable = models.BooleanField(default=True)
+    tax = models.BooleanField(default=True)
+    archived = models.BooleanField(default=False)
+    itemType = models.CharField(max_length=50, default="default")
+    modelYear = models.IntegerField(default=0)
+    categoryID = models.IntegerField(default=0)
+    taxClassID = models.IntegerField(default=1)
+    departmentID = models.IntegerField(default=0)
+    itemMatrixID = models.IntegerField(default=0)
+    manufacturerID = models.IntegerField(default=0)
+    seasonID = models.IntegerField(default=0)
+    defaultVendorID = models.IntegerField(default=0)
+    itemECommerceID = models.IntegerField(default=0)
+    createTime = models.DateTimeField()
+    timeStamp = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["accountID", "itemID"]),
+            models.Index(fields=["accountID", "timeStamp", "itemID"]),
+            models.Index(fields=["accountID", "description", "itemID"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class ItemPrice(models.Model):
+    itemID = models.IntegerField(db_index=True)
+    useTypeID = models.IntegerField()
+    useType = models.CharField(max_length=100)
+    amount = money()
+
+    def __str__(self) -> str:
+        return f"{self.useType} {self.amount}"
+
+
+class ItemShop(models.Model):
+    itemShopID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    itemID = models.IntegerField()
+    shopID = models.IntegerField()  # 0: the account-wide total
+    qoh = models.IntegerField(default=0)
+    backorder = models.IntegerField(default=0)
+    componentQoh = models.IntegerField(default=0)
+    componentBackorder = models.IntegerField(default=0)
+    reorderPoint = models.IntegerField(default=0)
+    reorderLevel = models.IntegerField(default=0)
+    onLayaway = models.IntegerField(default=0)
+    onWorkorder = models.IntegerField(default=0)
+    timeStamp = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["itemID", "shopID"], name="sandbox_itemshop_unique")]
+        indexes = [
+            models.Index(fields=["accountID", "itemShopID"]),
+            models.Index(fields=["accountID", "timeStamp", "itemShopID"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.itemID} shop {self.shopID}: {self.qoh}"
+
+
+class Customer(models.Model):
+    customerID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    firstName = models.CharField(max_length=100, default="")
+    lastName = models.CharField(max_length=100, default="")
+    title = models.CharField(max_length=100, default="")
+    company = models.CharField(max_length=200, default="")
+    archived = models.BooleanField(default=False)
+    createTime = models.DateTimeField()
+    timeStamp = models.DateTimeField()
+    # {"Addresses": [...], "Emails": [...], "Phones": [...]}: rendered with Lightspeed's quirks.
+    contact = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["accountID", "customerID"]),
+            models.Index(fields=["accountID", "timeStamp", "customerID"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firstName} {self.lastName}"
+
+
+class Sale(models.Model):
+    saleID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    shopID = models.IntegerField(default=0)
+    registerID = models.IntegerField(default=0)
+    employeeID = models.IntegerField(default=0)
+    customerID = models.IntegerField(default=0)
+    timeStamp = models.DateTimeField()
+    createTime = models.DateTimeField()
+    completeTime = models.DateTimeField(null=True)
+    updatetime = models.DateTimeField()
+    completed = models.BooleanField(default=False)
+    voided = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    ticketNumber = models.CharField(max_length=20, default="")
+    referenceNumber = models.CharField(max_length=100, default="")
+    referenceNumberSource = models.CharField(max_length=100, default="")
+    discountPercent = money()
+    tax1Rate = money()
+    tax2Rate = money()
+    change = money()
+    calcDiscount = money()
+    calcSubtotal = money()
+    calcTaxable = money()
+    calcNonTaxable = money()
+    calcTax1 = money()
+    calcTax2 = money()
+    calcTotal = money()
+    calcPayments = money()
+    calcAvgCost = money()
+    calcFIFOCost = money()
+    total = money()
+    totalDue = money()
+    balance = money()
+    taxTotal = money()
+    taxCategoryID = models.IntegerField(default=1)
+    quoteID = models.IntegerField(default=0)
+    shipToID = models.IntegerField(default=0)
+    discountID = models.IntegerField(default=0)
+    isTaxInclusive = models.BooleanField(default=False)
+    enablePromotions = models.BooleanField(default=True)
+    receiptPreference = models.CharField(max_length=20, default="printed")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["accountID", "saleID"]),
+            models.Index(fields=["accountID", "timeStamp", "saleID"]),
+            models.Index(fields=["accountID", "updatetime", "saleID"]),
+            models.Index(fields=["accountID", "completeTime", "saleID"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"sale {self.saleID}"
+
+
+class SaleLine(models.Model):
+    saleLineID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    saleID = models.IntegerField(db_index=True)
+    itemID = models.IntegerField(default=0)
+    unitQuantity = models.IntegerField(default=1)
+    unitPrice = money()
+    normalUnitPrice = money()
+    discountAmount = money()
+    discountPercent = money()
+    avgCost = money()
+    fifoCost = money()
+    tax = models.BooleanField(default=True)
+    tax1Rate = money()
+    tax2Rate = money()
+    isLayaway = models.BooleanField(default=False)
+    isWorkorder = models.BooleanField(default=False)
+    isSpecialOrder = models.BooleanField(default=False)
+    displayableSubtotal = money()
+    displayableUnitPrice = money()
+    calcLineDiscount = money()
+    calcTransactionDiscount = money()
+    calcTotal = money()
+    calcSubtotal = money()
+    calcTax1 = money()
+    calcTax2 = money()
+    taxClassID = models.IntegerField(default=1)
+    customerID = models.IntegerField(default=0)
+    discountID = models.IntegerField(default=0)
+    employeeID = models.IntegerField(default=0)
+    noteID = models.IntegerField(default=0)
+    parentSaleLineID = models.IntegerField(default=0)
+    shopID = models.IntegerField(default=0)
+    lineType = models.CharField(max_length=50, default="")
+    note = models.CharField(max_length=500, default="")
+    createTime = models.DateTimeField()
+    timeStamp = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["accountID", "saleLineID"]),
+            models.Index(fields=["accountID", "timeStamp", "saleLineID"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"sale line {self.saleLineID}"
+
+
+class SalePayment(models.Model):
+    salePaymentID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    saleID = models.IntegerField(db_index=True)
+    paymentTypeID = models.IntegerField(default=1)
+    amount = money()
+    archived = models.BooleanField(default=False)
+    remoteReference = models.CharField(max_length=100, default="")
+    registerID = models.IntegerField(default=0)
+    employeeID = models.IntegerField(default=0)
+    refPaymentID = models.IntegerField(default=0)
+    createTime = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"payment {self.salePaymentID}"
+
+
+class SaleVoid(models.Model):
+    saleVoidID = models.AutoField(primary_key=True)
+    accountID = models.IntegerField()
+    saleID = models.IntegerField(db_index=True)
+    registerID = models.IntegerField(default=0)
+    employeeID = models.IntegerField(default=0)
+    reason = models.CharField(max_length=200, default="")
+    createTime = models.DateTimeField()
+    timeStamp = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["accountID", "saleVoidID"]),
+            models.Index(fields=["accountID", "timeStamp", "saleVoidID"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"void of sale {self.saleID}"
+
+
+# --- OAuth ------------------------------------------------------------------------------------
+
+
+class AuthCode(models.Model):
+    code = models.CharField(max_length=100, unique=True)
+    clientID = models.CharField(max_length=200)
+    accountID = models.IntegerField()
+    employeeID = models.IntegerField()
+    scope = models.CharField(max_length=500)
+    redirectUri = models.CharField(max_length=500, default="")
+    codeChallenge = models.CharField(max_length=200, default="")
+    codeChallengeMethod = models.CharField(max_length=20, default="")
+    expiresAt = models.FloatField()  # sandbox-clock epoch seconds
+    usedAt = models.FloatField(null=True)
+    legacy = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class RefreshToken(models.Model):
+    token = models.CharField(max_length=200, unique=True)
+    clientID = models.CharField(max_length=200)
+    accountID = models.IntegerField()
+    employeeID = models.IntegerField(default=0)
+    scope = models.CharField(max_length=500)
+    createdAt = models.FloatField()
+    expiresAt = models.FloatField()
+    revokedAt = models.FloatField(null=True)
+    legacy = models.BooleanField(default=False)
+    authCode = models.CharField(max_length=100, default="")
+
+    def __str__(self) -> str:
+        return self.token[:8]
+
+
+class AccessToken(models.Model):
+    token = models.TextField(unique=True)
+    clientID = models.CharField(max_length=200)
+    accountID = models.IntegerField()
+    employeeID = models.IntegerField(default=0)
+    scope = models.CharField(max_length=500)
+    createdAt = models.FloatField(default=0.0)
+    expiresAt = models.FloatField()
+    revokedAt = models.FloatField(null=True)
+    usedAt = models.FloatField(null=True)
+    legacy = models.BooleanField(default=False)
+    # The refresh token issued together with this access token.
+    refreshToken = models.ForeignKey(RefreshToken, null=True, on_delete=models.CASCADE, related_name="+")
+    # The refresh token spent to obtain it: retired when this access token is first used.
+    spentRefreshToken = models.ForeignKey(
+        RefreshToken, null=True, on_delete=models.CASCADE, related_name="successors"
+    )
+    authCode = models.CharField(max_length=100, default="")
+
+    def __str__(self) -> str:
+        return self.token[:8]
+
+
+# --- Rate limiting, faults, log, clock ---------------------------------------------------------
+
+
+class Bucket(models.Model):
+    accountID = models.IntegerField()
+    clientID = models.CharField(max_length=200)
+    level = models.FloatField(default=0.0)
+    updatedAt = models.FloatField(default=0.0)  # sandbox-clock epoch seconds
+    burstWindow = models.IntegerField(default=0)
+    burstCount = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["accountID", "clientID"], name="sandbox_bucket_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.accountID}/{self.clientID}: {self.level}"
+
+
+class RequestLog(models.Model):
+    time = models.FloatField()
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    query = models.TextField(default="")
+    status = models.IntegerField()
+    cost = models.FloatField(default=0.0)
+    level = models.FloatField(null=True)
+    accountID = models.IntegerField(null=True)
+    clientID = models.CharField(max_length=200, default="")
+    rateLimitType = models.CharField(max_length=50, default="")
+    fault = models.CharField(max_length=50, default="")
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"
+
+
+class Fault(models.Model):
+    method = models.CharField(max_length=10, default="*")
+    pathPattern = models.CharField(max_length=500, default="")
+    kind = models.CharField(max_length=20)  # status, delay, drop, malformed, truncated
+    status = models.IntegerField(default=500)
+    body = models.TextField(default="")
+    contentType = models.CharField(max_length=100, default="application/json")
+    delay = models.FloatField(default=0.0)
+    remaining = models.IntegerField(null=True)  # None: until removed
+    probability = models.FloatField(default=1.0)
+    headers = models.JSONField(default=dict)
+    hits = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.method} {self.pathPattern}"
+
+
+class SandboxState(models.Model):
+    clockOffset = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"clock +{self.clockOffset}s"

@@ -1,0 +1,327 @@
+"""The API: `/API/V3/Account/{id}/{Resource}[/{id}].json` and the legacy `/API/Account/…` paths.
+
+Every request goes through the same steps as at Lightspeed: token, bucket (an error still
+costs its drips), account, resource, method, scope, then the handler; the rate-limit and
+account headers go on every authenticated response and each request is logged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from integrations.lightspeed_sandbox import clock
+from integrations.lightspeed_sandbox.errors import SandboxApiError, SandboxOAuthError, bad_request
+from integrations.lightspeed_sandbox.listing import (
+    ListRequest,
+    list_payload,
+    relations_requested,
+    single_payload,
+)
+from integrations.lightspeed_sandbox.resources import RESOURCES, Resource, scope_allows
+from integrations.lightspeed_sandbox.serializers import account_record, render_employees
+from integrations.lightspeed_sandbox.services import customers, items, oauth, ratelimit, sales
+from integrations.lightspeed_sandbox.store.models import Account, Employee, RequestLog, Shop
+
+WRITE_RELATIONS = {
+    "Item": {"ItemShops", "Prices"},
+    "Sale": {"SaleLines", "SalePayments"},
+    "Customer": {"Contact"},
+}
+
+
+@dataclass
+class Outcome:
+    status: int = 200
+    payload: dict | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    html: bool = False
+
+
+def json_response(outcome: Outcome) -> HttpResponse:
+    # Lightspeed escapes slashes as PHP does; clients must not care, and neither do we.
+    body = json.dumps(outcome.payload, separators=(",", ":"))
+    content_type = "text/html; charset=UTF-8" if outcome.html else "application/json"
+    response = HttpResponse(body, status=outcome.status, content_type=content_type)
+    for name, value in outcome.headers.items():
+        response[name] = value
+    return response
+
+
+def request_log(
+    request: HttpRequest,
+    outcome: Outcome,
+    *,
+    cost: float = 0.0,
+    level: float | None = None,
+    account_id: int | None = None,
+    client_id: str = "",
+    limit_type: str = "",
+) -> None:
+    RequestLog.objects.create(
+        time=clock.epoch(),
+        method=request.method or "",
+        path=request.path,
+        query=request.META.get("QUERY_STRING", ""),
+        status=outcome.status,
+        cost=cost,
+        level=level,
+        accountID=account_id,
+        clientID=client_id,
+        rateLimitType=limit_type,
+    )
+
+
+def unauthorized(error: oauth.TokenRejectedError) -> Outcome:
+    if error.legacy:
+        body = SandboxApiError(401, "Token has expired", "BadAuthenticationRequestException").body()
+    else:
+        body = SandboxOAuthError("access_denied", error.reason).body()
+        body["hint"] = "Access token could not be verified"
+    return Outcome(401, body, {"WWW-Authenticate": 'Bearer realm="Lightspeed", error="invalid_token"'})
+
+
+def _body(request: HttpRequest) -> dict:
+    if request.method not in ("POST", "PUT") or not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("Request body is not valid JSON.", html=True) from None
+    if not isinstance(body, dict):
+        raise bad_request("Request body must be a JSON object.")
+    return body
+
+
+def _relation_names(resource: Resource | None, raw: str | None) -> tuple[list[str], set[str]]:
+    """Relations for the cost model; a bad value costs the base and fails in the handler."""
+    if resource is None or not raw:
+        return [], set()
+    try:
+        names = relations_requested(resource, raw) - set(resource.always)
+    except SandboxApiError:
+        return [], set()
+    return sorted(names), {n for n in names if resource.relations[n].many}
+
+
+def _dispatch(
+    request: HttpRequest,
+    *,
+    resource: Resource,
+    account_id: int,
+    pk: int | None,
+    action: str,
+    body: dict,
+    legacy: bool,
+) -> dict:
+    method = request.method
+    if method == "GET":
+        relations = relations_requested(resource, request.GET.get("load_relations"))
+        if pk is not None:
+            return single_payload(resource, account_id, pk, relations)
+        page_url = request.build_absolute_uri(request.path)
+        return list_payload(ListRequest(resource, account_id, request.GET, legacy, page_url), relations)
+    name = resource.name
+    if action == "refund":
+        record = sales.sale_refund(account_id=account_id, sale_id=pk, data=body)
+    elif method == "POST" and pk is None:
+        create = {"Item": items.item_create, "Sale": sales.sale_create, "Customer": customers.customer_create}
+        record = create[name](account_id=account_id, data=body)
+    elif method == "PUT" and pk is not None:
+        if name == "Item":
+            record = items.item_update(account_id=account_id, item_id=pk, data=body)
+        elif name == "ItemShop":
+            record = items.item_shop_update(account_id=account_id, item_shop_id=pk, data=body)
+        elif name == "Sale":
+            record = sales.sale_update(account_id=account_id, sale_id=pk, data=body)
+        else:
+            record = customers.customer_update(account_id=account_id, customer_id=pk, data=body)
+    elif method == "DELETE" and pk is not None:
+        if name == "Item":
+            record = items.item_archive(account_id=account_id, item_id=pk)
+        else:
+            record = sales.sale_delete(account_id=account_id, sale_id=pk)
+    else:
+        raise SandboxApiError(
+            405, f"Method {method} is not allowed on {name}{'' if pk is None else ' with an ID'}."
+        )
+    rows = resource.render([record], WRITE_RELATIONS.get(name, set()) | set(resource.always))
+    return {"@attributes": {"count": "1"}, name: rows[0]}
+
+
+def _account_payload(account_id: int, *, legacy: bool) -> dict:
+    account = Account.objects.get(accountID=account_id)
+    return {"@attributes": {"count": "1"}, "Account": account_record(account, legacy=legacy)}
+
+
+def _session_payload(auth: oauth.Authenticated) -> dict:
+    token = auth.token
+    employee = Employee.objects.filter(employeeID=token.employeeID).first()
+    session = {
+        "sessionID": str(token.pk),
+        "sessionCookie": "",
+        "employeeID": str(token.employeeID),
+        "shopCount": str(Shop.objects.filter(accountID=token.accountID, archived=False).count()),
+        "systemCustomerID": str(token.accountID),
+        "systemUserID": str(token.employeeID),
+        "systemAPIKeyID": "0",
+        "systemAPIClientID": token.clientID,
+        "Account": {"accountID": str(token.accountID)},
+    }
+    if employee is not None:
+        session["Employee"] = render_employees([employee], set())[0]
+    return session
+
+
+def _handle(
+    request: HttpRequest,
+    *,
+    legacy: bool,
+    account_id: int | None,
+    resource_name: str | None,
+    pk: int | None,
+    action: str,
+    special: str,
+) -> HttpResponse:
+    try:
+        auth = oauth.access_authenticate(request.headers.get("Authorization", ""))
+    except oauth.TokenRejectedError as error:
+        outcome = unauthorized(error)
+        request_log(request, outcome)
+        return json_response(outcome)
+    token = auth.token
+    resource = RESOURCES.get(resource_name or "")
+    outcome = Outcome(headers={"X-LS-Acct-Id": str(token.accountID), "X-LS-OAuth-Client-Id": token.clientID})
+    try:
+        body = _body(request)
+        body_error = None
+    except SandboxApiError as error:
+        body, body_error = {}, error
+    names, many = _relation_names(resource, request.GET.get("load_relations"))
+    cost = ratelimit.request_cost(
+        method=request.method or "GET",
+        resource=resource_name or special,
+        is_list=pk is None,
+        query=request.GET,
+        relations=names,
+        many=many,
+        body=body,
+        action=action,
+    )
+    bucket = ratelimit.bucket_take(account_id=token.accountID, client_id=token.clientID, cost=cost)
+    outcome.headers.update(bucket.headers())
+    try:
+        if not bucket.allowed:
+            raise SandboxApiError(429, "Rate limit exceeded. Slow down.", "RateLimitException")
+        if body_error is not None:
+            raise body_error
+        if special == "Account":
+            if account_id is not None and account_id != token.accountID:
+                raise SandboxApiError(
+                    404, f"Object of type 'Account' not found with primary ID '{account_id}'."
+                )
+            outcome.payload = _account_payload(token.accountID, legacy=legacy)
+        elif special == "Session":
+            outcome.payload = _session_payload(auth)
+        else:
+            outcome.payload = _resource(
+                request, auth, resource, resource_name or "", account_id, pk, action, body, legacy
+            )
+    except SandboxApiError as error:
+        outcome.status, outcome.payload, outcome.html = error.status, error.body(), error.html
+    except SandboxOAuthError as error:
+        outcome.status, outcome.payload = error.status, error.body()
+    request_log(
+        request,
+        outcome,
+        cost=cost if bucket.allowed else 0.0,
+        level=bucket.level,
+        account_id=token.accountID,
+        client_id=token.clientID,
+        limit_type=bucket.limit_type,
+    )
+    return json_response(outcome)
+
+
+def _resource(
+    request: HttpRequest,
+    auth: oauth.Authenticated,
+    resource: Resource | None,
+    name: str,
+    account_id: int | None,
+    pk: int | None,
+    action: str,
+    body: dict,
+    legacy: bool,
+) -> dict:
+    token = auth.token
+    if account_id != token.accountID:
+        raise SandboxOAuthError("access_denied", "The access token does not grant access to this account")
+    if resource is None:
+        raise SandboxApiError(404, f"Resource '{name}' not found.")
+    method = request.method or "GET"
+    if method not in resource.methods or (
+        action and (resource.name != "Sale" or method != "POST" or pk is None)
+    ):
+        raise SandboxApiError(405, f"Method {method} is not allowed on {name}.")
+    scopes = ("register",) if action == "refund" else resource.scopes
+    if not scope_allows(scopes, auth.scopes, method=method, read_only=resource.read_only_scopes):
+        wanted = ", ".join(f"employee:{s}" for s in scopes or ())
+        raise SandboxApiError(
+            403, f"Access denied. {name} needs one of these scopes: {wanted}.", "ForbiddenException"
+        )
+    return _dispatch(
+        request, resource=resource, account_id=token.accountID, pk=pk, action=action, body=body, legacy=legacy
+    )
+
+
+@csrf_exempt
+def account_list(request: HttpRequest, v3: str | None = None) -> HttpResponse:
+    if request.method != "GET":
+        return json_response(Outcome(405, SandboxApiError(405, "Method not allowed on Account.").body()))
+    return _handle(
+        request, legacy=not v3, account_id=None, resource_name=None, pk=None, action="", special="Account"
+    )
+
+
+@csrf_exempt
+def session(request: HttpRequest, v3: str | None = None) -> HttpResponse:
+    return _handle(
+        request, legacy=not v3, account_id=None, resource_name=None, pk=None, action="", special="Session"
+    )
+
+
+@csrf_exempt
+def account_detail(request: HttpRequest, account_id: str, v3: str | None = None) -> HttpResponse:
+    return _handle(
+        request,
+        legacy=not v3,
+        account_id=int(account_id),
+        resource_name=None,
+        pk=None,
+        action="",
+        special="Account",
+    )
+
+
+@csrf_exempt
+def resource(
+    request: HttpRequest,
+    account_id: str,
+    name: str,
+    pk: str | None = None,
+    action: str | None = None,
+    v3: str | None = None,
+) -> HttpResponse:
+    return _handle(
+        request,
+        legacy=not v3,
+        account_id=int(account_id),
+        resource_name=name,
+        pk=int(pk) if pk else None,
+        action=action or "",
+        special="",
+    )
