@@ -115,8 +115,11 @@ def to_int(value: Any, *, default: int | None = None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        number = Decimal(text)  # "3.000" from some quantity fields
-        if number != number.to_integral_value():
+        try:
+            number = Decimal(text)  # "3.000" from some quantity fields
+        except InvalidOperation:
+            raise ValueError(f"not an integer: {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(f"not a whole number: {value!r}") from None
         return int(number)
 

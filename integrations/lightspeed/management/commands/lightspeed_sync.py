@@ -77,7 +77,7 @@ class Command(BaseCommand):
                         f"{company_obj.name}: {spec.name} {run.get_outcome_display().lower()} — {run.error}"
                     )
                 elif company is not None or len(work) <= 10:
-                    bar.write(f"{company_obj.name}: {spec.name} {_counts(run.counts)}")
+                    bar.write(f"{company_obj.name}: {spec.name} {_counts(run.counts)}", file=self.stdout._out)
                 bar.update(1)
 
         label = "+".join(names) + (" (dry run)" if dry_run else "")
