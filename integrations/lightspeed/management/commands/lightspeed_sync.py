@@ -73,9 +73,10 @@ class Command(BaseCommand):
                 requests += run.api_requests
                 rate_limited += run.api_rate_limited
                 if run.outcome in (SyncRun.Outcome.REFUSED, SyncRun.Outcome.FAILED, SyncRun.Outcome.SKIPPED):
-                    bar.write(
+                    line = (
                         f"{company_obj.name}: {spec.name} {run.get_outcome_display().lower()} — {run.error}"
                     )
+                    bar.write(line, file=self.stdout._out)
                 elif company is not None or len(work) <= 10:
                     bar.write(f"{company_obj.name}: {spec.name} {_counts(run.counts)}", file=self.stdout._out)
                 bar.update(1)
