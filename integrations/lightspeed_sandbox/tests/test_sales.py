@@ -1,0 +1,191 @@
+"""Sales: completion moves stock, refunds return it, reservations, voids as the POS does them."""
+
+import pytest
+
+from integrations.lightspeed_sandbox.tests.conftest import as_list, item_body
+
+pytestmark = pytest.mark.e2e
+
+
+def _qoh(api, item_id, shop="1"):
+    item = api.get(f"Item/{item_id}", load_relations='["ItemShops"]')["Item"]
+    rows = {r["shopID"]: r for r in as_list(item["ItemShops"]["ItemShop"])}
+    return rows[shop]
+
+
+def _new_item(api, qoh=10, price="20.00"):
+    body = item_body("Jacket", qoh={1: qoh}, Prices={"ItemPrice": {"useTypeID": 1, "amount": price}})
+    return api.post("Item", body).json()["Item"]["itemID"]
+
+
+def _sale(api, lines, *, completed=True, payment=None, **header):
+    body = {"shopID": 1, "registerID": 1, "employeeID": 1, "SaleLines": {"SaleLine": lines}, **header}
+    if completed:
+        body["completed"] = True
+        body["SalePayments"] = {"SalePayment": payment or {"paymentTypeID": 1, "amount": "1000"}}
+    return api.post("Sale", body)
+
+
+def test_completing_a_sale_lowers_the_shops_quantity(api):
+    item_id = _new_item(api, qoh=10)
+    response = _sale(api, [{"itemID": item_id, "unitQuantity": 3}])
+    assert response.status_code == 200
+    sale = response.json()["Sale"]
+    assert sale["completed"] == "true" and sale["completeTime"] == sale["timeStamp"]
+    assert _qoh(api, item_id)["qoh"] == "7"
+    assert _qoh(api, item_id, "0")["qoh"] == "7"
+
+
+def test_an_open_sale_does_not_move_stock_until_completed(api):
+    item_id = _new_item(api, qoh=10)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2}], completed=False).json()["Sale"]
+    assert _qoh(api, item_id)["qoh"] == "10"
+    payment = {"paymentTypeID": 1, "amount": sale["total"]}
+    done = api.put(f"Sale/{sale['saleID']}", {"SalePayments": {"SalePayment": payment}, "completed": True})
+    assert done.status_code == 200, done.text
+    assert _qoh(api, item_id)["qoh"] == "8"
+
+
+def test_completion_needs_payments_covering_the_total(api):
+    item_id = _new_item(api, qoh=10, price="50")
+    response = _sale(api, [{"itemID": item_id}], payment={"paymentTypeID": 1, "amount": "10"})
+    assert response.status_code == 400
+    assert _qoh(api, item_id)["qoh"] == "10"
+
+
+def test_a_refund_line_raises_the_quantity_and_points_at_its_parent(api):
+    item_id = _new_item(api, qoh=5)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2}]).json()["Sale"]
+    parent = sale["SaleLines"]["SaleLine"]["saleLineID"]
+    refund = _sale(
+        api,
+        [{"itemID": item_id, "unitQuantity": -1, "unitPrice": "20", "parentSaleLineID": parent}],
+        payment={"paymentTypeID": 1, "amount": "-21.78"},
+    ).json()["Sale"]
+    assert float(refund["total"]) < 0
+    assert refund["SaleLines"]["SaleLine"]["parentSaleLineID"] == parent
+    assert _qoh(api, item_id)["qoh"] == "4"
+
+
+def test_full_refund_endpoint_returns_every_unit_as_a_new_negative_sale(api):
+    item_id = _new_item(api, qoh=5)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2}]).json()["Sale"]
+    response = api.call("POST", f"Sale/{sale['saleID']}/refund")
+    assert response.status_code == 200, response.text
+    refund = response.json()["Sale"]
+    line = refund["SaleLines"]["SaleLine"]
+    assert (line["unitQuantity"], line["unitPrice"]) == ("-2", "20")
+    assert refund["completed"] == "true" and refund["total"] == "-" + sale["total"]
+    assert _qoh(api, item_id)["qoh"] == "5"
+    assert api.call("POST", f"Sale/{sale['saleID']}/refund").status_code == 400  # nothing left
+
+
+def test_an_exchange_mixes_returned_and_sold_lines(api):
+    old, new = _new_item(api, qoh=5), _new_item(api, qoh=5, price="30")
+    sale = _sale(api, [{"itemID": old}]).json()["Sale"]
+    parent = sale["SaleLines"]["SaleLine"]["saleLineID"]
+    exchange = _sale(
+        api,
+        [{"itemID": old, "unitQuantity": -1, "unitPrice": "20", "parentSaleLineID": parent}, {"itemID": new}],
+    ).json()["Sale"]
+    assert len(exchange["SaleLines"]["SaleLine"]) == 2
+    assert (_qoh(api, old)["qoh"], _qoh(api, new)["qoh"]) == ("5", "4")
+
+
+def test_layaway_and_workorder_lines_reserve_until_the_sale_completes(api):
+    item_id = _new_item(api, qoh=10)
+    sale = _sale(
+        api,
+        [{"itemID": item_id, "unitQuantity": 2, "isLayaway": True}, {"itemID": item_id, "isWorkorder": True}],
+        completed=False,
+    ).json()["Sale"]
+    row = _qoh(api, item_id)
+    assert (row["qoh"], row["onLayaway"], row["onWorkorder"]) == ("10", "2", "1")
+    payment = {"paymentTypeID": 1, "amount": sale["total"]}
+    api.put(f"Sale/{sale['saleID']}", {"SalePayments": {"SalePayment": payment}, "completed": True})
+    row = _qoh(api, item_id)
+    assert (row["qoh"], row["onLayaway"], row["onWorkorder"]) == ("7", "0", "0")
+
+
+def test_cancelling_an_open_layaway_restores_the_reservation(api):
+    item_id = _new_item(api, qoh=10)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2, "isLayaway": True}], completed=False).json()[
+        "Sale"
+    ]
+    assert api.call("DELETE", f"Sale/{sale['saleID']}").status_code == 200
+    row = _qoh(api, item_id)
+    assert (row["qoh"], row["onLayaway"]) == ("10", "0")
+
+
+def test_a_completed_sale_cannot_be_deleted(api):
+    item_id = _new_item(api)
+    sale = _sale(api, [{"itemID": item_id}]).json()["Sale"]
+    assert api.call("DELETE", f"Sale/{sale['saleID']}").status_code == 400
+
+
+def test_misc_and_fee_lines_have_item_id_0_and_hold_no_stock(api):
+    sale = _sale(
+        api,
+        [
+            {"itemID": 0, "unitPrice": "15.00", "Note": {"note": "Hemming"}},
+            {"itemID": 0, "unitPrice": "0.10", "tax": False, "lineType": "item_fee"},
+        ],
+    ).json()["Sale"]
+    lines = sale["SaleLines"]["SaleLine"]
+    assert [line["itemID"] for line in lines] == ["0", "0"]
+    assert lines[1]["lineType"] == "item_fee"
+
+
+def test_void_restocks_marks_voided_adds_sale_void_and_moves_updatetime_not_timestamp(sandbox, api):
+    item_id = _new_item(api, qoh=10)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 4}]).json()["Sale"]
+    sandbox.advance_clock(600)
+    sandbox.void_sale(int(sale["saleID"]))
+    after = api.get(f"Sale/{sale['saleID']}")["Sale"]
+    assert after["voided"] == "true" and after["completed"] == "false"
+    assert after["timeStamp"] == sale["timeStamp"]
+    assert after["updatetime"] > sale["updatetime"]
+    assert _qoh(api, item_id)["qoh"] == "10"
+    voids = api.get("SaleVoid")["SaleVoid"]
+    assert voids["saleID"] == sale["saleID"]
+    # A poll on timeStamp never sees the void; one on updatetime does.
+    assert "Sale" not in api.get("Sale", timeStamp=f">,{sale['timeStamp']}")
+    assert (
+        api.get("Sale", updatetime=f">,{sale['timeStamp']}", sort="updatetime")["Sale"]["saleID"]
+        == sale["saleID"]
+    )
+    with pytest.raises(Exception, match="409"):
+        sandbox.void_sale(int(sale["saleID"]))
+
+
+def test_sales_load_lines_items_payments_and_customer_with_contact(sandbox, api):
+    sandbox.seed(
+        records={
+            "Customer": [
+                {
+                    "firstName": "Ana",
+                    "lastName": "Lima",
+                    "Contact": {"Emails": {"ContactEmail": {"address": "a@x.io", "useType": "Primary"}}},
+                }
+            ]
+        }
+    )
+    item_id = _new_item(api)
+    _sale(api, [{"itemID": item_id}], customerID=1)
+    relations = '["SaleLines","SaleLines.Item","SalePayments","SalePayments.PaymentType","Customer","Customer.Contact"]'
+    sale = api.get("Sale", load_relations=relations)["Sale"]
+    assert sale["SaleLines"]["SaleLine"]["Item"]["itemID"] == item_id
+    assert sale["SalePayments"]["SalePayment"]["PaymentType"]["name"] == "Cash"
+    assert sale["Customer"]["Contact"]["Emails"]["ContactEmail"]["address"] == "a@x.io"
+
+
+def test_sale_lines_are_listed_on_their_own(api):
+    item_id = _new_item(api)
+    sale = _sale(api, [{"itemID": item_id}, {"itemID": item_id, "unitQuantity": 2}]).json()["Sale"]
+    lines = api.get("SaleLine", saleID=sale["saleID"])["SaleLine"]
+    assert [line["unitQuantity"] for line in lines] == ["1", "2"]
+
+
+def test_a_sale_needs_a_valid_shop_and_employee(api):
+    assert api.post("Sale", {"employeeID": 1}).status_code == 400
+    assert api.post("Sale", {"shopID": 1, "employeeID": 77}).status_code == 400
