@@ -85,6 +85,15 @@ class User(AbstractUser):
             self._is_ops_staff = cached
         return cached
 
+    def clean(self) -> None:
+        super().clean()
+        if self.is_superuser and self.company_id:
+            raise ValidationError(
+                {
+                    "company": "Superusers operate the server and belong to no company; merchants are staff users."
+                }
+            )
+
 
 class Warehouse(TimeStampedModel):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="warehouses")
@@ -101,7 +110,10 @@ class Warehouse(TimeStampedModel):
             models.UniqueConstraint(fields=["company", "code"], name="warehouse_code_unique_per_company"),
             models.UniqueConstraint(fields=["company", "name"], name="warehouse_name_unique_per_company"),
             models.UniqueConstraint(
-                fields=["company"], condition=Q(is_default=True), name="one_default_warehouse_per_company"
+                fields=["company"],
+                condition=Q(is_default=True),
+                name="one_default_warehouse_per_company",
+                violation_error_message="This company already has a default warehouse.",
             ),
         ]
 
@@ -263,6 +275,7 @@ class Order(TimeStampedModel):
                 fields=["company", "channel", "channel_order_id"],
                 condition=~Q(channel_order_id=""),
                 name="order_unique_per_company_channel",
+                violation_error_message="This company already has an order with this channel order id.",
             ),
         ]
         indexes = [models.Index(fields=["company", "channel", "order_date"])]
@@ -297,6 +310,7 @@ class OrderLine(models.Model):
                 fields=["order", "channel_line_id"],
                 condition=~Q(channel_line_id=""),
                 name="order_line_unique_channel_line",
+                violation_error_message="This order already has a line with this channel line id.",
             ),
         ]
 
@@ -357,6 +371,7 @@ class Return(TimeStampedModel):
                 fields=["company", "channel", "channel_return_id"],
                 condition=~Q(channel_return_id=""),
                 name="return_unique_per_company_channel",
+                violation_error_message="This company already has a return with this channel return id.",
             ),
         ]
 

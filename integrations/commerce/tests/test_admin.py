@@ -99,3 +99,22 @@ def test_a_merchant_edits_their_company_details_but_cannot_add_companies(merchan
     assert response.status_code == 302
     alpha.company.refresh_from_db()
     assert alpha.company.phone == "555-0199"
+
+
+def test_a_second_default_warehouse_is_refused_with_a_message(merchant_client, alpha):
+    response = merchant_client.post(
+        admin_url("warehouse", "add"),
+        {"name": "Annex", "code": "ANNEX", "is_sellable": "on", "is_default": "on"},
+    )
+    assert response.status_code == 200
+    assert "This company already has a default warehouse." in response.content.decode()
+
+
+def test_a_superuser_cannot_belong_to_a_company(alpha):
+    from django.core.exceptions import ValidationError
+
+    from integrations.commerce.tests.factories import UserFactory
+
+    user = UserFactory.build(username="root2", is_superuser=True, company=alpha.company)
+    with pytest.raises(ValidationError):
+        user.full_clean()

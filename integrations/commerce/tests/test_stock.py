@@ -170,3 +170,15 @@ def test_concurrent_adjustments_never_lose_a_change(shop):
     assert StockLevel.objects.get(product=product, warehouse=warehouse).on_hand == 20
     afters = list(StockLedgerEntry.objects.filter(reason="order").values_list("on_hand_after", flat=True))
     assert sorted(afters) == list(range(20, 100))
+
+
+def test_the_ledger_check_finds_a_level_written_behind_the_services_back(shop):
+    from integrations.commerce.selectors import stock_ledger_mismatches
+
+    company, warehouse, product = shop
+    stock_adjust(product=product, warehouse=warehouse, quantity_change=6, reason="import")
+    assert stock_ledger_mismatches() == []
+    StockLevel.objects.filter(product=product).update(on_hand=9)
+    [mismatch] = stock_ledger_mismatches(company=company)
+    assert (mismatch.on_hand, mismatch.ledger_total) == (9, 6)
+    assert stock_ledger_mismatches(company=Company.objects.create(name="Elsewhere")) == []

@@ -356,3 +356,18 @@ def test_ops_staff_manage_users_but_not_superusers(ops_client, merchant):
     page = ops_client.get(f"/admin/commerce/user/{root.pk}/change/")
     assert page.status_code == 200
     assert not page.context["has_change_permission"]
+
+
+def test_a_merchant_cannot_change_or_delete_another_companys_order_lines_through_their_order(
+    merchant_client, alpha, bravo
+):
+    bravo_line = bravo.order.lines.get()
+    page = merchant_client.get(admin_url("order", "change", alpha.order.pk))
+    data = changeform_data(page)
+    data["lines-0-id"] = str(bravo_line.pk)
+    data["lines-0-quantity"] = "99"
+    data["lines-0-DELETE"] = "on"
+    merchant_client.post(admin_url("order", "change", alpha.order.pk), data)
+    bravo_line.refresh_from_db()
+    assert bravo_line.quantity == 1
+    assert bravo_line.order == bravo.order
