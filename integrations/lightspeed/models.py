@@ -202,8 +202,14 @@ class LightspeedSettings(TimeStampedModel):
         return self.client_secret if self.client_id else django_settings.LIGHTSPEED_CLIENT_SECRET
 
     def token_expires_within(self, margin: timedelta) -> bool:
+        """Whether the access token expires within `margin` — or within the last quarter of
+        its life, when that is shorter (a short-lived token would otherwise be renewed on
+        every use, and Lightspeed limits how often a connection may refresh)."""
         if not self.token_expires_at:
             return True
+        issued = self.token_refreshed_at or self.token_received_at
+        if issued and issued < self.token_expires_at:
+            margin = min(margin, (self.token_expires_at - issued) / 4)
         return self.token_expires_at <= timezone.now() + margin
 
 

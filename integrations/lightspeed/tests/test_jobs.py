@@ -197,7 +197,8 @@ def test_jobs_of_later_issues_say_they_are_not_available_yet():
 
 def test_the_tokens_job_renews_a_token_expiring_within_fifteen_minutes(connected, mocked_lightspeed):
     LightspeedSettings.objects.filter(pk=connected.pk).update(
-        token_expires_at=timezone.now() + timedelta(minutes=10)
+        token_received_at=timezone.now() - timedelta(minutes=50),
+        token_expires_at=timezone.now() + timedelta(minutes=10),
     )
     mocked_lightspeed.post(TOKEN_URL, json=token_answer("a2", "r2"))
 

@@ -26,7 +26,9 @@ INVALID_GRANT = {"error": "invalid_grant", "error_description": "The refresh tok
 
 
 def expire(settings_obj: LightspeedSettings, *, seconds: int = -10) -> None:
+    """An hour-long token received long enough ago to expire in `seconds`."""
     settings_obj.token_expires_at = timezone.now() + timedelta(seconds=seconds)
+    settings_obj.token_received_at = settings_obj.token_expires_at - timedelta(hours=1)
     settings_obj.save()
 
 
