@@ -3,11 +3,16 @@ from django import forms
 from integrations.commerce.models import Product, Warehouse
 
 
+MAX_CHANGE = 1_000_000  # far beyond any real adjustment, far below the database's integer range
+
+
 class StockAdjustForm(forms.Form):
     """A manual stock adjustment of one product in one of its company's warehouses."""
 
     warehouse = forms.ModelChoiceField(queryset=Warehouse.objects.none())
     quantity_change = forms.IntegerField(
+        min_value=-MAX_CHANGE,
+        max_value=MAX_CHANGE,
         help_text="Units to add; negative to take away (e.g. -2 for two damaged units)."
     )
     note = forms.CharField(

@@ -19,6 +19,9 @@ from integrations.commerce.models import Company, Product, StockLedgerEntry, Sto
 from integrations.commerce.services.stock import stock_set
 
 
+MAX_ON_HAND = 1_000_000_000  # a count, not a typo'd barcode; well inside the database's integer range
+
+
 class CompanyResource(resources.ModelResource):
     """A resource bound to one company (None only for exports, which the admin scopes)."""
 
@@ -159,6 +162,8 @@ class StockLevelResource(CompanyResource):
             raise ValidationError({"on_hand": ["a quantity is required"]})
         if instance.on_hand < 0:
             raise ValidationError({"on_hand": ["must not be negative"]})
+        if instance.on_hand > MAX_ON_HAND:
+            raise ValidationError({"on_hand": [f"must not be more than {MAX_ON_HAND}"]})
 
     def save_instance(self, instance, is_create, row, **kwargs):
         if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):

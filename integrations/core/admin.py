@@ -5,7 +5,8 @@ staff and superusers see every company. `CompanyScopedAdmin` builds the wall int
 admin offers: the changelist and its filters' choices, change/add/delete/history pages (they all
 load the object through `get_queryset`), form selects, raw-id and autocomplete lookups (they use
 the related model's admin queryset or the form field's queryset, both scoped here), exports and
-imports (through `CompanyScopedImportExportMixin`).
+imports (through `CompanyScopedImportExportMixin`). A merchant's new records get their company:
+the company field is shown fixed (disabled, one choice), so nothing posted can change it.
 
 Use it in any app:
 
@@ -13,9 +14,17 @@ Use it in any app:
     class ShopMappingAdmin(CompanyScopedAdmin):
         company_field = "settings__company"   # the ORM path from the model to its Company
 
-A model reached through a foreign key is scoped by the `company_field` of its own registered
-admin, else by a model attribute `company_field`, else by a direct `company` foreign key.
-The `admin/r/` shortcut is guarded by `company_scoped_shortcut` (routed in lightsync/urls.py).
+    class MappingLineInline(CompanyScopedInline, admin.TabularInline):
+        model = MappingLine                   # path found from the model (see below)
+
+    @admin.register(Product)                  # with django-import-export, in this order:
+    class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanyScopedAdmin): ...
+
+`company_field` may be left out when the model has a `company` foreign key or declares a class
+attribute `company_field = "order__company"`. A model reached through a foreign key is scoped by
+its own registered admin's path, else by that model's declaration. The `admin/r/` shortcut is
+guarded by `company_scoped_shortcut` (routed in lightsync/urls.py). Custom views on a scoped
+admin must load objects with `self.get_object(request, id)`, never with the model's manager.
 """
 
 from __future__ import annotations

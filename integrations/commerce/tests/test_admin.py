@@ -118,3 +118,17 @@ def test_a_superuser_cannot_belong_to_a_company(alpha):
     user = UserFactory.build(username="root2", is_superuser=True, company=alpha.company)
     with pytest.raises(ValidationError):
         user.full_clean()
+
+
+def test_a_merchant_deletes_their_own_records_from_the_list_and_the_page(merchant_client, alpha):
+    first = ProductFactory(company=alpha.company, sku="ALPHA-DEL1")
+    second = ProductFactory(company=alpha.company, sku="ALPHA-DEL2")
+    response = merchant_client.post(
+        admin_url("product", "changelist"),
+        {"action": "delete_selected", "_selected_action": [first.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    confirmation = merchant_client.get(admin_url("product", "delete", second.pk))
+    assert confirmation.status_code == 200
+    merchant_client.post(admin_url("product", "delete", second.pk), {"post": "yes"})
+    assert not type(first).objects.filter(sku__in=["ALPHA-DEL1", "ALPHA-DEL2"]).exists()

@@ -175,3 +175,11 @@ def _perms(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="commerce", codename__in=codenames)
+
+
+def test_an_absurd_count_is_refused_by_row_not_by_the_database(alpha):
+    dataset = tablib.Dataset(headers=["sku", "warehouse", "on_hand"])
+    dataset.append(["ALPHA-100", "MAIN", "4006381333931"])  # a barcode pasted into the count
+    result = StockLevelResource(company=alpha.company).import_data(dataset, dry_run=False)
+    assert [row.number for row in result.invalid_rows] == [1]
+    assert StockLevel.objects.get(product=alpha.product, warehouse=alpha.warehouse).on_hand == 10
