@@ -2,7 +2,6 @@ from django import forms
 
 from integrations.commerce.models import Product, Warehouse
 
-
 MAX_CHANGE = 1_000_000  # far beyond any real adjustment, far below the database's integer range
 
 
@@ -13,7 +12,7 @@ class StockAdjustForm(forms.Form):
     quantity_change = forms.IntegerField(
         min_value=-MAX_CHANGE,
         max_value=MAX_CHANGE,
-        help_text="Units to add; negative to take away (e.g. -2 for two damaged units)."
+        help_text="Units to add; negative to take away (e.g. -2 for two damaged units).",
     )
     note = forms.CharField(
         max_length=255, required=False, help_text="Why: a count, damage, a found box… Kept in the ledger."

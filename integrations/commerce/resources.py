@@ -18,7 +18,6 @@ from import_export import fields, resources, widgets
 from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel, Warehouse
 from integrations.commerce.services.stock import stock_set
 
-
 MAX_ON_HAND = 1_000_000_000  # a count, not a typo'd barcode; well inside the database's integer range
 
 
