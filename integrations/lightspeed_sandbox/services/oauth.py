@@ -183,9 +183,23 @@ def _pkce_verify(code: AuthCode, verifier: str | None) -> None:
         raise SandboxOAuthError("invalid_grant", "Failed to verify `code_verifier`.")
 
 
+def _code_replay_revoke(code: str) -> None:
+    """A replayed code also revokes what it produced (RFC 6749 §4.1.2), outside the failing request's
+    transaction so that the revocation stays."""
+    now = clock.epoch()
+    AccessToken.objects.filter(authCode=code, revokedAt__isnull=True).update(revokedAt=now)
+    RefreshToken.objects.filter(authCode=code, revokedAt__isnull=True).update(revokedAt=now)
+
+
 def code_exchange(
     *, client: ApiClient, code: str, redirect_uri: str | None, verifier: str | None, legacy: bool = False
 ) -> dict:
+    replayed = (
+        AuthCode.objects.filter(code=code or "", usedAt__isnull=False).values_list("code", flat=True).first()
+    )
+    if replayed:
+        _code_replay_revoke(replayed)
+        raise SandboxOAuthError("invalid_grant", "Authorization code has been revoked")
     with transaction.atomic():
         record = AuthCode.objects.filter(code=code or "").first()
         if record is None:
@@ -193,10 +207,7 @@ def code_exchange(
         if record.clientID != client.clientID:
             raise SandboxOAuthError("invalid_grant", "Authorization code was not issued to this client")
         if record.usedAt is not None:
-            # A replayed code also revokes what it produced (RFC 6749 §4.1.2).
-            now = clock.epoch()
-            AccessToken.objects.filter(authCode=record.code, revokedAt__isnull=True).update(revokedAt=now)
-            RefreshToken.objects.filter(authCode=record.code, revokedAt__isnull=True).update(revokedAt=now)
+            _code_replay_revoke(record.code)
             raise SandboxOAuthError("invalid_grant", "Authorization code has been revoked")
         if clock.epoch() > record.expiresAt:
             raise SandboxOAuthError("invalid_grant", "Authorization code has expired")
