@@ -1,0 +1,115 @@
+"""Injected faults of every kind, and the control API's log, stats, seed and reset."""
+
+import json
+
+import pytest
+import requests
+
+from integrations.lightspeed_sandbox.tests.conftest import item_body
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_status_fault_answers_for_the_next_n_matching_requests_only(sandbox, api):
+    sandbox.add_fault(method="GET", path=r"/Item\.json$", kind="status", status=503, count=2)
+    assert [api.call("GET", "Item").status_code for _ in range(3)] == [503, 503, 200]
+    assert api.call("GET", "Shop").status_code == 200
+
+
+def test_a_status_fault_can_carry_a_body_headers_and_an_html_content_type(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="status", status=429, body="<html>slow down</html>",
+                      content_type="text/html", headers={"Retry-After": "Thu, 01 Jan 2099 00:00:00 GMT"}, count=1)
+    response = api.call("GET", "Shop")
+    assert response.status_code == 429
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["Retry-After"].endswith("GMT")
+
+
+def test_a_fault_after_the_work_answers_an_error_although_the_write_happened(sandbox, api):
+    sandbox.add_fault(method="POST", path="Item", kind="status", status=502, after=True, count=1)
+    assert api.post("Item", item_body("Written anyway")).status_code == 502
+    assert api.get("Item")["Item"]["description"] == "Written anyway"
+
+
+def test_a_delay_fault_slows_the_answer(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="delay", delay=0.6, count=1)
+    response = api.call("GET", "Shop")
+    assert response.status_code == 200 and response.elapsed.total_seconds() >= 0.6
+
+
+def test_a_drop_fault_closes_the_connection_without_an_answer(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="drop", count=1)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(api.url("Shop"), headers={"Authorization": f"Bearer {api.token}"}, timeout=10)
+    assert api.call("GET", "Shop").status_code == 200
+
+
+def test_a_malformed_fault_answers_200_with_broken_json(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="malformed", count=1)
+    response = api.call("GET", "Shop")
+    assert response.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+def test_a_truncated_fault_cuts_the_real_body_short(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="truncated", count=1)
+    response = api.call("GET", "Shop")
+    assert response.status_code == 200 and response.text.startswith('{"@attributes"')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.text)
+
+
+def test_a_fault_with_a_probability_hits_some_requests(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="status", status=500, probability=0.5)
+    statuses = [api.call("GET", "Shop").status_code for _ in range(40)]
+    assert 5 < statuses.count(500) < 35
+
+
+def test_delete_faults_disarms_them(sandbox, api):
+    sandbox.add_fault(path="Shop", kind="status", status=500)
+    assert api.call("GET", "Shop").status_code == 500
+    sandbox.clear_faults()
+    assert api.call("GET", "Shop").status_code == 200
+
+
+def test_the_request_log_records_each_api_request_with_cost_and_level(sandbox, api):
+    api.call("GET", "Shop", params={"load_relations": '["Registers"]'})
+    api.call("GET", "Employee/404")
+    log = sandbox.requests_log()
+    shop, missing = log[-2], log[-1]
+    assert shop["method"] == "GET" and shop["path"].endswith("/Shop.json") and "load_relations" in shop["query"]
+    assert shop["status"] == 200 and shop["cost"] == pytest.approx(1.4) and shop["level"] > 0
+    assert missing["status"] == 404
+    assert sandbox.requests_log(since=shop["id"]) == [missing]
+
+
+def test_stats_count_requests_statuses_and_records(sandbox, api):
+    api.call("GET", "Shop")
+    stats = sandbox.stats()
+    assert stats["requests"] >= 1 and stats["byStatus"]["200"] >= 1
+    assert stats["records"]["shops"] == 1 and stats["config"]["bucketSize"] == 90
+
+
+def test_seed_accepts_a_document_of_records_with_explicit_ids(sandbox, api):
+    sandbox.seed(records={
+        "Item": [{"itemID": 500, "description": "Seeded", "customSku": "S-1",
+                  "ItemShops": {"ItemShop": {"shopID": 1, "qoh": 4}}}],
+        "Customer": [{"customerID": 40, "firstName": "Zoe", "lastName": "Ng"}],
+        "Sale": [{"shopID": 1, "registerID": 1, "employeeID": 1, "completed": True,
+                  "completeTime": "2026-01-02T03:04:05+00:00",
+                  "SaleLines": {"SaleLine": {"itemID": 500, "unitQuantity": 1, "unitPrice": "5"}},
+                  "SalePayments": {"SalePayment": {"paymentTypeID": 1, "amount": "10"}}}],
+    })
+    assert api.get("Item/500")["Item"]["customSku"] == "S-1"
+    sale = api.get("Sale")["Sale"]
+    assert sale["completeTime"] == "2026-01-02T03:04:05+00:00"
+    assert api.get("Customer/40")["Customer"]["firstName"] == "Zoe"
+
+
+def test_reset_wipes_records_tokens_and_clock(sandbox, api):
+    api.post("Item", item_body("Temporary"))
+    sandbox.advance_clock(1000)
+    sandbox.reset()
+    assert sandbox.stats()["clockOffset"] == 0
+    assert api.call("GET", "Item").status_code == 401  # tokens went with the reset
