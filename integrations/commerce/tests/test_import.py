@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 PRODUCT_HEADER = "sku,title,upc,ean,manufacturer_sku,site_price,site_cost,active\n"
 
 
-def import_via_admin(client, model: str, text: str, **extra):
+def import_via_admin(client, model: str, text: str, confirm_overrides=None, **extra):
     """Upload (dry run), then confirm if the dry run was clean. Returns (dry run, confirmation)."""
     page = client.get(admin_url(model, "import"))
     formats = page.context["form"].fields["format"].choices
@@ -30,7 +30,7 @@ def import_via_admin(client, model: str, text: str, **extra):
     if confirm_form is None:
         return dry_run, None
     data = {name: confirm_form.initial.get(name, "") for name in confirm_form.fields}
-    data.update(extra.get("confirm_overrides", {}))
+    data.update(confirm_overrides or {})
     return dry_run, client.post(admin_url(model, "process_import"), data)
 
 
@@ -183,3 +183,13 @@ def test_an_absurd_count_is_refused_by_row_not_by_the_database(alpha):
     result = StockLevelResource(company=alpha.company).import_data(dataset, dry_run=False)
     assert [row.number for row in result.invalid_rows] == [1]
     assert StockLevel.objects.get(product=alpha.product, warehouse=alpha.warehouse).on_hand == 10
+
+
+def test_a_merchant_cannot_redirect_a_confirmed_import_to_another_company(merchant_client, alpha, bravo):
+    text = PRODUCT_HEADER + "ALPHA-900,Mine,,,,3.00,1.00,1\n"
+    _, done = import_via_admin(
+        merchant_client, "product", text, confirm_overrides={"company": str(bravo.company.pk)}
+    )
+    assert done.status_code == 302
+    assert Product.objects.get(sku="ALPHA-900").company == alpha.company
+    assert not bravo.company.products.filter(sku="ALPHA-900").exists()
