@@ -1,0 +1,233 @@
+"""End to end against the Lightspeed sandbox, over real HTTP.
+
+LightSync's side runs in-process (Django's test client); the sandbox runs in its own process.
+A requests.Session plays the merchant's browser at Lightspeed: it follows the sandbox's
+redirects and hands the final one — to LightSync's callback — to the test client.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.contrib.messages import get_messages
+from django.core import mail
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.commerce.models import Company, User
+from integrations.lightspeed import errors
+from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.models import (
+    ConnectionStatus,
+    LightspeedRegister,
+    LightspeedSettings,
+    LightspeedShop,
+    SyncRun,
+)
+from integrations.lightspeed.services.connection import lightspeed_client_for
+from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.services.token_refresh import token_refresh
+
+pytestmark = pytest.mark.e2e
+
+LIGHTSYNC = "http://127.0.0.1:8000"  # the redirect URI registered for the sandbox's demo client
+
+
+@pytest.fixture
+def lightspeed_at(settings, monkeypatch):
+    def point(server):
+        monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the sandbox speaks http://
+        settings.LIGHTSPEED_OAUTH_URL = server.oauth_url
+        settings.LIGHTSPEED_API_URL = server.api_url
+        settings.LIGHTSPEED_CLIENT_ID = server.client_id
+        settings.LIGHTSPEED_CLIENT_SECRET = server.client_secret
+        settings.SITE_URL = LIGHTSYNC
+        LightspeedSettings.objects.update(redirect_uri=f"{LIGHTSYNC}/lightspeed/oauth/callback/")
+        return server
+
+    return point
+
+
+@pytest.fixture
+def merchant_client(client, db):
+    company = Company.objects.create(name="Demo Outfitters")
+    user = User.objects.create_superuser("merchant", "merchant@example.com", "pw", company=company)
+    client.force_login(user)
+    client.company = company
+    return client
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def browse_fetch_token(django_client, company, *, approve: bool = True):
+    """Fetch Token as a person does it: start, log in at Lightspeed, approve, come back."""
+    start = django_client.post(reverse("lightspeed:fetch_token_start", args=[company.pk]))
+    assert start.status_code == 302
+    browser = requests.Session()
+    page = browser.get(start["Location"], timeout=30)  # follows redirects inside the sandbox
+    assert "Log in" in page.text
+    page = browser.post(
+        page.url,
+        data={
+            "csrfmiddlewaretoken": _csrf(page.text),
+            "action": "login",
+            "username": "demo",
+            "password": "demo",
+        },
+        headers={"Referer": page.url},
+        timeout=30,
+    )
+    assert "Authorize" in page.text, page.text[:500]
+    back = browser.post(
+        page.url,
+        data={"csrfmiddlewaretoken": _csrf(page.text), "action": "approve" if approve else "deny"},
+        headers={"Referer": page.url},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert back.status_code == 302 and back.headers["Location"].startswith(
+        f"{LIGHTSYNC}/lightspeed/oauth/callback/"
+    )
+    callback = urlsplit(back.headers["Location"])
+    return django_client.get(f"{callback.path}?{callback.query}")
+
+
+def token_calls(server, since=None) -> list[dict]:
+    return [
+        r for r in server.requests_log(since) if "/auth/oauth/token" in (r.get("path") or r.get("url") or "")
+    ]
+
+
+def test_fetch_token_through_the_sandbox_connects_and_the_shops_job_downloads_the_demo_shops(
+    demo_sandbox, lightspeed_at, merchant_client
+):
+    lightspeed_at(demo_sandbox)
+    company = merchant_client.company
+
+    response = browse_fetch_token(merchant_client, company)
+
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)][-1].startswith(
+        "Connected to Lightspeed account 100001"
+    )
+    stored = LightspeedSettings.objects.get(company=company)
+    assert stored.connection_status == ConnectionStatus.CONNECTED and stored.account_id == "100001"
+    assert stored.refresh_token and stored.token_received_at
+
+    LightspeedSettings.objects.filter(pk=stored.pk).update(enabled=True)
+    run = job_run(company_id=company.pk, job=JOBS["shops"])
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    names = set(LightspeedShop.objects.filter(company=company, archived=False).values_list("name", flat=True))
+    assert {"Downtown", "Uptown", "Outlet"} <= names
+    assert LightspeedRegister.objects.filter(company=company).count() >= 3
+    assert run.api_rate_limited == 0
+
+    page = merchant_client.get(reverse("admin:lightspeed_lightspeedsettings_change", args=[stored.pk]))
+    assert b"Connected to Lightspeed account 100001" in page.content
+    assert (
+        stored.refresh_token.encode() not in page.content and stored.auth_token.encode() not in page.content
+    )
+
+
+def test_denying_access_at_the_sandbox_stores_nothing(demo_sandbox, lightspeed_at, merchant_client):
+    lightspeed_at(demo_sandbox)
+    response = browse_fetch_token(merchant_client, merchant_client.company, approve=False)
+    assert "Access was not granted" in [str(m) for m in get_messages(response.wsgi_request)][-1]
+    assert LightspeedSettings.objects.get(company=merchant_client.company).refresh_token == ""
+
+
+def connect_with_minted_tokens(server, company) -> LightspeedSettings:
+    pair = server.mint_tokens(scope="employee:register employee:inventory employee:product_cost")
+    now = timezone.now()
+    LightspeedSettings.objects.filter(company=company).update(
+        enabled=True,
+        account_id=str(server.account_id),
+        auth_token=pair["access_token"],
+        refresh_token=pair["refresh_token"],
+        token_received_at=now,
+        token_expires_at=now + timedelta(seconds=int(pair.get("expires_in", 3600))),
+        connection_status=ConnectionStatus.CONNECTED,
+    )
+    return LightspeedSettings.objects.get(company=company)
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict-revocation"])
+def test_the_connection_survives_many_rotations(sandbox_server_factory, lightspeed_at, db, strict):
+    server = lightspeed_at(sandbox_server_factory(seed="empty", strict_refresh=strict))
+    company = Company.objects.create(name="Rotating Co")
+    settings_obj = connect_with_minted_tokens(server, company)
+    seen_refresh_tokens = {settings_obj.refresh_token}
+
+    for rotation in range(24):
+        server.advance_clock(3700)  # the access token has expired at Lightspeed
+        if rotation % 2:
+            # our clock agrees: proactive renewal before the request
+            LightspeedSettings.objects.filter(company=company).update(
+                token_expires_at=timezone.now() - timedelta(seconds=1)
+            )
+        # otherwise only Lightspeed knows: the 401 path renews and replays
+        settings_obj = LightspeedSettings.objects.get(company=company)
+        assert lightspeed_client_for(settings_obj).get_account()["accountID"] == str(server.account_id)
+        settings_obj.refresh_from_db()
+        assert settings_obj.refresh_token not in seen_refresh_tokens
+        seen_refresh_tokens.add(settings_obj.refresh_token)
+
+    assert settings_obj.connection_status == ConnectionStatus.CONNECTED
+    assert len(token_calls(server)) == 24
+
+
+def test_a_short_token_ttl_over_a_real_minute_of_work_never_fails(sandbox_server_factory, lightspeed_at, db):
+    server = lightspeed_at(sandbox_server_factory(seed="demo", token_ttl=4, refreshes_per_minute=30))
+    company = Company.objects.create(name="Short TTL Co")
+    connect_with_minted_tokens(server, company)
+    deadline = timezone.now() + timedelta(seconds=20)
+    calls = 0
+    while timezone.now() < deadline:
+        run = job_run(company_id=company.pk, job=JOBS["shops"])
+        assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+        calls += 1
+        __import__("time").sleep(0.5)
+    refreshes = len(token_calls(server))
+    assert calls >= 10 and refreshes >= 3  # 20 s with 4-second tokens: rotated over and over
+    assert LightspeedSettings.objects.get(company=company).connection_status == ConnectionStatus.CONNECTED
+
+
+def test_a_reused_refresh_token_leads_to_reauthorization_required_and_one_alert(
+    demo_sandbox, lightspeed_at, db
+):
+    server = lightspeed_at(demo_sandbox)
+    company = Company.objects.create(name="Restored Backup Co")
+    User.objects.create_user("owner", "owner@example.com", company=company)
+    first = connect_with_minted_tokens(server, company)
+    old_refresh = first.refresh_token
+    token_refresh(company_id=company.pk, force=True)
+    lightspeed_client_for(LightspeedSettings.objects.get(company=company)).get_account()  # uses the new pair
+    # A backup restored from before the rotation brings the spent refresh token back.
+    LightspeedSettings.objects.filter(company=company).update(
+        refresh_token=old_refresh, token_expires_at=timezone.now()
+    )
+
+    with (
+        TestCase.captureOnCommitCallbacks(execute=True),
+        pytest.raises(errors.LightspeedReauthorizationRequiredError),
+    ):
+        token_refresh(company_id=company.pk)
+
+    stored = LightspeedSettings.objects.get(company=company)
+    assert stored.connection_status == ConnectionStatus.REAUTHORIZATION_REQUIRED
+    assert "Run Fetch Token" in stored.connection_error
+    assert [m.to for m in mail.outbox] == [["owner@example.com"]]
+    before = len(server.requests_log())
+    run = job_run(company_id=company.pk, job=JOBS["shops"])
+    assert run.outcome == SyncRun.Outcome.REFUSED and "Re-authorization required" in run.error
+    assert len(server.requests_log()) == before + 0 and len(mail.outbox) == 1
