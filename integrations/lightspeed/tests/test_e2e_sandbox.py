@@ -231,3 +231,75 @@ def test_a_reused_refresh_token_leads_to_reauthorization_required_and_one_alert(
     run = job_run(company_id=company.pk, job=JOBS["shops"])
     assert run.outcome == SyncRun.Outcome.REFUSED and "Re-authorization required" in run.error
     assert len(server.requests_log()) == before + 0 and len(mail.outbox) == 1
+
+
+WORKER = """
+import sys, time, django
+django.setup()
+from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.services.connection import lightspeed_client_for
+start_at, company_id = float(sys.argv[1]), int(sys.argv[2])
+client = lightspeed_client_for(LightspeedSettings.objects.get(company_id=company_id))
+time.sleep(max(0.0, start_at - time.time()))
+print("account", client.get_account()["accountID"], flush=True)
+"""
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return (
+        f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_hitting_an_expired_token_spend_the_refresh_token_once(
+    demo_sandbox, lightspeed_at
+):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+
+    server = lightspeed_at(demo_sandbox)
+    company = Company.objects.create(name="Two Workers Co")
+    connect_with_minted_tokens(server, company)
+    server.advance_clock(3700)  # expired at Lightspeed; both workers learn it from a 401
+    before = len(token_calls(server))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "lightsync.settings.test",
+        "DATABASE_URL": _database_url(),
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
+        "LIGHTSPEED_OAUTH_URL": server.oauth_url,
+        "LIGHTSPEED_API_URL": server.api_url,
+        "LIGHTSPEED_CLIENT_ID": server.client_id,
+        "LIGHTSPEED_CLIENT_SECRET": server.client_secret,
+        "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    start_at = str(time.time() + 8)
+    workers = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", WORKER, start_at, str(company.pk)],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=120) for w in workers]
+
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    assert all(out.strip().endswith(f"account {server.account_id}") for out, _ in outputs), outputs
+    assert len(token_calls(server)) - before == 1
+    stored = LightspeedSettings.objects.get(company=company)
+    assert stored.connection_status == ConnectionStatus.CONNECTED
