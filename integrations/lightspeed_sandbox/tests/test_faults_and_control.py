@@ -17,8 +17,15 @@ def test_a_status_fault_answers_for_the_next_n_matching_requests_only(sandbox, a
 
 
 def test_a_status_fault_can_carry_a_body_headers_and_an_html_content_type(sandbox, api):
-    sandbox.add_fault(path="Shop", kind="status", status=429, body="<html>slow down</html>",
-                      content_type="text/html", headers={"Retry-After": "Thu, 01 Jan 2099 00:00:00 GMT"}, count=1)
+    sandbox.add_fault(
+        path="Shop",
+        kind="status",
+        status=429,
+        body="<html>slow down</html>",
+        content_type="text/html",
+        headers={"Retry-After": "Thu, 01 Jan 2099 00:00:00 GMT"},
+        count=1,
+    )
     response = api.call("GET", "Shop")
     assert response.status_code == 429
     assert response.headers["Content-Type"].startswith("text/html")
@@ -78,7 +85,9 @@ def test_the_request_log_records_each_api_request_with_cost_and_level(sandbox, a
     api.call("GET", "Employee/404")
     log = sandbox.requests_log()
     shop, missing = log[-2], log[-1]
-    assert shop["method"] == "GET" and shop["path"].endswith("/Shop.json") and "load_relations" in shop["query"]
+    assert (
+        shop["method"] == "GET" and shop["path"].endswith("/Shop.json") and "load_relations" in shop["query"]
+    )
     assert shop["status"] == 200 and shop["cost"] == pytest.approx(1.4) and shop["level"] > 0
     assert missing["status"] == 404
     assert sandbox.requests_log(since=shop["id"]) == [missing]
@@ -92,15 +101,30 @@ def test_stats_count_requests_statuses_and_records(sandbox, api):
 
 
 def test_seed_accepts_a_document_of_records_with_explicit_ids(sandbox, api):
-    sandbox.seed(records={
-        "Item": [{"itemID": 500, "description": "Seeded", "customSku": "S-1",
-                  "ItemShops": {"ItemShop": {"shopID": 1, "qoh": 4}}}],
-        "Customer": [{"customerID": 40, "firstName": "Zoe", "lastName": "Ng"}],
-        "Sale": [{"shopID": 1, "registerID": 1, "employeeID": 1, "completed": True,
-                  "completeTime": "2026-01-02T03:04:05+00:00",
-                  "SaleLines": {"SaleLine": {"itemID": 500, "unitQuantity": 1, "unitPrice": "5"}},
-                  "SalePayments": {"SalePayment": {"paymentTypeID": 1, "amount": "10"}}}],
-    })
+    sandbox.seed(
+        records={
+            "Item": [
+                {
+                    "itemID": 500,
+                    "description": "Seeded",
+                    "customSku": "S-1",
+                    "ItemShops": {"ItemShop": {"shopID": 1, "qoh": 4}},
+                }
+            ],
+            "Customer": [{"customerID": 40, "firstName": "Zoe", "lastName": "Ng"}],
+            "Sale": [
+                {
+                    "shopID": 1,
+                    "registerID": 1,
+                    "employeeID": 1,
+                    "completed": True,
+                    "completeTime": "2026-01-02T03:04:05+00:00",
+                    "SaleLines": {"SaleLine": {"itemID": 500, "unitQuantity": 1, "unitPrice": "5"}},
+                    "SalePayments": {"SalePayment": {"paymentTypeID": 1, "amount": "10"}},
+                }
+            ],
+        }
+    )
     assert api.get("Item/500")["Item"]["customSku"] == "S-1"
     sale = api.get("Sale")["Sale"]
     assert sale["completeTime"] == "2026-01-02T03:04:05+00:00"
