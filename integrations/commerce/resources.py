@@ -35,6 +35,10 @@ class CompanyResource(resources.ModelResource):
             dataset, dry_run=dry_run, raise_errors=raise_errors, use_transactions=True, **kwargs
         )
 
+    def get_user_visible_fields(self):
+        # The import page lists the columns a file may carry: read-only (export) columns are ignored.
+        return [field for field in super().get_user_visible_fields() if not field.readonly]
+
     def before_import(self, dataset, **kwargs):
         if self.target_company is None:
             raise ValueError("Choose the company to import into.")
