@@ -84,10 +84,18 @@ def roles_apply(*, app_label: str | None = None, using: str = "default") -> None
             group.permissions.add(*permissions)
 
 
-def apply_after_migrate(sender, app_config=None, using: str = "default", **kwargs) -> None:
+def apply_after_migrate(sender, app_config=None, using: str = "default", apps=None, **kwargs) -> None:
     """post_migrate receiver: connected in CommerceConfig.ready()."""
     if app_config is None:
         return
+    if apps is not None:
+        # As Django's own create_permissions does: after a partial migrate (`migrate contenttypes`
+        # on a fresh database) the auth tables may not exist yet.
+        try:
+            apps.get_model("auth", "Group")
+            apps.get_model("auth", "Permission")
+        except LookupError:
+            return
     label = app_config.label
     if label == "commerce" or any(m.split(".", 1)[0] == label for models in _grants.values() for m in models):
         roles_apply(app_label=label, using=using)

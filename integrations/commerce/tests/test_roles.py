@@ -45,3 +45,13 @@ def test_another_app_registers_its_models_and_migrate_grants_them(monkeypatch):
 def test_a_grant_needs_a_list_of_actions():
     with pytest.raises(TypeError):
         roles.grant(roles.MERCHANTS, "commerce.Order", "view")
+
+
+def test_a_migrate_that_has_not_reached_auth_yet_is_left_alone():
+    class NoAuthYet:
+        def get_model(self, app_label, model_name):
+            raise LookupError(model_name)
+
+    Group.objects.all().delete()
+    roles.apply_after_migrate(sender=None, app_config=apps.get_app_config("commerce"), apps=NoAuthYet())
+    assert not Group.objects.exists()
