@@ -49,6 +49,19 @@ def lightspeed_urls(settings):
     settings.SITE_URL = "http://testserver"
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_buckets(settings):
+    """Pacing state lives in Redis when REDIS_URL is set: start each test with empty buckets
+    for the mocked host (only tests use it), so no run inherits another's level."""
+    if settings.REDIS_URL:
+        from integrations.core.locks import redis_client
+
+        redis = redis_client()
+        for key in redis.scan_iter("lightsync:bucket:api.lightspeedapp.com:*"):
+            redis.delete(key)
+    yield
+
+
 @pytest.fixture
 def mocked_lightspeed():
     """Every HTTP call must be expected; an unexpected one fails the test."""
