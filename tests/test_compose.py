@@ -60,15 +60,11 @@ def env_names_read(path: Path) -> set[str]:
 
 
 def project_env_names() -> set[str]:
-    sources = [
-        BASE_DIR / "manage.py",
-        *BASE_DIR.glob("lightsync/**/*.py"),
-        *BASE_DIR.glob("integrations/**/*.py"),
-    ]
+    """What the deployment is configured with: the project package (settings, celery, wsgi, asgi)
+    and manage.py. The apps take configuration from settings; the sandbox's own LIGHTSPEED_SANDBOX_*
+    variables configure a separate, non-production process and are documented with it."""
     names: set[str] = set()
-    for path in sources:
-        if "tests" in path.relative_to(BASE_DIR).parts or "migrations" in path.parts:
-            continue
+    for path in [BASE_DIR / "manage.py", *BASE_DIR.glob("lightsync/**/*.py")]:
         names |= env_names_read(path)
     return names
 
