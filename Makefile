@@ -16,17 +16,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Web on 127.0.0.1:8000, a Celery worker and beat in the foreground (Procfile.demo); Ctrl-C stops
-# them all. The embedded broker's folders are created by the settings under var/.
+# Web on 127.0.0.1:8000, the Lightspeed sandbox on localhost:8001, a Celery worker and beat in the
+# foreground (Procfile.demo); Ctrl-C stops them all. The embedded broker's folders are created by
+# the settings under var/. Pointing the two Lightspeed URLs (and the deployment's API client) at
+# the sandbox is the only difference from production; oauthlib needs leave to use plain http.
 demo: export OAUTHLIB_INSECURE_TRANSPORT = 1
+demo: export LIGHTSPEED_OAUTH_URL = http://localhost:8001
+demo: export LIGHTSPEED_API_URL = http://localhost:8001
+demo: export LIGHTSPEED_CLIENT_ID = lightsync-demo
+demo: export LIGHTSPEED_CLIENT_SECRET = lightsync-demo-secret
 demo: $(STAMP)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "LightSync demo: http://127.0.0.1:8000/admin/"
+	@echo "LightSync demo:      http://127.0.0.1:8000/admin/"
 	@echo "  logins (user/password): merchant/demo (Demo Outfitters), harbor/demo (Harbor Goods), ops/demo (ops staff)"
-	@echo "  Ctrl-C stops the web server, the worker and beat."
+	@echo "Lightspeed sandbox:  http://localhost:8001 (account 100001; its OAuth login page accepts demo/demo)"
+	@echo "Ctrl-C stops the web server, the sandbox, the worker and beat."
 	@echo
 	$(BIN)/honcho -f Procfile.demo start
 
