@@ -1,0 +1,152 @@
+"""The Lightspeed settings page: connection status, masked secrets, the banner, the wall."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.commerce import roles
+from integrations.commerce.models import Company, User
+from integrations.core.changelog import changelog_for
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
+
+LONG_ACCESS = "eyJhbGciOiJIUzI1NiJ9.access-token-that-must-never-be-shown-abcd"
+LONG_REFRESH = "def50200refresh-token-that-must-never-be-shown-wxyz"
+
+
+@pytest.fixture
+def merchant_browser(client, merchant):
+    roles.roles_apply()
+    merchant.groups.add(Group.objects.get(name=roles.MERCHANTS))
+    client.force_login(merchant)
+    return client
+
+
+def page(browser, settings_obj):
+    response = browser.get(reverse("admin:lightspeed_lightspeedsettings_change", args=[settings_obj.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_settings_page_shows_the_connection_and_never_a_full_token(merchant_browser, connected):
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        auth_token=LONG_ACCESS,
+        refresh_token=LONG_REFRESH,
+        client_secret="per-company-secret-value",
+        client_id="own-client",
+        account_name="Demo Outfitters",
+        token_refreshed_at=timezone.now() - timedelta(minutes=3),
+        token_expires_at=timezone.now() + timedelta(minutes=57),
+    )
+
+    html = page(merchant_browser, connected)
+
+    assert "Connected to Lightspeed account 100001 (Demo Outfitters)." in html
+    assert "Token Received On" in html and "Expires in" in html and "56\xa0minutes" in html
+    assert "Last refresh" in html
+    assert "••••abcd" in html and "••••wxyz" in html
+    for secret in (LONG_ACCESS, LONG_REFRESH, "per-company-secret-value"):
+        assert secret not in html
+    assert "Fetch Token" in html
+
+
+def test_the_general_settings_labels_come_in_the_merchants_order(merchant_browser, connected):
+    html = page(merchant_browser, connected)
+    labels = [
+        "Lightspeed POS Enabled",
+        "Enable Lightspeed Shops Mapping",
+        "AccountID",
+        "Shop Name",
+        "Lightspeed Register ID",
+        "Lightspeed EmployeeID",
+        "Redirect URI",
+        "Auth Token",
+        "Refresh Token",
+        "Token Received On",
+        "Returns Warehouse",
+        "Enable Order Download",
+        "Enable Inventory Upload",
+        "Enable Price Upload",
+        "Enable Cost Upload",
+        "Auto Enable New Products For Lightspeed",
+        "Enable Auto Create Enabled Products On Lightspeed",
+        "Use Company Address As Billing/Shipping Address For Orders",
+    ]
+    general = html[html.index("General Settings") :]
+    positions = [general.index(f"{label}") for label in labels]
+    assert positions == sorted(positions)
+
+
+def test_reauthorization_required_shows_the_reason_and_a_banner_on_every_admin_page(
+    merchant_browser, connected
+):
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        connection_status=ConnectionStatus.REAUTHORIZATION_REQUIRED,
+        connection_error="Lightspeed refused to renew the token: the authorization was revoked.",
+    )
+    html = page(merchant_browser, connected)
+    assert "Re-authorization required — Lightspeed refused to renew the token" in html
+
+    index = merchant_browser.get(reverse("admin:index")).content.decode()
+    assert "Lightspeed needs re-authorization for Demo Outfitters" in index
+
+
+def test_another_companys_merchant_sees_no_banner_and_cannot_open_the_page(client, connected):
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        connection_status=ConnectionStatus.REAUTHORIZATION_REQUIRED, connection_error="refused"
+    )
+    roles.roles_apply()
+    other = User.objects.create_user(
+        "harbor", password="pw", company=Company.objects.create(name="Harbor Goods"), is_staff=True
+    )
+    other.groups.add(Group.objects.get(name=roles.MERCHANTS))
+    client.force_login(other)
+
+    assert "re-authorization" not in client.get(reverse("admin:index")).content.decode()
+    response = client.get(reverse("admin:lightspeed_lightspeedsettings_change", args=[connected.pk]))
+    assert response.status_code in (302, 404)
+
+
+def test_turning_on_lightspeed_pos_without_a_token_is_refused_with_a_clear_message(merchant_browser, company):
+    settings_obj = LightspeedSettings.objects.get(company=company)
+    url = reverse("admin:lightspeed_lightspeedsettings_change", args=[settings_obj.pk])
+    response = merchant_browser.post(
+        url,
+        {
+            "enabled": "on",
+            "redirect_uri": "https://lightsync.example.com/lightspeed/oauth/callback/",
+            "account_id": "",
+        },
+    )
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["__all__"]
+    assert "cannot be turned on without a working token and AccountID" in response.content.decode()
+    assert LightspeedSettings.objects.get(pk=settings_obj.pk).enabled is False
+
+
+def test_a_saved_change_is_logged_and_an_empty_secret_box_keeps_the_secret(
+    merchant_browser, connected, merchant
+):
+    LightspeedSettings.objects.filter(pk=connected.pk).update(client_id="own", client_secret="keep-me")
+    url = reverse("admin:lightspeed_lightspeedsettings_change", args=[connected.pk])
+    response = merchant_browser.post(
+        url,
+        {
+            "enabled": "on",
+            "account_id": "100001",
+            "redirect_uri": "https://lightsync.example.com/lightspeed/oauth/callback/",
+            "order_download_enabled": "on",
+            "client_id": "own",
+            "client_secret": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    stored = LightspeedSettings.objects.get(pk=connected.pk)
+    assert stored.order_download_enabled and stored.client_secret == "keep-me"
+    entry = changelog_for(stored).get(field="order_download_enabled")
+    assert (entry.old_value, entry.new_value, entry.actor) == ("No", "Yes", merchant)
+    assert not changelog_for(stored).filter(field="client_secret").exists()
