@@ -221,7 +221,7 @@ class LightspeedTransport:
     ) -> Iterator[dict[str, Any]]:
         """Every page of a query, following `next` exactly as Lightspeed gives it."""
         query = {"limit": MAX_PAGE, **(params or {})}
-        cost = 1.0 + 0.4 * len(json.loads(query["load_relations"])) if "load_relations" in query else 1.0
+        cost = _query_cost(query)
         url: str = self.resource_url(resource)
         followed: set[str] = set()
         while True:
@@ -254,6 +254,19 @@ class LightspeedTransport:
             yield from records_in(page, entity or resource)
 
     # --- resources -------------------------------------------------------------------------
+
+
+def _query_cost(query: Mapping[str, Any]) -> float:
+    """Lightspeed's drip cost of a query: 1, plus up to 0.4 per loaded relation (to-many, doubled)."""
+    relations = query.get("load_relations")
+    if not relations:
+        return 1.0
+    if relations == "all":
+        return 5.0  # unknown number of relations: reserve generously, the headers correct it
+    try:
+        return 1.0 + 0.4 * len(json.loads(relations))
+    except (TypeError, ValueError):
+        return 2.0
 
 
 _ERRORS_BY_STATUS: dict[int, type[errors.LightspeedError]] = {

@@ -84,6 +84,8 @@ def token_refresh(
 
     `rejected`: the access token Lightspeed just answered 401 to (reactive refresh).
     Without it the token is refreshed only when it expires within `margin` (or `force`).
+    Must not run inside a caller's transaction (it commits the new pair itself, durably): call
+    the client first, write afterwards.
     """
     with named_lock(token_lock_name(company_id), ttl=LOCK_TTL, wait=LOCK_WAIT) as lock:
         if lock is None:
