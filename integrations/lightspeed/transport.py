@@ -125,7 +125,8 @@ class LightspeedTransport:
                 raise errors.LightspeedTimeoutError(
                     f"Lightspeed did not answer in time: {exc}", url=url
                 ) from exc
-            except requests.ConnectionError as exc:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+                # ChunkedEncodingError: the connection dropped while the body was arriving.
                 self.stats.requests += 1
                 if self._may_retry(method, attempt):
                     attempt = self._backoff(attempt)

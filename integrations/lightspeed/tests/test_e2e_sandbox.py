@@ -303,3 +303,30 @@ def test_two_worker_processes_hitting_an_expired_token_spend_the_refresh_token_o
     assert len(token_calls(server)) - before == 1
     stored = LightspeedSettings.objects.get(company=company)
     assert stored.connection_status == ConnectionStatus.CONNECTED
+
+
+def test_outages_and_rate_limits_at_the_sandbox_are_ridden_out_and_a_broken_body_is_never_read_as_empty(
+    demo_sandbox, lightspeed_at, db
+):
+    server = lightspeed_at(demo_sandbox)
+    company = Company.objects.create(name="Flaky Co")
+    connect_with_minted_tokens(server, company)
+    server.add_fault(method="GET", path="Shop", kind="status", status=503, count=1)
+    server.add_fault(method="GET", path="Employee", kind="drop", count=1)
+    server.add_fault(
+        method="GET", path="Employee", kind="status", status=429, headers={"Retry-After": "1"}, count=1
+    )
+
+    run = job_run(company_id=company.pk, job=JOBS["shops"])
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    assert run.api_rate_limited == 1 and run.api_requests == 5
+    shops_before = LightspeedShop.objects.filter(company=company, archived=False).count()
+    assert shops_before >= 3
+
+    server.clear_faults()
+    server.add_fault(method="GET", path="Shop", kind="truncated", count=1)
+    broken = job_run(company_id=company.pk, job=JOBS["shops"])
+
+    assert broken.outcome == SyncRun.Outcome.FAILED and "not JSON" in broken.error
+    assert LightspeedShop.objects.filter(company=company, archived=False).count() == shops_before
