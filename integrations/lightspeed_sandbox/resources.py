@@ -95,7 +95,7 @@ RESOURCES: dict[str, Resource] = {
             None,
             ("employeeID", "timeStamp"),
             {"Contact": Relation(False)},
-            hidden=("username", "password", "email"),
+            hidden=("username", "password", "email", "phone"),
         ),
         Resource(
             "Item",
@@ -129,7 +129,7 @@ RESOURCES: dict[str, Resource] = {
             s.render_customers,
             SHOP_SCOPES,
             ("customerID", "timeStamp"),
-            {"Contact": Relation(False)},
+            {"Contact": Relation(False), "Tags": Relation(True)},
             methods=("GET", "POST", "PUT"),
             hidden=("contact",),
         ),

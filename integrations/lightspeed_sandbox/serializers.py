@@ -46,6 +46,8 @@ ITEM_FIELDS = [
     "seasonID",
     "defaultVendorID",
     "itemECommerceID",
+    "itemAttributesID",
+    "noteID",
 ]
 ITEM_SHOP_FIELDS = [
     "itemShopID",
@@ -132,6 +134,7 @@ SALE_LINE_FIELDS = [
     "calcTax1",
     "calcTax2",
     "taxClassID",
+    "taxCategoryID",
     "customerID",
     "discountID",
     "employeeID",
@@ -171,6 +174,9 @@ CUSTOMER_FIELDS = [
     "createTime",
     "timeStamp",
     "archived",
+    "contactID",
+    "employeeID",
+    "noteID",
 ]
 
 
@@ -206,8 +212,16 @@ def account_record(account, *, legacy: bool) -> dict:
     }
 
 
-def contact_record(*, addresses: list[dict], phones: list[dict], emails: list[dict], time_stamp) -> dict:
-    contact = {"custom": "", "noEmail": "false", "noPhone": "false", "noMail": "false"}
+def contact_record(
+    *, contact_id: int, addresses: list[dict], phones: list[dict], emails: list[dict], time_stamp
+) -> dict:
+    contact = {
+        "contactID": str(contact_id),
+        "custom": "",
+        "noEmail": "false",
+        "noPhone": "false",
+        "noMail": "false",
+    }
     contact["Addresses"] = relation("ContactAddress", [stringify(a) for a in addresses], "")
     contact["Phones"] = relation("ContactPhone", [stringify(p) for p in phones], "")
     contact["Emails"] = relation("ContactEmail", [stringify(e) for e in emails], "")
@@ -281,7 +295,7 @@ def render_shops(rows: list[Shop], relations: set[str]) -> list[dict]:
             )
             phones = [{"number": s.phone, "useType": "Work"}] if s.phone else []
             record["Contact"] = contact_record(
-                addresses=addresses, phones=phones, emails=[], time_stamp=s.timeStamp
+                contact_id=s.shopID, addresses=addresses, phones=phones, emails=[], time_stamp=s.timeStamp
             )
         if "Registers" in relations:
             put_relation(record, "Registers", "Register", render_registers(registers[s.shopID], set()))
@@ -310,7 +324,10 @@ def render_employees(rows: list[Employee], relations: set[str]) -> list[dict]:
         }
         if "Contact" in relations:
             emails = [{"address": e.email, "useType": "Primary"}] if e.email else []
-            record["Contact"] = contact_record(addresses=[], phones=[], emails=emails, time_stamp=e.timeStamp)
+            phones = [{"number": e.phone, "useType": "Work"}] if e.phone else []
+            record["Contact"] = contact_record(
+                contact_id=e.employeeID, addresses=[], phones=phones, emails=emails, time_stamp=e.timeStamp
+            )
         out.append(record)
     return out
 
@@ -361,15 +378,22 @@ def render_items(rows: list[Item], relations: set[str]) -> list[dict]:
 def render_customers(rows: list[Customer], relations: set[str]) -> list[dict]:
     out = []
     for c in rows:
-        record = _fields(c, CUSTOMER_FIELDS, {"dob": "", "creditAccountID": "0", "customerTypeID": "0"})
+        record = _fields(
+            c,
+            CUSTOMER_FIELDS,
+            {"dob": "", "creditAccountID": "0", "customerTypeID": "0", "contactID": c.customerID},
+        )
         if "Contact" in relations:
             contact = c.contact or {}
             record["Contact"] = contact_record(
+                contact_id=c.customerID,
                 addresses=contact.get("Addresses", []),
                 phones=contact.get("Phones", []),
                 emails=contact.get("Emails", []),
                 time_stamp=c.timeStamp,
             )
+        if "Tags" in relations:
+            record["Tags"] = ""  # the sandbox keeps no customer tags: Lightspeed's empty relation
         out.append(record)
     return out
 

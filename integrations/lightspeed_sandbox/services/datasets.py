@@ -250,19 +250,32 @@ def seed_records(document: dict) -> dict:
             limitToShopID=int(record.get("limitToShopID", 0)),
             username=record.get("username", ""),
             password=_password_hash(record["password"]) if record.get("password") else "",
+            email=record.get("email", ""),
+            phone=record.get("phone", ""),
             timeStamp=now,
         )
+    archived_items = []
     if document.get("Item"):
-        counts["Item"] = items_bulk_create(account_id=default_account, records=document["Item"], now=now)
+        # Items archived after they were sold: archived once the document's sales exist.
+        records = []
+        for record in document["Item"]:
+            if to_bool(record.get("archived", False)) and record.get("itemID"):
+                archived_items.append(int(record["itemID"]))
+                record = {**record, "archived": False}
+            records.append(record)
+        counts["Item"] = items_bulk_create(account_id=default_account, records=records, now=now)
     for record in document.get("Customer") or []:
         _customer_create(int(record.get("accountID", default_account)), record, now)
     for record in document.get("Sale") or []:
         when = _parse_time(record.get("completeTime") or record.get("createTime"), now)
-        sale = sale_create(account_id=int(record.get("accountID", default_account)), data=record, now=when)
+        sale = sale_create(
+            account_id=int(record.get("accountID", default_account)), data=record, now=when, keep_ids=True
+        )
         if to_bool(record.get("refund", False)):
             sale_refund(account_id=sale.accountID, sale_id=sale.saleID, now=when)
         if to_bool(record.get("void", False)):
             sale_void(account_id=sale.accountID, sale_id=sale.saleID, now=when)
+    m.Item.objects.filter(itemID__in=archived_items).update(archived=True)
     for name in ("Account", "ApiClient", "Shop", "Register", "Employee", "Customer", "Sale"):
         if document.get(name):
             counts[name] = len(document[name])

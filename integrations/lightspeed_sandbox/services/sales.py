@@ -50,8 +50,6 @@ def _line_build(sale: Sale, entry: dict, *, shop: Shop, now: datetime) -> SaleLi
         item = Item.objects.filter(accountID=sale.accountID, itemID=item_id).first()
         if item is None:
             raise not_found("Item", item_id)
-        if item.archived:
-            raise bad_request(f"SaleLine not created. Item {item_id} is archived.")
     if "unitPrice" in entry:
         unit_price = to_decimal(entry["unitPrice"], "unitPrice")
     elif item is not None:
@@ -217,8 +215,14 @@ def _header(sale: Sale, data: dict, *, creating: bool) -> Shop:
     return shop
 
 
-def _add_lines_and_payments(sale: Sale, data: dict, shop: Shop, now: datetime) -> list[SaleLine]:
-    new_lines = [_line_build(sale, e, shop=shop, now=now) for e in as_list(data.get("SaleLines"), "SaleLine")]
+def _add_lines_and_payments(
+    sale: Sale, data: dict, shop: Shop, now: datetime, *, keep_ids: bool = False
+) -> list[SaleLine]:
+    entries = as_list(data.get("SaleLines"), "SaleLine")
+    new_lines = [_line_build(sale, e, shop=shop, now=now) for e in entries]
+    if keep_ids:
+        for line, entry in zip(new_lines, entries, strict=True):
+            line.saleLineID = to_int(entry["saleLineID"], "saleLineID") if entry.get("saleLineID") else None
     SaleLine.objects.bulk_create(new_lines)
     SalePayment.objects.bulk_create(
         _payments_build(sale, as_list(data.get("SalePayments"), "SalePayment"), now=now)
@@ -227,13 +231,16 @@ def _add_lines_and_payments(sale: Sale, data: dict, shop: Shop, now: datetime) -
 
 
 @transaction.atomic
-def sale_create(*, account_id: int, data: dict, now: datetime | None = None) -> Sale:
+def sale_create(*, account_id: int, data: dict, now: datetime | None = None, keep_ids: bool = False) -> Sale:
+    """`POST Sale`; `keep_ids` (seeding only) keeps the saleID and saleLineIDs of the record."""
     now = now or clock.now()
     sale = Sale(accountID=account_id, timeStamp=now, createTime=now, updatetime=now)
+    if keep_ids and data.get("saleID"):
+        sale.saleID = to_int(data["saleID"], "saleID")
     shop = _header(sale, data, creating=True)
     sale.save()
     sale.ticketNumber = f"22{sale.saleID:010d}"
-    new_lines = _add_lines_and_payments(sale, data, shop, now)
+    new_lines = _add_lines_and_payments(sale, data, shop, now, keep_ids=keep_ids)
     _totals_refresh(sale)
     if to_bool(data.get("completed", False)):
         _complete(sale, now, reserved=False)

@@ -49,6 +49,7 @@ class Employee(models.Model):
     username = models.CharField(max_length=150, default="", db_index=True)
     password = models.CharField(max_length=200, default="")
     email = models.CharField(max_length=200, default="")
+    phone = models.CharField(max_length=50, default="")
 
     class Meta:
         indexes = [models.Index(fields=["accountID", "timeStamp", "employeeID"])]

@@ -75,9 +75,15 @@ def request_log(
     )
 
 
-def unauthorized(error: oauth.TokenRejectedError) -> Outcome:
+def unauthorized(error: oauth.TokenRejectedError, *, legacy_path: bool = False, header: str = "") -> Outcome:
+    opaque = header.count(".") < 2  # not a JWT: the old server's 40-hex tokens, or garbage
     if error.legacy:
         body = SandboxApiError(401, "Token has expired", "BadAuthenticationRequestException").body()
+    elif legacy_path and opaque:
+        # What the V2 server answered an unknown token with (recorded traffic).
+        body = SandboxApiError(
+            401, "Invalid username/password or API key.", "BadAuthenticationRequestError"
+        ).body()
     else:
         body = SandboxOAuthError("access_denied", error.reason).body()
         body["hint"] = "Access token could not be verified"
@@ -186,10 +192,11 @@ def _handle(
     action: str,
     special: str,
 ) -> HttpResponse:
+    header = request.headers.get("Authorization", "")
     try:
-        auth = oauth.access_authenticate(request.headers.get("Authorization", ""))
+        auth = oauth.access_authenticate(header)
     except oauth.TokenRejectedError as error:
-        outcome = unauthorized(error)
+        outcome = unauthorized(error, legacy_path=legacy, header=header)
         request_log(request, outcome)
         return json_response(outcome)
     token = auth.token

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.db import IntegrityError
 from django.db.models import Count, Sum
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -35,6 +36,8 @@ def control(*methods: str) -> Callable:
                 return JsonResponse(view(request, *args, **kwargs), safe=False)
             except (ValueError, KeyError, TypeError) as error:
                 return JsonResponse({"error": f"bad request: {error}"}, status=400)
+            except IntegrityError as error:
+                return JsonResponse({"error": f"conflicts with existing records: {error}"}, status=409)
             except SandboxApiError as error:
                 return JsonResponse(error.body(), status=error.status)
             except SandboxOAuthError as error:
