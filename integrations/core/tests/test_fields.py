@@ -57,3 +57,18 @@ def test_an_empty_secret_stays_empty(ls_settings):
     ls_settings.refresh_token = ""
     ls_settings.save()
     assert raw_refresh_token(ls_settings.pk) == ""
+
+
+def test_the_reencrypt_command_lets_the_old_key_be_dropped(ls_settings, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    old_key = settings.FIELD_ENCRYPTION_KEY[0]
+    new_key = Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEY = [new_key, old_key]
+    out = StringIO()
+    call_command("reencrypt_fields", stdout=out)
+    assert "Re-encrypted" in out.getvalue()
+    settings.FIELD_ENCRYPTION_KEY = [new_key]
+    assert LightspeedSettings.objects.get(pk=ls_settings.pk).refresh_token == "r-secret-value"

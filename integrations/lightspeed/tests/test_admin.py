@@ -150,3 +150,60 @@ def test_a_saved_change_is_logged_and_an_empty_secret_box_keeps_the_secret(
     entry = changelog_for(stored).get(field="order_download_enabled")
     assert (entry.old_value, entry.new_value, entry.actor) == ("No", "Yes", merchant)
     assert not changelog_for(stored).filter(field="client_secret").exists()
+
+
+def test_the_fetch_token_button_is_a_csrf_protected_form_that_starts_the_flow(merchant, company):
+    import re
+
+    from django.test import Client
+
+    roles.roles_apply()
+    merchant.groups.add(Group.objects.get(name=roles.MERCHANTS))
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(merchant)
+    settings_obj = LightspeedSettings.objects.get(company=company)
+    html = page(browser, settings_obj)
+    start_url = reverse("lightspeed:fetch_token_start", args=[company.pk])
+    form = re.search(rf'<form method="post" action="{start_url}".*?</form>', html, re.S)
+    assert form and "Fetch Token" in form.group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0)).group(1)
+
+    assert browser.post(start_url).status_code == 403  # without the token
+    response = browser.post(start_url, {"csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"].startswith(
+        "https://cloud.lightspeedapp.com/auth/oauth/authorize?"
+    )
+
+
+def test_re_download_lightspeed_pos_shops_from_the_settings_list(
+    merchant_browser, connected, mocked_lightspeed
+):
+    from .conftest import resource_url
+
+    mocked_lightspeed.get(
+        resource_url("Shop"),
+        json={
+            "@attributes": {"next": ""},
+            "Shop": {
+                "shopID": "1",
+                "name": "Downtown",
+                "Registers": {"Register": {"registerID": "1", "name": "Front"}},
+            },
+        },
+    )
+    mocked_lightspeed.get(
+        resource_url("Employee"),
+        json={"@attributes": {"next": ""}, "Employee": {"employeeID": "1", "firstName": "Ada"}},
+    )
+
+    response = merchant_browser.post(
+        reverse("admin:lightspeed_lightspeedsettings_changelist"),
+        {"action": "redownload_shops", "_selected_action": [connected.pk]},
+        follow=True,
+    )
+
+    assert "Demo Outfitters: 1 shops, 1 registers and 1 employees downloaded." in response.content.decode()
+    from integrations.lightspeed.models import LightspeedShop, SyncRun
+
+    assert LightspeedShop.objects.get(company=connected.company).name == "Downtown"
+    assert SyncRun.objects.get(job="shops").trigger == SyncRun.Trigger.ADMIN
