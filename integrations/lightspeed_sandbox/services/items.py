@@ -159,6 +159,14 @@ def _apply_item_shops(item: Item, entries: list[dict], *, now) -> None:
         shop_total_refresh(item.itemID, now=now)
 
 
+def _custom_sku_check(item: Item, *, verb: str) -> None:
+    """Custom SKUs are unique in an account (UPCs are not: the demo has a duplicated one)."""
+    if item.customSku and (
+        Item.objects.filter(accountID=item.accountID, customSku=item.customSku).exclude(pk=item.pk).exists()
+    ):
+        raise SandboxApiError(409, f"Item not {verb}. Custom SKU '{item.customSku}' is already in use.")
+
+
 def _system_sku(item_id: int) -> str:
     return f"21{item_id:010d}"
 
@@ -172,6 +180,7 @@ def item_create(*, account_id: int, data: dict, item_id: int | None = None) -> I
     if item_id is not None:
         item.itemID = item_id
     _apply_item_fields(item, data)
+    _custom_sku_check(item, verb="created")
     item.save()
     if not item.systemSku:
         item.systemSku = _system_sku(item.itemID)
@@ -204,6 +213,7 @@ def item_update(*, account_id: int, item_id: int, data: dict) -> Item:
         raise bad_request("Item not updated. An Item must have a description.")
     now = clock.now()
     changed = _apply_item_fields(item, data)
+    _custom_sku_check(item, verb="updated")
     changed |= _apply_prices(item, as_list(data.get("Prices"), "ItemPrice"))
     # Stock moves ItemShop.timeStamp only: Item.timeStamp does not move when stock changes.
     _apply_item_shops(item, as_list(data.get("ItemShops"), "ItemShop"), now=now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -52,9 +53,26 @@ class BucketResult:
         return headers
 
 
+_register_counts: dict[int, tuple[float, int]] = {}
+REGISTER_COUNT_TTL = 5.0  # seconds: registers rarely change, every request reads the limits
+
+
+def _registers(account_id: int) -> int:
+    now = time.monotonic()
+    cached = _register_counts.get(account_id)
+    if cached is None or now - cached[0] > REGISTER_COUNT_TTL:
+        cached = (now, Register.objects.filter(accountID=account_id, archived=False).count())
+        _register_counts[account_id] = cached
+    return cached[1]
+
+
+def limits_forget() -> None:
+    _register_counts.clear()
+
+
 def limits_for(account_id: int) -> Limits:
     """90 and 1/s for one register; each extra register adds 10 to the size and 0.5/s."""
-    registers = Register.objects.filter(accountID=account_id, archived=False).count()
+    registers = _registers(account_id)
     extra = max(registers - 1, 0)
     return Limits(
         size=settings.SANDBOX_BUCKET_SIZE + 10 * extra,

@@ -168,8 +168,8 @@ def _reserve(sale: Sale, lines: list[SaleLine], sign: int, now: datetime) -> Non
 
 def _complete(sale: Sale, now: datetime, *, reserved: bool) -> None:
     if sale.total >= 0 and sale.calcPayments < sale.total:
-        raise bad_request(
-            f"Sale not completed. Payments ({sale.calcPayments}) do not cover the total ({sale.total})."
+        raise SandboxApiError(
+            422, f"Sale not completed. Payments ({sale.calcPayments}) do not cover the total ({sale.total})."
         )
     if not sale.registerID:
         raise bad_request("Sale not completed. A registerID is required to complete a sale.")

@@ -130,3 +130,11 @@ def test_timestamps_are_utc_seconds_on_the_sandbox_clock(sandbox, api):
     item = api.post("Item", item_body("Tomorrow")).json()["Item"]
     year_month_day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
     assert item["createTime"].startswith(year_month_day) and item["createTime"].endswith("+00:00")
+
+
+def test_a_custom_sku_already_in_use_is_a_409_but_a_shared_upc_is_fine(api):
+    api.post("Item", item_body("First", customSku="DUP-1", upc="012345678905"))
+    taken = api.post("Item", item_body("Second", customSku="DUP-1"))
+    assert taken.status_code == 409
+    assert taken.json()["httpMessage"] == "Conflict"
+    assert api.post("Item", item_body("Third", customSku="DUP-2", upc="012345678905")).status_code == 200

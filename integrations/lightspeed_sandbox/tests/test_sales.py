@@ -49,7 +49,8 @@ def test_an_open_sale_does_not_move_stock_until_completed(api):
 def test_completion_needs_payments_covering_the_total(api):
     item_id = _new_item(api, qoh=10, price="50")
     response = _sale(api, [{"itemID": item_id}], payment={"paymentTypeID": 1, "amount": "10"})
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json()["httpMessage"] == "Unprocessable Entity"
     assert _qoh(api, item_id)["qoh"] == "10"
 
 

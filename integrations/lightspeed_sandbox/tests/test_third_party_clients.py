@@ -17,8 +17,12 @@ def test_plaw_reads_account_shops_and_employees_over_legacy_paths_and_offsets(sa
 
     sandbox.seed(records={"Employee": [{"firstName": f"Clerk {n}", "lastName": "Temp"} for n in range(150)]})
     tokens = sandbox.mint_tokens(scope="employee:register")
-    client = Plaw("lightsync-demo", "lightsync-demo-secret", access_token=tokens["access_token"],
-                  refresh_token=tokens["refresh_token"])
+    client = Plaw(
+        "lightsync-demo",
+        "lightsync-demo-secret",
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+    )
     client.BASE_URL = sandbox.api_url + "/"
     client.AUTH_URL = sandbox.oauth_url + "/oauth/access_token.php"
 
@@ -37,10 +41,18 @@ def test_plaw_reads_account_shops_and_employees_over_legacy_paths_and_offsets(sa
 def test_lightspeed_api_walks_every_item_page_through_next_links_and_creates_an_item(sandbox):
     from lightspeed_api.lightspeed_api import Lightspeed
 
-    sandbox.seed(records={"Item": [{"description": f"Bulk {n:03d}", "customSku": f"B-{n:03d}"} for n in range(250)]})
+    sandbox.seed(
+        records={"Item": [{"description": f"Bulk {n:03d}", "customSku": f"B-{n:03d}"} for n in range(250)]}
+    )
     tokens = sandbox.mint_tokens(scope="employee:register employee:inventory")
-    client = Lightspeed({"account_id": str(sandbox.account_id), "client_id": sandbox.client_id,
-                         "client_secret": sandbox.client_secret, "refresh_token": tokens["refresh_token"]})
+    client = Lightspeed(
+        {
+            "account_id": str(sandbox.account_id),
+            "client_id": sandbox.client_id,
+            "client_secret": sandbox.client_secret,
+            "refresh_token": tokens["refresh_token"],
+        }
+    )
     client.api_url = f"{sandbox.api_url}/API/V3/Account/{sandbox.account_id}/"
     client.token_url = sandbox.oauth_url + "/oauth/access_token.php"
     client.bearer_token = tokens["access_token"]

@@ -65,12 +65,14 @@ def reset(request: HttpRequest) -> dict:
     data = _json(request)
     datasets.sandbox_reset()
     faults.faults_refresh_flag()
+    ratelimit.limits_forget()
     return {"reset": True, **seed_dataset(data.get("seed", "empty"))}
 
 
 @control("POST")
 def seed(request: HttpRequest) -> dict:
     data = _json(request)
+    ratelimit.limits_forget()
     if "dataset" in data:
         return seed_dataset(data["dataset"], data.get("accountID"))
     return datasets.seed_records(data.get("records", data))
