@@ -20,7 +20,7 @@ from integrations.lightspeed_sandbox.query import (
     keyset_page,
 )
 from integrations.lightspeed_sandbox.render import one_or_many
-from integrations.lightspeed_sandbox.resources import Resource
+from integrations.lightspeed_sandbox.resources import UNMODELLED, Resource
 from integrations.lightspeed_sandbox.store.models import Shop
 
 
@@ -46,9 +46,11 @@ def relations_requested(resource: Resource, raw: str | None) -> set[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise bad_request("load_relations must be a JSON array of relation names or 'all'.")
         names = value
+    unmodelled = UNMODELLED.get(resource.name, ())
     for name in names:
-        if name not in resource.relations:
+        if name not in resource.relations and name not in unmodelled:
             raise bad_request(f"Invalid relation '{name}' for {resource.name}.")
+    names = [name for name in names if name in resource.relations]
     loaded = set(names) | set(resource.always)
     # A nested relation loads its parent too: SaleLines.Item brings the SaleLines.
     loaded |= {name.split(".")[0] for name in names if "." in name}

@@ -173,6 +173,48 @@ RESOURCES: dict[str, Resource] = {
 }
 
 
+# Real relations of entities the sandbox does not model: accepted and returned absent (as
+# Lightspeed returns empty relations), so asking for them is not an error only here.
+UNMODELLED = {
+    "Shop": ("TaxCategory", "ReceiptSetup", "CCGateway", "PriceLevel", "ShelfLocations"),
+    "Employee": ("EmployeeRole", "EmployeeRights"),
+    "Item": (
+        "Category",
+        "Manufacturer",
+        "Note",
+        "TaxClass",
+        "ItemAttributes",
+        "ItemComponents",
+        "ItemVendorNums",
+        "CustomFieldValues",
+        "ItemECommerce",
+        "Images",
+        "Tags",
+        "DefaultVendor",
+        "Department",
+        "Season",
+    ),
+    "Customer": ("CreditAccount", "Note", "CustomFieldValues", "CustomerType", "Discount", "TaxCategory"),
+    "Sale": (
+        "TaxCategory",
+        "TaxClassTotals",
+        "Quote",
+        "ShipTo",
+        "Shop",
+        "Register",
+        "Employee",
+        "SaleNotes",
+        "Discount",
+        "SaleLines.Discount",
+        "SaleLines.TaxClass",
+        "SaleLines.Item.ItemShops",
+        "SaleLines.Item.Prices",
+        "SalePayments.CCCharge",
+    ),
+    "SaleLine": ("TaxClass", "Discount", "Sale"),
+}
+
+
 def scope_allows(
     resource_scopes: tuple[str, ...] | None,
     granted: set[str],

@@ -21,7 +21,7 @@ from integrations.lightspeed_sandbox.listing import (
     relations_requested,
     single_payload,
 )
-from integrations.lightspeed_sandbox.resources import RESOURCES, Resource, scope_allows
+from integrations.lightspeed_sandbox.resources import RESOURCES, UNMODELLED, Resource, scope_allows
 from integrations.lightspeed_sandbox.serializers import account_record, render_employees
 from integrations.lightspeed_sandbox.services import customers, items, oauth, ratelimit, sales
 from integrations.lightspeed_sandbox.store.models import Account, Employee, RequestLog, Shop
@@ -110,7 +110,10 @@ def _relation_names(resource: Resource | None, raw: str | None) -> tuple[list[st
         names = relations_requested(resource, raw) - set(resource.always)
     except SandboxApiError:
         return [], set()
-    return sorted(names), {n for n in names if resource.relations[n].many}
+    # Relations the sandbox does not model still cost what a to-one relation costs.
+    if raw != "all":
+        names |= {n for n in json.loads(raw) if n in UNMODELLED.get(resource.name, ())}
+    return sorted(names), {n for n in names if n in resource.relations and resource.relations[n].many}
 
 
 def _dispatch(
