@@ -33,6 +33,12 @@ class LightspeedConfig(AppConfig):
         for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
             roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view"])
 
+        from integrations.lightspeed.tasks import JOB_TASKS
+
+        # In place: Celery reads these dicts from the settings object. A queue per job (DESIGN §5).
+        settings.CELERY_TASK_ROUTES.update(
+            {name: {"queue": f"lightspeed.{job}"} for name, job in JOB_TASKS.items()}
+        )
         # Renew tokens well before they expire; jobs then rarely need to refresh themselves.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "lightspeed-tokens",

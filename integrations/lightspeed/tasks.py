@@ -1,20 +1,27 @@
 """Celery tasks of the Lightspeed channel: ids in, one service call, transient errors retried.
 
-The per-company, per-job lock is taken by `job_run`; a run that finds it held is recorded as
-skipped and the next beat tick comes round again.
+One task per job, each on a queue of its own (`lightspeed.<job>`, routed in apps.py) so a long
+run of one job never delays another. The per-company, per-job lock is taken by `job_run`; a run
+that finds it held is recorded as skipped and the next beat tick comes round again.
 """
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from integrations.core.http import backoff_delay
 from integrations.lightspeed.errors import LightspeedRateLimitedError, LightspeedUnavailableError
 from integrations.lightspeed.models import SyncRun
 
+# task name → the job it runs; apps.py routes each to the queue `lightspeed.<job>`
+JOB_TASKS = {
+    "lightspeed.refresh_token": "tokens",
+    "lightspeed.refresh_tokens": "tokens",
+    "lightspeed.download_shops": "shops",
+}
 
-@shared_task(name="lightspeed.run_job", bind=True, acks_late=True, max_retries=8)
-def lightspeed_run_job(self, company_id: int, job: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+
+def _run_job(task: Task, company_id: int, job: str, trigger: str) -> str:
     from integrations.lightspeed.jobs import resolve_job
     from integrations.lightspeed.services.runs import job_run
 
@@ -24,12 +31,21 @@ def lightspeed_run_job(self, company_id: int, job: str, trigger: str = SyncRun.T
             company_id=company_id, job=job_spec, fields=fields, trigger=trigger, raise_transient=True
         )
     except LightspeedRateLimitedError as exc:
-        raise self.retry(
-            exc=exc, countdown=exc.retry_after or backoff_delay(self.request.retries, base=30, cap=900)
-        ) from exc
+        countdown = exc.retry_after or backoff_delay(task.request.retries, base=30, cap=900)
+        raise task.retry(exc=exc, countdown=countdown) from exc
     except LightspeedUnavailableError as exc:
-        raise self.retry(exc=exc, countdown=backoff_delay(self.request.retries, base=30, cap=900)) from exc
+        raise task.retry(exc=exc, countdown=backoff_delay(task.request.retries, base=30, cap=900)) from exc
     return run.outcome
+
+
+@shared_task(name="lightspeed.refresh_token", bind=True, acks_late=True, max_retries=8)
+def lightspeed_refresh_token(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    return _run_job(self, company_id, "tokens", trigger)
+
+
+@shared_task(name="lightspeed.download_shops", bind=True, acks_late=True, max_retries=8)
+def lightspeed_download_shops(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    return _run_job(self, company_id, "shops", trigger)
 
 
 @shared_task(name="lightspeed.refresh_tokens", acks_late=True)
@@ -42,5 +58,5 @@ def lightspeed_refresh_tokens() -> int:
         settings_due_for_token_refresh(margin=TOKENS_JOB_MARGIN).values_list("company_id", flat=True)
     )
     for company_id in company_ids:
-        lightspeed_run_job.delay(company_id, "tokens")
+        lightspeed_refresh_token.delay(company_id)
     return len(company_ids)

@@ -25,14 +25,14 @@ def captured_retry(monkeypatch):
     def retry(exc=None, countdown=None, **kwargs):
         raise Retried(exc=exc, countdown=countdown)
 
-    monkeypatch.setattr(tasks.lightspeed_run_job, "retry", retry)
+    monkeypatch.setattr(tasks.lightspeed_download_shops, "retry", retry)
 
 
 def test_a_rate_limited_job_is_retried_after_lightspeeds_wait(connected, mocked_lightspeed, captured_retry):
     mocked_lightspeed.get(resource_url("Shop"), status=429, headers={"Retry-After": "600"})
 
     with pytest.raises(Retried) as retried:
-        tasks.lightspeed_run_job.run(connected.company_id, "shops")
+        tasks.lightspeed_download_shops.run(connected.company_id)
 
     assert retried.value.kwargs["countdown"] == 600.0
     run = SyncRun.objects.get(job="shops")
@@ -41,7 +41,7 @@ def test_a_rate_limited_job_is_retried_after_lightspeeds_wait(connected, mocked_
 
 def test_a_refused_job_is_recorded_and_not_retried(connected, mocked_lightspeed, captured_retry):
     LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
-    assert tasks.lightspeed_run_job.run(connected.company_id, "shops") == SyncRun.Outcome.REFUSED
+    assert tasks.lightspeed_download_shops.run(connected.company_id) == SyncRun.Outcome.REFUSED
 
 
 def test_beat_queues_the_tokens_job_only_for_enabled_connected_companies_expiring_soon(
@@ -68,12 +68,21 @@ def test_beat_queues_the_tokens_job_only_for_enabled_connected_companies_expirin
         token_expires_at=now,
     )
     queued = []
-    monkeypatch.setattr(tasks.lightspeed_run_job, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(tasks.lightspeed_refresh_token, "delay", lambda *args: queued.append(args))
 
     assert tasks.lightspeed_refresh_tokens.run() == 1
-    assert queued == [(connected.company_id, "tokens")]
+    assert queued == [(connected.company_id,)]
 
 
 def test_the_tokens_task_is_on_the_beat_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["lightspeed-tokens"]
     assert entry["task"] == "lightspeed.refresh_tokens" and entry["schedule"] <= timedelta(minutes=10)
+
+
+def test_each_job_has_its_own_queue_that_the_worker_consumes():
+    from lightsync.celery import app, routed_queue_names
+
+    routes = app.conf.task_routes
+    assert routes["lightspeed.refresh_token"] == {"queue": "lightspeed.tokens"}
+    assert routes["lightspeed.download_shops"] == {"queue": "lightspeed.shops"}
+    assert {"lightspeed.tokens", "lightspeed.shops"} <= set(routed_queue_names(routes))
