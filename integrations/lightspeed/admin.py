@@ -114,12 +114,10 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
         "token_refreshed_at",
         "token_scope",
     )
+    # DESIGN.md §2: the General Settings fields come first, in the merchants' order.
     fieldsets = (
-        (
-            "Connection",
-            {"fields": ("company", "connection", "token_received_at", "expires_in", "token_refreshed_at")},
-        ),
         ("General Settings", {"fields": GENERAL_FIELDS}),
+        ("Connection", {"fields": ("company", "connection", "expires_in", "token_refreshed_at")}),
         (
             "Advanced",
             {

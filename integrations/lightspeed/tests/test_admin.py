@@ -207,3 +207,10 @@ def test_re_download_lightspeed_pos_shops_from_the_settings_list(
 
     assert LightspeedShop.objects.get(company=connected.company).name == "Downtown"
     assert SyncRun.objects.get(job="shops").trigger == SyncRun.Trigger.ADMIN
+
+
+def test_the_admin_pages_pass_djangos_system_checks():
+    from django.core import checks
+
+    problems = [m for m in checks.run_checks() if m.obj is not None and "lightspeed" in str(m.obj).lower()]
+    assert problems == []
