@@ -143,7 +143,9 @@ def test_session_json_names_the_employee_and_account_on_both_paths(sandbox, api)
     import requests
 
     for path in ("/API/Session.json", "/API/V3/Session.json"):
-        session = requests.get(sandbox.api_url + path, headers={"Authorization": f"Bearer {api.token}"}, timeout=10)
+        session = requests.get(
+            sandbox.api_url + path, headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+        )
         assert session.status_code == 200
         body = session.json()
         assert body["systemCustomerID"] == str(sandbox.account_id) and body["employeeID"] == "1"
