@@ -141,7 +141,13 @@ class DatabaseTokenProvider:
 
     def access_token(self) -> str:
         settings_obj = LightspeedSettings.objects.only(
-            "auth_token", "refresh_token", "token_expires_at", "connection_status", "connection_error"
+            "auth_token",
+            "refresh_token",
+            "token_expires_at",
+            "token_received_at",
+            "token_refreshed_at",
+            "connection_status",
+            "connection_error",
         ).get(company_id=self.company_id)
         if settings_obj.needs_reauthorization:
             raise errors.LightspeedReauthorizationRequiredError(
