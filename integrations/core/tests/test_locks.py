@@ -74,3 +74,23 @@ def test_only_one_of_many_threads_holds_the_lock_at_a_time(lock_backend):
     for t in threads:
         t.join()
     assert len(holders) == 5 and not overlap
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_can_extend_its_lock_but_not_one_it_lost(lock_backend):
+    import time
+
+    holder = NamedLock("company:3:job:upload", ttl=0.2)
+    assert holder.try_acquire()
+    assert holder.extend(30)
+    time.sleep(0.3)
+    assert not NamedLock("company:3:job:upload").try_acquire()  # extended: still held
+    holder.release()
+
+    lapsed = NamedLock("company:4:job:upload", ttl=0.05)
+    assert lapsed.try_acquire()
+    time.sleep(0.1)
+    taker = NamedLock("company:4:job:upload", ttl=30)
+    assert taker.try_acquire()
+    assert not lapsed.extend(30)
+    taker.release()

@@ -134,4 +134,8 @@ def job_run(
             logger.exception("Lightspeed %s job failed for company %s", job.name, company_id)
             _finish(run, SyncRun.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}", stats=stats)
             raise
+        # The job works again: its failure issue (if any) is resolved, and reopens if it recurs.
+        SyncIssue.objects.filter(
+            company_id=company_id, kind=f"{job.name}_failed", status=SyncIssue.Status.OPEN
+        ).update(status=SyncIssue.Status.RESOLVED)
         return _finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)

@@ -139,7 +139,7 @@ def test_a_dry_run_asks_lightspeed_but_changes_nothing(connected, mocked_lightsp
     assert run.counts["shops_created"] == 3 and not LightspeedShop.objects.exists()
 
 
-def test_a_failed_download_leaves_what_was_downloaded_before_and_records_the_failure(
+def test_a_failed_download_leaves_what_was_downloaded_before_and_records_the_failure_until_it_works_again(
     connected, mocked_lightspeed
 ):
     shops_conversation(mocked_lightspeed)
@@ -155,6 +155,10 @@ def test_a_failed_download_leaves_what_was_downloaded_before_and_records_the_fai
     assert (
         SyncIssue.objects.get(company=connected.company, kind="shops_failed").message == "Insufficient scope."
     )
+
+    shops_conversation(mocked_lightspeed)
+    assert job_run(company_id=connected.company_id, job=JOBS["shops"]).outcome == SyncRun.Outcome.SUCCEEDED
+    assert SyncIssue.objects.get(kind="shops_failed").status == SyncIssue.Status.RESOLVED
 
 
 @pytest.mark.parametrize(

@@ -205,3 +205,27 @@ def test_five_workers_hitting_an_expired_token_at_once_cause_exactly_one_refresh
     assert spent == ["r1"]
     stored = LightspeedSettings.objects.get(company=company)
     assert (stored.auth_token, stored.refresh_token) == ("a2", "r2")
+
+
+def test_tokens_and_secrets_never_reach_the_logs_even_at_debug_level(
+    caplog, connected, mocked_lightspeed, sleeps
+):
+    import logging
+
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        auth_token="access-SECRET-1",
+        refresh_token="refresh-SECRET-1",
+        client_id="own",
+        client_secret="client-SECRET",
+    )
+    mocked_lightspeed.get(ACCOUNT_URL, status=401, json=EXPIRED)
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer("access-SECRET-2", "refresh-SECRET-2"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+
+    with caplog.at_level(logging.DEBUG):
+        lightspeed_client_for(LightspeedSettings.objects.get(pk=connected.pk), sleep=sleeps).get_account()
+
+    assert "SECRET" not in caplog.text
+    # requests-oauthlib logs request bodies and tokens at DEBUG: kept off whatever the root level
+    assert not logging.getLogger("requests_oauthlib").isEnabledFor(logging.DEBUG)
+    assert not logging.getLogger("oauthlib").isEnabledFor(logging.DEBUG)
