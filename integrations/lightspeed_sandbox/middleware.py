@@ -27,13 +27,15 @@ def fault_middleware(
     def middleware(request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/_sandbox/"):
             return get_response(request)
-        fault = fault_for(request.method or "GET", request.path)
+        fault = fault_for(request.method or "GET", request.path, request.META.get("QUERY_STRING", ""))
         if fault is None:
             return get_response(request)
         if fault.delay:
             time.sleep(fault.delay)
         headers = {k: v for k, v in (fault.headers or {}).items() if not k.startswith("_")}
         if fault.kind == "drop":
+            if fault.headers.get("_after"):
+                get_response(request)  # the write happened; the answer never arrives
             return StreamingHttpResponse(_dropped())
         if fault.kind == "status":
             if fault.headers.get("_after"):

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -205,6 +206,10 @@ def seed_records(document: dict) -> dict:
     if not default_account:
         raise bad_request("Seed an Account first (or send one in the document).")
     for record in document.get("ApiClient") or []:
+        redirect = urlsplit(record.get("redirectUri", ""))
+        local = redirect.hostname in ("localhost", "127.0.0.1")
+        if redirect.fragment or not (redirect.scheme == "https" or (redirect.scheme == "http" and local)):
+            raise bad_request("A redirect URI must be HTTPS (http only for localhost) and have no fragment.")
         m.ApiClient.objects.update_or_create(
             clientID=record["clientID"],
             defaults={

@@ -5,7 +5,8 @@ for the next `count` matching requests (or until removed) and/or with a `probabi
 one of: `status` (answer with that status, body and headers without doing the work), `delay`
 (wait, then answer normally), `drop` (close the connection without an answer), `malformed`
 (do the work, answer 200 with broken JSON) or `truncated` (do the work, cut the body short).
-`after: true` on a status fault does the work first, as a gateway timing out after the write.
+`after: true` on a status or drop fault does the work first, as a gateway timing out after the
+write; `query` (a regular expression searched in the query string) narrows the match.
 """
 
 from __future__ import annotations
@@ -61,7 +62,12 @@ def fault_create(data: dict) -> Fault:
         delay=float(data.get("delay", 0)),
         remaining=None if count is None else int(count),
         probability=float(data.get("probability", 1.0)),
-        headers={**dict(data.get("headers") or {}), **({"_after": "1"} if data.get("after") else {})},
+        # Matching options ride along with the headers, under names no real header has.
+        headers={
+            **dict(data.get("headers") or {}),
+            **({"_after": "1"} if data.get("after") else {}),
+            **({"_query": str(data["query"])} if data.get("query") else {}),
+        },
     )
     _armed.set()
     return fault
@@ -73,7 +79,7 @@ def faults_clear() -> int:
     return deleted
 
 
-def fault_for(method: str, path: str) -> Fault | None:
+def fault_for(method: str, path: str, query: str = "") -> Fault | None:
     """The first armed fault matching this request, its count taken atomically."""
     if not _armed.is_set():
         return None
@@ -82,6 +88,9 @@ def fault_for(method: str, path: str) -> Fault | None:
             if fault.remaining is not None and fault.remaining <= 0:
                 continue
             if fault.method not in ("*", method) or not re.search(fault.pathPattern, path):
+                continue
+            wanted_query = (fault.headers or {}).get("_query")
+            if wanted_query and not re.search(wanted_query, query):
                 continue
             if fault.probability < 1.0 and _random.random() >= fault.probability:
                 continue

@@ -256,16 +256,18 @@ def item_shop_update(*, account_id: int, item_shop_id: int, data: dict) -> ItemS
 def stock_move(
     *, item_id: int, shop_id: int, qoh_delta: int = 0, layaway_delta: int = 0, workorder_delta: int = 0, now
 ) -> None:
-    """Sales move stock relative to what is there; qoh may go negative, as at the POS."""
+    """Sales move stock relative to what is there; qoh may go negative, as at the POS.
+
+    The shop's row and the shopID 0 total move by the same delta in one UPDATE, which keeps the
+    total the sum of the shops.
+    """
     from django.db.models import F
 
     if not item_id:
         return  # misc lines (itemID 0) hold no stock
-    ItemShop.objects.filter(itemID=item_id, shopID=shop_id).update(
+    ItemShop.objects.filter(itemID=item_id, shopID__in=(shop_id, 0)).update(
         qoh=F("qoh") + qoh_delta,
         onLayaway=F("onLayaway") + layaway_delta,
         onWorkorder=F("onWorkorder") + workorder_delta,
         timeStamp=now,
     )
-    if qoh_delta:
-        shop_total_refresh(item_id, now=now)

@@ -137,3 +137,39 @@ def test_reset_wipes_records_tokens_and_clock(sandbox, api):
     sandbox.reset()
     assert sandbox.stats()["clockOffset"] == 0
     assert api.call("GET", "Item").status_code == 401  # tokens went with the reset
+
+
+def test_a_drop_after_the_work_loses_the_answer_but_not_the_write(sandbox, api):
+    sandbox.add_fault(method="POST", path="Item", kind="drop", after=True, count=1)
+    with pytest.raises(requests.ConnectionError):
+        requests.post(
+            api.url("Item"),
+            json=item_body("Lost answer"),
+            headers={"Authorization": f"Bearer {api.token}"},
+            timeout=10,
+        )
+    assert api.get("Item")["Item"]["description"] == "Lost answer"
+
+
+def test_a_fault_can_be_narrowed_to_a_query(sandbox, api):
+    sandbox.add_fault(path="Item", query="after=", kind="status", status=500)
+    for n in range(3):
+        api.post("Item", item_body(f"Paged {n}"))
+    first = api.call("GET", "Item", params={"limit": 1})
+    assert first.status_code == 200
+    second = requests.get(
+        first.json()["@attributes"]["next"], headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+    )
+    assert second.status_code == 500
+
+
+def test_an_api_client_needs_an_https_redirect_uri_unless_local(sandbox):
+    from integrations.lightspeed_sandbox.testing import SandboxServerError
+
+    with pytest.raises(SandboxServerError, match="400"):
+        sandbox.seed(
+            records={"ApiClient": [{"clientID": "c", "secret": "s", "redirectUri": "http://shop.example/cb"}]}
+        )
+    sandbox.seed(
+        records={"ApiClient": [{"clientID": "c", "secret": "s", "redirectUri": "http://localhost:9000/cb"}]}
+    )
