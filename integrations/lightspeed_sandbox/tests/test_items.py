@@ -138,3 +138,10 @@ def test_a_custom_sku_already_in_use_is_a_409_but_a_shared_upc_is_fine(api):
     assert taken.status_code == 409
     assert taken.json()["httpMessage"] == "Conflict"
     assert api.post("Item", item_body("Third", customSku="DUP-2", upc="012345678905")).status_code == 200
+
+
+def test_the_shop_0_total_cannot_be_set_directly(api):
+    item = api.post("Item", item_body("Total", qoh={1: 2})).json()["Item"]
+    response = api.put(f"Item/{item['itemID']}", {"ItemShops": {"ItemShop": {"shopID": 0, "qoh": 50}}})
+    assert response.status_code == 400
+    assert _shops(_item(api, item["itemID"]))["0"]["qoh"] == "2"

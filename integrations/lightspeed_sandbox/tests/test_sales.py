@@ -190,3 +190,17 @@ def test_sale_lines_are_listed_on_their_own(api):
 def test_a_sale_needs_a_valid_shop_and_employee(api):
     assert api.post("Sale", {"employeeID": 1}).status_code == 400
     assert api.post("Sale", {"shopID": 1, "employeeID": 77}).status_code == 400
+
+
+def test_selling_more_than_on_hand_goes_negative_and_sellable_stays_at_zero(api):
+    item_id = _new_item(api, qoh=1)
+    _sale(api, [{"itemID": item_id, "unitQuantity": 3}])
+    row = _qoh(api, item_id)
+    assert (row["qoh"], row["sellable"]) == ("-2", "0")
+
+
+def test_a_full_refund_costs_ten_drips(api):
+    item_id = _new_item(api)
+    sale = _sale(api, [{"itemID": item_id}]).json()["Sale"]
+    response = api.call("POST", f"Sale/{sale['saleID']}/refund")
+    assert response.headers["X-LS-API-Request-Cost"] == "10"
