@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+import time
 
 SETTINGS_MODULE = "integrations.lightspeed_sandbox.settings"
 
@@ -97,6 +99,20 @@ def argv_for(options: dict) -> list[str]:
     return argv
 
 
+def _exit_with_parent() -> None:
+    """Test servers die with the test run that started them, even when it is killed outright."""
+    parent = os.environ.get("LIGHTSPEED_SANDBOX_PARENT_PID")
+    if not parent:
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     os.environ.update(environment_for(vars(args)))
@@ -128,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         from integrations.lightspeed_sandbox.simulator import simulator_start
 
         simulator_start(per_minute=args.simulate_sales)
+    _exit_with_parent()
     server = create_server(
         get_wsgi_application(),
         host=args.host,

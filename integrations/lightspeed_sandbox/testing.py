@@ -94,6 +94,7 @@ class SandboxServer:
         env.pop("DJANGO_SETTINGS_MODULE", None)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BASE_DIR), env.get("PYTHONPATH", "")]))
         env["LIGHTSPEED_SANDBOX_DB"] = str(Path(workdir.name) / "sandbox.sqlite3")
+        env["LIGHTSPEED_SANDBOX_PARENT_PID"] = str(os.getpid())
         settings = {
             "DRIP_RATE": drip_rate,
             "BUCKET_SIZE": bucket_size,
