@@ -167,7 +167,8 @@ RESOURCES: dict[str, Resource] = {
             "saleVoidID",
             s.render_sale_voids,
             ("admin_void_sale",),
-            ("saleVoidID", "timeStamp"),
+            ("saleVoidID", "saleID"),
+            hidden=("registerID", "timeStamp"),
         ),
     )
 }
@@ -209,7 +210,12 @@ UNMODELLED = {
         "SaleLines.TaxClass",
         "SaleLines.Item.ItemShops",
         "SaleLines.Item.Prices",
+        "SaleLines.InventorySales",
         "SalePayments.CCCharge",
+        "SalePayments.SaleAccounts",
+        "SalePayments.Signatures",
+        "ShipTo.Contact",
+        "TaxCategory.TaxCategoryClasses",
     ),
     "SaleLine": ("TaxClass", "Discount", "Sale"),
 }

@@ -314,7 +314,14 @@ def render_sales(rows: list[Sale], relations: set[str]) -> list[dict]:
     payment_relations = _nested(relations, "SalePayments")
     out = []
     for s in rows:
-        record = _fields(s, SALE_FIELDS, {"displayableSubtotal": s.calcSubtotal, "displayableTotal": s.total})
+        extra = {
+            "displayableSubtotal": s.calcSubtotal,
+            "displayableTotal": s.total,
+            "tipEnabled": False,
+            "calcTips": 0,
+            "tipEmployeeID": s.employeeID,
+        }
+        record = _fields(s, SALE_FIELDS, extra)
         if "SaleLines" in relations:
             put_relation(record, "SaleLines", "SaleLine", render_sale_lines(lines[s.saleID], line_relations))
         if "SalePayments" in relations:
@@ -332,6 +339,5 @@ def render_sales(rows: list[Sale], relations: set[str]) -> list[dict]:
 
 def render_sale_voids(rows: list[SaleVoid], relations: set[str]) -> list[dict]:
     return [
-        _fields(v, ["saleVoidID", "saleID", "registerID", "employeeID", "reason", "createTime", "timeStamp"])
-        for v in rows
+        _fields(v, ["saleVoidID", "createTime", "reason", "saleID", "employeeID", "shopID"]) for v in rows
     ]

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.db import close_old_connections
 
-from integrations.lightspeed_sandbox.services.sales import sale_create, sale_refund, sale_update
+from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund
+from integrations.lightspeed_sandbox.services.sales import sale_create, sale_update
 from integrations.lightspeed_sandbox.store import models as m
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,8 @@ class PosSimulator:
         for sale_id in recent:
             line_ids = set(m.SaleLine.objects.filter(saleID=sale_id).values_list("saleLineID", flat=True))
             if line_ids and not line_ids & refunded:
-                return sale_refund(account_id=account_id, sale_id=sale_id)
+                sale = m.Sale.objects.get(saleID=sale_id)
+                return sale_refund(account_id=account_id, sale_id=sale_id, data=refund_in_kind(sale))
         return None
 
 

@@ -188,7 +188,8 @@ def seed_records(document: dict) -> dict:
     `SalePayments` (created through the same code as `POST Sale`, so stock moves), plus
     `"void": true` to void them afterwards and `"refund": true` to refund them.
     """
-    from integrations.lightspeed_sandbox.services.sales import sale_create, sale_refund, sale_void
+    from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
+    from integrations.lightspeed_sandbox.services.sales import sale_create
 
     now = clock.now()
     counts: dict[str, int] = {}
@@ -277,7 +278,7 @@ def seed_records(document: dict) -> dict:
             account_id=int(record.get("accountID", default_account)), data=record, now=when, keep_ids=True
         )
         if to_bool(record.get("refund", False)):
-            sale_refund(account_id=sale.accountID, sale_id=sale.saleID, now=when)
+            sale_refund(account_id=sale.accountID, sale_id=sale.saleID, data=refund_in_kind(sale), now=when)
         if to_bool(record.get("void", False)):
             sale_void(account_id=sale.accountID, sale_id=sale.saleID, now=when)
     m.Item.objects.filter(itemID__in=archived_items).update(archived=True)

@@ -19,7 +19,8 @@ from django.db import transaction
 from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.services import datasets
-from integrations.lightspeed_sandbox.services.sales import sale_create, sale_refund, sale_update, sale_void
+from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
+from integrations.lightspeed_sandbox.services.sales import sale_create, sale_update
 from integrations.lightspeed_sandbox.store import models as m
 
 HISTORY_DAYS = 14
@@ -184,7 +185,12 @@ def _seed_history(now: datetime) -> None:
         sold.append(ring_up(body, rng=rng, now=when))
     specials = start + step * HISTORY_SALES
     # A full refund of an earlier sale.
-    sale_refund(account_id=account_id, sale_id=sold[10].saleID, now=specials + timedelta(minutes=5))
+    sale_refund(
+        account_id=account_id,
+        sale_id=sold[10].saleID,
+        data=refund_in_kind(sold[10]),
+        now=specials + timedelta(minutes=5),
+    )
     # A partial refund: one unit of another sale's first line back, as a normal sale.
     line = m.SaleLine.objects.filter(saleID=sold[12].saleID).order_by("saleLineID").first()
     partial = {

@@ -122,7 +122,7 @@ def request_cost(
         extra = sum(0.2 if name in many else 0.1 for name in relations)
         return 1.0 + (2 * extra if is_list else extra)
     cost = 1.0
-    if resource == "Sale" and method in ("POST", "PUT"):
+    if resource == "Sale" and method in ("POST", "PUT", "DELETE"):
         cost = 2.0
         if isinstance(body, dict) and str(body.get("completed", "")).lower() in ("true", "1"):
             cost += 3.0

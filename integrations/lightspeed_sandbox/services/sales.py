@@ -8,12 +8,11 @@ restores the stock, adds a SaleVoid and moves `updatetime` but not `timeStamp`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
@@ -28,7 +27,6 @@ from integrations.lightspeed_sandbox.store.models import (
     Sale,
     SaleLine,
     SalePayment,
-    SaleVoid,
     Shop,
 )
 
@@ -40,8 +38,23 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _item_by_code(account_id: int, code: str) -> int:
+    """A line's `itemCode`: the item's UPC, EAN, system SKU or itemID, matching exactly one item."""
+    match = Q(upc=code) | Q(ean=code) | Q(systemSku=code)
+    if code.isdigit() and len(code) < 10:
+        match |= Q(itemID=int(code))
+    ids = list(Item.objects.filter(match, accountID=account_id).values_list("itemID", flat=True)[:2])
+    if not ids:
+        raise bad_request(f"SaleLine not created. No item matches itemCode '{code}'.")
+    if len(ids) > 1:
+        raise bad_request(f"SaleLine not created. itemCode '{code}' matches more than one item.")
+    return ids[0]
+
+
 def _line_build(sale: Sale, entry: dict, *, shop: Shop, now: datetime) -> SaleLine:
     item_id = to_int(entry.get("itemID", 0), "itemID")
+    if not item_id and entry.get("itemCode"):
+        item_id = _item_by_code(sale.accountID, str(entry["itemCode"]))
     quantity = to_int(entry.get("unitQuantity", 1), "unitQuantity")
     if quantity == 0:
         raise bad_request("SaleLine not created. unitQuantity cannot be 0.")
@@ -183,6 +196,20 @@ def _complete(sale: Sale, now: datetime, *, reserved: bool) -> None:
     sale.timeStamp = now
 
 
+def _backdate(sale: Sale, data: dict) -> None:
+    """`completeTime` can be set: the sale then reads as completed then, timeStamp included, although
+    it reached the API now (only `updatetime` tells)."""
+    raw = data.get("completeTime")
+    if not raw:
+        return
+    try:
+        when = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"Invalid completeTime '{raw}'.") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    sale.completeTime = sale.timeStamp = when.astimezone(UTC).replace(microsecond=0)
+
+
 def _header(sale: Sale, data: dict, *, creating: bool) -> Shop:
     for name in ("shopID", "registerID", "employeeID", "customerID"):
         if name in data:
@@ -244,6 +271,7 @@ def sale_create(*, account_id: int, data: dict, now: datetime | None = None, kee
     _totals_refresh(sale)
     if to_bool(data.get("completed", False)):
         _complete(sale, now, reserved=False)
+        _backdate(sale, data)
     else:
         _reserve(sale, new_lines, 1, now)
     sale.save()
@@ -269,6 +297,7 @@ def sale_update(*, account_id: int, sale_id: int, data: dict, now: datetime | No
     if not sale.completed and to_bool(data.get("completed", False)):
         _reserve(sale, new_lines, 1, now)
         _complete(sale, now, reserved=True)
+        _backdate(sale, data)
     elif not sale.completed:
         if to_bool(data.get("archived", False)) and not sale.archived:
             sale.archived = True
@@ -295,95 +324,4 @@ def sale_delete(*, account_id: int, sale_id: int) -> Sale:
     sale.timeStamp = now
     sale.updatetime = now
     sale.save()
-    return sale
-
-
-@transaction.atomic
-def sale_refund(
-    *, account_id: int, sale_id: int, data: dict | None = None, now: datetime | None = None
-) -> Sale:
-    """A full refund: a new completed sale with every unrefunded unit back, paid back in kind."""
-    data = data or {}
-    original = Sale.objects.filter(accountID=account_id, saleID=sale_id).first()
-    if original is None:
-        raise not_found("Sale", sale_id)
-    if not original.completed or original.voided:
-        raise bad_request(f"Sale {sale_id} is not a completed sale and cannot be refunded.")
-    refunded = dict(
-        SaleLine.objects.filter(accountID=account_id, parentSaleLineID__gt=0)
-        .values("parentSaleLineID")
-        .annotate(q=Sum("unitQuantity"))
-        .values_list("parentSaleLineID", "q")
-    )
-    lines = []
-    for line in SaleLine.objects.filter(saleID=sale_id, unitQuantity__gt=0).order_by("saleLineID"):
-        remaining = line.unitQuantity + (refunded.get(line.saleLineID) or 0)
-        if remaining > 0:
-            lines.append(
-                {
-                    "itemID": line.itemID,
-                    "unitQuantity": -remaining,
-                    "unitPrice": line.unitPrice,
-                    "tax": line.tax,
-                    "parentSaleLineID": line.saleLineID,
-                    "lineType": line.lineType,
-                }
-            )
-    if not lines:
-        raise bad_request(f"Sale {sale_id} has nothing left to refund.")
-    header = {
-        "shopID": original.shopID,
-        "registerID": data.get("registerID", original.registerID),
-        "employeeID": data.get("employeeID", original.employeeID),
-        "customerID": original.customerID,
-        "SaleLines": {"SaleLine": lines},
-    }
-    refund = sale_create(account_id=account_id, data=header, now=now)
-    payment = SalePayment.objects.filter(saleID=sale_id).order_by("salePaymentID").first()
-    SalePayment.objects.create(
-        accountID=account_id,
-        saleID=refund.saleID,
-        paymentTypeID=payment.paymentTypeID if payment else 1,
-        amount=refund.total,
-        registerID=refund.registerID,
-        employeeID=refund.employeeID,
-        refPaymentID=payment.salePaymentID if payment else 0,
-        createTime=refund.createTime,
-    )
-    _totals_refresh(refund)
-    _complete(refund, refund.createTime, reserved=True)
-    refund.save()
-    return refund
-
-
-@transaction.atomic
-def sale_void(*, account_id: int | None, sale_id: int, reason: str = "", now: datetime | None = None) -> Sale:
-    """Void as the POS does: stock restocked, `voided`, a SaleVoid, `updatetime` moves, `timeStamp` not."""
-    filters: dict[str, Any] = {"saleID": sale_id}
-    if account_id is not None:
-        filters["accountID"] = account_id
-    sale = Sale.objects.filter(**filters).first()
-    if sale is None:
-        raise not_found("Sale", sale_id)
-    if sale.voided:
-        raise SandboxApiError(409, f"Sale {sale_id} is already voided.")
-    if not sale.completed:
-        raise bad_request(f"Sale {sale_id} is not completed; only completed sales are voided.")
-    now = now or clock.now()
-    for line in SaleLine.objects.filter(saleID=sale.saleID):
-        stock_move(item_id=line.itemID, shop_id=line.shopID, qoh_delta=line.unitQuantity, now=now)
-    sale.voided = True
-    # The one documented voided sale reads completed "false"; keep it that way.
-    sale.completed = False
-    sale.updatetime = now
-    sale.save(update_fields=["voided", "completed", "updatetime"])
-    SaleVoid.objects.create(
-        accountID=sale.accountID,
-        saleID=sale.saleID,
-        registerID=sale.registerID,
-        employeeID=sale.employeeID,
-        reason=reason,
-        createTime=now,
-        timeStamp=now,
-    )
     return sale

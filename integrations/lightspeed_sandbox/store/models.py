@@ -321,6 +321,7 @@ class SaleVoid(models.Model):
     saleVoidID = models.AutoField(primary_key=True)
     accountID = models.IntegerField()
     saleID = models.IntegerField(db_index=True)
+    shopID = models.IntegerField(default=0)
     registerID = models.IntegerField(default=0)
     employeeID = models.IntegerField(default=0)
     reason = models.CharField(max_length=200, default="")

@@ -150,3 +150,4 @@ def test_session_json_names_the_employee_and_account_on_both_paths(sandbox, api)
         body = session.json()
         assert body["systemCustomerID"] == str(sandbox.account_id) and body["employeeID"] == "1"
         assert body["Employee"]["firstName"] == "Dana" and body["shopCount"] == "1"
+        assert "@attributes" not in body and body["Rights"]["register"] == "true"

@@ -49,6 +49,7 @@ CASSETTES = (
     "account/Sales/sale_line.yml",
     "account/Sales/sale_lines.yml",
     "account/Sales/create.yml",
+    "account/Sales/create_with_itemcode.yml",
     "account/Sales/update.yml",
 )
 OUT_OF_SCOPE = {

@@ -68,17 +68,71 @@ def test_a_refund_line_raises_the_quantity_and_points_at_its_parent(api):
     assert _qoh(api, item_id)["qoh"] == "4"
 
 
+CASH_BACK = {"SalePayments": {"SalePayment": {"paymentTypeID": 1}}}
+
+
 def test_full_refund_endpoint_returns_every_unit_as_a_new_negative_sale(api):
     item_id = _new_item(api, qoh=5)
     sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2}]).json()["Sale"]
-    response = api.call("POST", f"Sale/{sale['saleID']}/refund")
+    response = api.call("POST", f"Sale/{sale['saleID']}/refund", json=CASH_BACK)
     assert response.status_code == 200, response.text
     refund = response.json()["Sale"]
     line = refund["SaleLines"]["SaleLine"]
     assert (line["unitQuantity"], line["unitPrice"]) == ("-2", "20")
     assert refund["completed"] == "true" and refund["total"] == "-" + sale["total"]
     assert _qoh(api, item_id)["qoh"] == "5"
-    assert api.call("POST", f"Sale/{sale['saleID']}/refund").status_code == 400  # nothing left
+    assert refund["SalePayments"]["SalePayment"]["amount"] == refund["total"]
+    assert (
+        api.call("POST", f"Sale/{sale['saleID']}/refund", json=CASH_BACK).status_code == 400
+    )  # nothing left
+
+
+def test_a_refund_needs_a_payment_type(api):
+    item_id = _new_item(api)
+    sale = _sale(api, [{"itemID": item_id}]).json()["Sale"]
+    assert api.call("POST", f"Sale/{sale['saleID']}/refund", json={}).status_code == 400
+
+
+def test_a_partial_refund_by_ticket_number_returns_only_the_units_asked(api):
+    item_id = _new_item(api, qoh=10)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 3}]).json()["Sale"]
+    line_id = sale["SaleLines"]["SaleLine"]["saleLineID"]
+    body = {**CASH_BACK, "SaleLines": {"SaleLine": {"parentSaleLineID": line_id, "unitQuantity": -1}}}
+    refund = api.call("POST", f"Sale/{sale['ticketNumber']}/refund", json=body)
+    assert refund.status_code == 200, refund.text
+    assert refund.json()["Sale"]["SaleLines"]["SaleLine"]["unitQuantity"] == "-1"
+    assert _qoh(api, item_id)["qoh"] == "8"
+    too_many = {**CASH_BACK, "SaleLines": {"SaleLine": {"parentSaleLineID": line_id, "unitQuantity": -3}}}
+    assert api.call("POST", f"Sale/{sale['saleID']}/refund", json=too_many).status_code == 400
+
+
+def test_an_uncompleted_refund_leaves_stock_alone(api):
+    item_id = _new_item(api, qoh=10)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2}]).json()["Sale"]
+    refund = api.call("POST", f"Sale/{sale['saleID']}/refund", json={**CASH_BACK, "completed": False}).json()[
+        "Sale"
+    ]
+    assert refund["completed"] == "false"
+    assert _qoh(api, item_id)["qoh"] == "8"
+
+
+def test_sale_lines_accept_an_item_code_for_upc_ean_or_system_sku(api):
+    item = api.post("Item", item_body("Coded", qoh={1: 5}, upc="036000291452")).json()["Item"]
+    for code in ("036000291452", item["systemSku"]):
+        line = _sale(api, [{"itemCode": code}]).json()["Sale"]["SaleLines"]["SaleLine"]
+        assert line["itemID"] == item["itemID"]
+    assert _sale(api, [{"itemCode": "000"}]).status_code == 400
+
+
+def test_a_backdated_completion_hides_the_sale_from_a_timestamp_poll(sandbox, api):
+    item_id = _new_item(api)
+    first = _sale(api, [{"itemID": item_id}]).json()["Sale"]
+    sandbox.advance_clock(60)
+    late = _sale(api, [{"itemID": item_id}], completeTime="2020-01-01T00:00:00+00:00").json()["Sale"]
+    assert late["completeTime"] == late["timeStamp"] == "2020-01-01T00:00:00+00:00"
+    assert late["updatetime"] > first["timeStamp"]
+    newer = as_list(api.get("Sale", timeStamp=f">,{first['timeStamp']}").get("Sale"))
+    assert newer == []
 
 
 def test_an_exchange_mixes_returned_and_sold_lines(api):
@@ -148,7 +202,9 @@ def test_void_restocks_marks_voided_adds_sale_void_and_moves_updatetime_not_time
     assert after["updatetime"] > sale["updatetime"]
     assert _qoh(api, item_id)["qoh"] == "10"
     voids = api.get("SaleVoid")["SaleVoid"]
-    assert voids["saleID"] == sale["saleID"]
+    assert set(voids) == {"saleVoidID", "createTime", "reason", "saleID", "employeeID", "shopID"}
+    assert voids["saleID"] == sale["saleID"] and voids["shopID"] == "1"
+    assert voids["reason"].startswith("Lightspeed Retail System Administrator Void: ")
     # A poll on timeStamp never sees the void; one on updatetime does.
     assert "Sale" not in api.get("Sale", timeStamp=f">,{sale['timeStamp']}")
     assert (
@@ -202,5 +258,5 @@ def test_selling_more_than_on_hand_goes_negative_and_sellable_stays_at_zero(api)
 def test_a_full_refund_costs_ten_drips(api):
     item_id = _new_item(api)
     sale = _sale(api, [{"itemID": item_id}]).json()["Sale"]
-    response = api.call("POST", f"Sale/{sale['saleID']}/refund")
+    response = api.call("POST", f"Sale/{sale['saleID']}/refund", json=CASH_BACK)
     assert response.headers["X-LS-API-Request-Cost"] == "10"

@@ -21,10 +21,11 @@ from integrations.lightspeed_sandbox.listing import (
     relations_requested,
     single_payload,
 )
+from integrations.lightspeed_sandbox.render import api_str
 from integrations.lightspeed_sandbox.resources import RESOURCES, UNMODELLED, Resource, scope_allows
-from integrations.lightspeed_sandbox.serializers import account_record, render_employees
-from integrations.lightspeed_sandbox.services import customers, items, oauth, ratelimit, sales
-from integrations.lightspeed_sandbox.store.models import Account, Employee, RequestLog, Shop
+from integrations.lightspeed_sandbox.serializers import account_record
+from integrations.lightspeed_sandbox.services import customers, items, oauth, ratelimit, refunds, sales
+from integrations.lightspeed_sandbox.store.models import Account, ApiClient, Employee, RequestLog, Shop
 
 WRITE_RELATIONS = {
     "Item": {"ItemShops", "Prices"},
@@ -135,7 +136,7 @@ def _dispatch(
         return list_payload(ListRequest(resource, account_id, request.GET, legacy, page_url), relations)
     name = resource.name
     if action == "refund":
-        record = sales.sale_refund(account_id=account_id, sale_id=pk, data=body)
+        record = refunds.sale_refund(account_id=account_id, sale_id=pk, data=body)
     elif method == "POST" and pk is None:
         create = {"Item": items.item_create, "Sale": sales.sale_create, "Customer": customers.customer_create}
         record = create[name](account_id=account_id, data=body)
@@ -166,22 +167,88 @@ def _account_payload(account_id: int, *, legacy: bool) -> dict:
     return {"@attributes": {"count": "1"}, "Account": account_record(account, legacy=legacy)}
 
 
+RIGHTS = [
+    "admin",
+    "admin_employees",
+    "admin_inventory",
+    "admin_purchases",
+    "admin_shops",
+    "admin_void_sale",
+    "all_read",
+    "allow_login",
+    "categories",
+    "customers",
+    "customers_credit_limit",
+    "customers_read",
+    "ecom",
+    "inventory_base",
+    "inventory_counts",
+    "inventory_import",
+    "inventory_read",
+    "manufacturers",
+    "product_cost",
+    "product_edit",
+    "purchase_orders",
+    "register",
+    "register_catalogs",
+    "register_close",
+    "register_layaway",
+    "register_line_discount",
+    "register_open",
+    "register_price",
+    "register_read",
+    "register_refund",
+    "register_transaction_discount",
+    "register_withdraw",
+    "reports",
+    "special_orders",
+    "tags",
+    "transfers",
+    "vendor_returns",
+    "vendors",
+    "vr_reasons",
+    "workbench",
+]
+CLERK_RIGHTS = {
+    "allow_login",
+    "register",
+    "register_read",
+    "register_open",
+    "customers",
+    "customers_read",
+    "inventory_read",
+    "register_layaway",
+}
+
+
 def _session_payload(auth: oauth.Authenticated) -> dict:
+    """`Session.json` as documented: no @attributes, the employee and their rights."""
     token = auth.token
     employee = Employee.objects.filter(employeeID=token.employeeID).first()
+    client = ApiClient.objects.filter(clientID=token.clientID).first()
+    owner = employee is not None and employee.limitToShopID == 0
     session = {
-        "sessionID": str(token.pk),
-        "sessionCookie": "",
+        "sessionID": "",
+        "sessionCookie": "PHPSESSID=; path=/",
         "employeeID": str(token.employeeID),
-        "shopCount": str(Shop.objects.filter(accountID=token.accountID, archived=False).count()),
         "systemCustomerID": str(token.accountID),
-        "systemUserID": str(token.employeeID),
-        "systemAPIKeyID": "0",
-        "systemAPIClientID": token.clientID,
-        "Account": {"accountID": str(token.accountID)},
+        "systemUserID": str(token.accountID * 1000 + token.employeeID),
+        "systemAPIClientID": str(client.pk if client else 0),
+        "systemAPIKeyID": str(token.pk),
+        "ecomUrl": "",
+        "shopCount": str(Shop.objects.filter(accountID=token.accountID, archived=False).count()),
     }
     if employee is not None:
-        session["Employee"] = render_employees([employee], set())[0]
+        session["Employee"] = {
+            "employeeID": str(employee.employeeID),
+            "firstName": employee.firstName,
+            "lastName": employee.lastName,
+            "singleShop": api_str(employee.limitToShopID != 0),
+            "hasPin": "false",
+            "isCheckedIn": "false",
+            "checkedInAt": "",
+        }
+    session["Rights"] = {right: api_str(owner or right in CLERK_RIGHTS) for right in RIGHTS}
     return session
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, SandboxOAuthError
 from integrations.lightspeed_sandbox.serializers import render_sales
-from integrations.lightspeed_sandbox.services import datasets, faults, oauth, ratelimit, sales
+from integrations.lightspeed_sandbox.services import datasets, faults, oauth, ratelimit, refunds
 from integrations.lightspeed_sandbox.store import models as m
 
 
@@ -182,7 +182,7 @@ def clock_view(request: HttpRequest) -> dict:
 @control("POST")
 def sale_void(request: HttpRequest, sale_id: str) -> dict:
     data = _json(request)
-    sale = sales.sale_void(
+    sale = refunds.sale_void(
         account_id=data.get("account_id"), sale_id=int(sale_id), reason=data.get("reason", "")
     )
     return {"Sale": render_sales([sale], set())[0]}
