@@ -117,10 +117,13 @@ def condition(model: type[models.Model], name: str, raw: str, *, local_zone: str
     op, arg = split_operator(raw)
     key = prefix + name
     if op == "IN":
+        # A JSON array ([1,2,3]) or a plain comma-separated list (1,2,3).
         text = arg.strip()
-        if not (text.startswith("[") and text.endswith("]")):
-            raise bad_request(f"IN needs a list like [1,2,3] for '{name}'.")
-        values = [v.strip().strip('"') for v in text[1:-1].split(",") if v.strip()]
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        values = [v.strip().strip('"') for v in text.split(",") if v.strip()]
+        if not values:
+            raise bad_request(f"IN needs a list of values like [1,2,3] for '{name}'.")
         if len(values) > IN_MAX_VALUES:
             raise bad_request(f"IN accepts at most {IN_MAX_VALUES} values.")
         return Q(**{f"{key}__in": [convert(field, v, local_zone=local_zone) for v in values]})

@@ -186,7 +186,10 @@ def render_employees(rows: list[Employee], relations: set[str]) -> list[dict]:
 
 
 def item_shop_record(row: ItemShop) -> dict:
-    return _fields(row, ITEM_SHOP_FIELDS, {"sellable": max(row.qoh, 0)})
+    record = _fields(row, ITEM_SHOP_FIELDS, {"sellable": max(row.qoh, 0)})
+    # The documented payload carries the reservations under "m" as well: be lenient when reading.
+    record["m"] = {"layaways": str(row.onLayaway), "specialorders": "0", "workorders": str(row.onWorkorder)}
+    return record
 
 
 def render_item_shops(rows: list[ItemShop], relations: set[str]) -> list[dict]:

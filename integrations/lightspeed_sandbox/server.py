@@ -47,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bucket-size", type=float, default=None, help="bucket size for one register (default 90)"
     )
     parser.add_argument(
-        "--burst-limit", type=int, default=None, help="requests per second window (default 20; 0 off)"
+        "--burst-limit",
+        default=None,
+        help="requests per 1-second window (default auto: 2/9 of the bucket; 0 off)",
     )
     parser.add_argument(
         "--token-ttl", type=int, default=None, help="access token lifetime in seconds (default 3600)"

@@ -22,7 +22,8 @@ def _env(name: str, default: str) -> str:
 SANDBOX_DB = _env("DB", str(BASE_DIR / "var" / "lightspeed_sandbox.sqlite3"))
 SANDBOX_DRIP_RATE = float(_env("DRIP_RATE", "1"))
 SANDBOX_BUCKET_SIZE = float(_env("BUCKET_SIZE", "90"))
-SANDBOX_BURST_LIMIT = int(_env("BURST_LIMIT", "20"))  # requests per 1-second window; 0 = off
+# Requests per 1-second window; "auto" is Lightspeed's fraction of the bucket (20 for 90); 0 = off.
+SANDBOX_BURST_LIMIT = _env("BURST_LIMIT", "auto")
 SANDBOX_TOKEN_TTL = int(_env("TOKEN_TTL", "3600"))
 SANDBOX_STRICT_REFRESH = _env("STRICT_REFRESH", "0") == "1"
 SANDBOX_REFRESH_TOKEN_TTL = 30 * 24 * 3600

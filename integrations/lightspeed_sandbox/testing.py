@@ -11,7 +11,8 @@
     server.stop()
 
 `SandboxServer.start(seed="demo"|"empty"|"none", drip_rate=1, bucket_size=90, token_ttl=3600,
-strict_refresh=False, simulate_sales=0, burst_limit=20, refreshes_per_minute=5)` returns once
+strict_refresh=False, simulate_sales=0, burst_limit=None (2/9 of the bucket: 20 for 90; 0 turns it
+off), refreshes_per_minute=5)` returns once
 the server answers. Attributes: `base_url` (scheme://host:port), `oauth_url` and `api_url`
 (both the base URL: point `LIGHTSPEED_OAUTH_URL` / `LIGHTSPEED_API_URL` at them),
 `account_id`, `client_id`, `client_secret`, `redirect_uri`. Methods: `control(method, path,

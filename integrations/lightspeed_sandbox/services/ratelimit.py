@@ -74,10 +74,12 @@ def limits_for(account_id: int) -> Limits:
     """90 and 1/s for one register; each extra register adds 10 to the size and 0.5/s."""
     registers = _registers(account_id)
     extra = max(registers - 1, 0)
+    size = settings.SANDBOX_BUCKET_SIZE + 10 * extra
+    burst = settings.SANDBOX_BURST_LIMIT
     return Limits(
-        size=settings.SANDBOX_BUCKET_SIZE + 10 * extra,
+        size=size,
         drip=settings.SANDBOX_DRIP_RATE + 0.5 * extra,
-        burst=settings.SANDBOX_BURST_LIMIT,
+        burst=max(1, round(size * 2 / 9)) if burst == "auto" else int(burst),
     )
 
 
@@ -102,25 +104,53 @@ def _nested_entities(body: object) -> int:
     return count
 
 
+def relations_cost(relations: dict[str, bool], *, is_list: bool) -> float:
+    """0.1 a to-one and 0.2 a to-many relation, doubled on queries and under a to-many parent.
+
+    `relations` maps each loaded relation (`SaleLines.Item`) to whether it is to-many.
+    """
+    total = 0.0
+    for name, many in relations.items():
+        cost = 0.2 if many else 0.1
+        parent = name.rpartition(".")[0]
+        if parent and relations.get(parent, False):
+            cost *= 2
+        total += cost * 2 if is_list else cost
+    return total
+
+
+def query_cost(query: dict[str, str], *, legacy: bool) -> float:
+    """Extra drips for `or=` clauses, V2 offsets (0.005 a skipped record) and unsortable orderby."""
+    extra = 0.0
+    clauses = [part.partition("=")[0] for part in str(query.get("or") or "").split("|") if part]
+    if clauses and len(set(clauses)) > 1:
+        entities = {name.partition(".")[0] for name in clauses if "." in name}
+        extra += 10.0 * len(entities) + len(clauses) if entities else len(clauses)
+    offset = str(query.get("offset") or "0")
+    if legacy and offset.isdigit():
+        extra += 0.005 * int(offset)
+    return extra
+
+
 def request_cost(
     *,
     method: str,
     resource: str,
     is_list: bool,
     query: dict[str, str],
-    relations: list[str],
-    many: set[str],
+    relations: dict[str, bool],
     body: object,
     action: str = "",
+    legacy: bool = False,
+    extra: float = 0.0,
 ) -> float:
-    """The drips a request costs, per the 2026-03 cost model."""
+    """The drips a request costs, per the 2026-03 cost model (before anything is loaded)."""
     if method == "GET" and query.get("count") == "1":
         return 10.0
     if action == "refund":
         return 10.0
     if method == "GET":
-        extra = sum(0.2 if name in many else 0.1 for name in relations)
-        return 1.0 + (2 * extra if is_list else extra)
+        return 1.0 + relations_cost(relations, is_list=is_list) + query_cost(query, legacy=legacy) + extra
     cost = 1.0
     if resource == "Sale" and method in ("POST", "PUT", "DELETE"):
         cost = 2.0

@@ -47,6 +47,7 @@ def test_put_item_sets_absolute_stock_by_item_shop_id_or_shop_id(sandbox, api):
     rows = _shops(_item(api, item["itemID"]))
     assert (rows["1"]["qoh"], rows["2"]["qoh"], rows["0"]["qoh"]) == ("3", "7", "10")
     assert rows["1"]["sellable"] == "3"
+    assert rows["1"]["m"] == {"layaways": "0", "specialorders": "0", "workorders": "0"}
 
 
 def test_a_negative_quantity_is_refused_and_changes_nothing(api):

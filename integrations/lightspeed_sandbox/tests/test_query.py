@@ -95,6 +95,7 @@ def test_legacy_paths_page_with_offset_count_and_limit(sandbox):
         ("><,3,5", [3, 4, 5]),
         ("!=,1", [2, 3, 4, 5, 6, 7, 8, 9, 10]),
         ("IN,[2,4,6]", [2, 4, 6]),
+        ("IN,3,5", [3, 5]),
     ],
 )
 def test_numeric_filter_operators(sandbox, api, value, expected):
@@ -117,10 +118,14 @@ def test_or_combines_conditions(sandbox, api):
     assert [i["itemID"] for i in items] == ["2", "7"]
 
 
-def test_dot_filters_reach_one_level_into_a_relation(sandbox, api):
+def test_dot_filters_reach_one_level_into_a_loaded_relation(sandbox, api):
     _seed_items(sandbox, 14)
-    items = as_list(api.get("Item", **{"ItemShops.qoh": ">,5"}).get("Item"))
+    items = as_list(
+        api.get("Item", **{"ItemShops.qoh": ">,5", "load_relations": '["ItemShops"]'}).get("Item")
+    )
     assert [i["itemID"] for i in items] == ["6", "13"]
+    # The relation searched in must be loaded.
+    assert api.call("GET", "Item", params={"ItemShops.qoh": ">,5"}).status_code == 400
 
 
 def test_item_code_matches_id_upc_or_ean(sandbox, api):
@@ -181,6 +186,22 @@ def test_archived_false_by_default_true_for_all_only_for_archived(sandbox, api):
     assert [i["itemID"] for i in api.get("Item")["Item"]] == ["1", "3"]
     assert len(api.get("Item", archived="true")["Item"]) == 3
     assert api.get("Item", archived="only")["Item"]["itemID"] == "2"
+
+
+def test_count_cannot_be_combined_with_paging_or_sorting(sandbox, api):
+    _seed_items(sandbox, 3)
+    assert api.call("GET", "Item", params={"count": "1", "limit": "10"}).status_code == 400
+    assert api.call("GET", "Item", params={"count": "1", "sort": "itemID"}).status_code == 400
+    assert api.get("Item", count="1", description="~,Item%") == {"@attributes": {"count": "3"}}
+
+
+def test_legacy_orderby_sorts_on_any_field_at_four_extra_drips(sandbox):
+    _seed_items(sandbox, 3)
+    legacy = Api(sandbox, sandbox.mint_tokens()["access_token"], legacy=True)
+    response = legacy.call("GET", "Item", params={"orderby": "customSku", "orderby_desc": "1"})
+    assert [i["customSku"] for i in response.json()["Item"]] == ["SKU-00003", "SKU-00002", "SKU-00001"]
+    assert response.headers["X-LS-API-Request-Cost"] == "5"
+    assert legacy.call("GET", "Item", params={"offset": "200"}).headers["X-LS-API-Request-Cost"] == "2"
 
 
 def test_limit_above_100_is_refused_and_limit_pages(sandbox, api):

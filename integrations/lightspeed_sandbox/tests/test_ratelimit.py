@@ -53,6 +53,19 @@ def test_levels_and_costs_are_fractional_when_relations_are_loaded(api):
     assert level != int(level)
 
 
+def test_relations_under_a_to_many_relation_and_or_clauses_cost_more(api):
+    relations = '["SaleLines","SaleLines.Item"]'
+    # Query: SaleLines 2 × 0.2, SaleLines.Item 2 × (2 × 0.1) under the to-many SaleLines.
+    assert (
+        api.call("GET", "Sale", params={"load_relations": relations}).headers["X-LS-API-Request-Cost"]
+        == "1.8"
+    )
+    same_field = api.call("GET", "Item", params={"or": "itemID=1|itemID=2"})
+    assert same_field.headers["X-LS-API-Request-Cost"] == "1"
+    two_fields = api.call("GET", "Item", params={"or": "itemID=1|customSku=A"})
+    assert two_fields.headers["X-LS-API-Request-Cost"] == "3"
+
+
 def test_count_costs_ten_and_nested_write_entities_half_a_drip_each(api):
     assert api.call("GET", "Item", params={"count": "1"}).headers["X-LS-API-Request-Cost"] == "10"
     created = api.post(
@@ -148,6 +161,7 @@ def test_the_burst_limiter_refuses_more_than_its_share_of_a_second(sandbox_serve
     refused = [r for r in responses if r.status_code == 429]
     assert refused
     assert refused[0].headers["X-LS-API-RateLimit-Type"] == "api-burst-limiter"
+    assert "burst rate limit exceeded" in refused[0].json()["message"].lower()
     assert refused[0].headers["Retry-After"] == "1"
     assert responses[0].headers["X-LS-API-Burst-Level"] == "1/5"
 
@@ -157,3 +171,4 @@ def test_extra_registers_grow_the_bucket_and_the_drip_rate(demo_api):
     response = demo_api.call("GET", "Shop")
     assert response.headers["X-LS-API-Bucket-Level"].endswith("/140")
     assert response.headers["X-LS-API-Drip-Rate"] == "3.5"
+    assert response.headers["X-LS-API-Burst-Level"].endswith("/31")  # the burst limit follows: 2/9

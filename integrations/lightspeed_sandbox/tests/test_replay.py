@@ -68,7 +68,6 @@ OUT_OF_SCOPE = {
     "CreditAccount",
     "Quote",
     "Shop",  # the Shop a sale write echoes back
-    "m",  # ItemShop reservation counters of the 2016 server, now onLayaway/onWorkorder
 }
 
 

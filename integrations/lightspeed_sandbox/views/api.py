@@ -103,18 +103,23 @@ def _body(request: HttpRequest) -> dict:
     return body
 
 
-def _relation_names(resource: Resource | None, raw: str | None) -> tuple[list[str], set[str]]:
-    """Relations for the cost model; a bad value costs the base and fails in the handler."""
+def _relations_for_cost(resource: Resource | None, raw: str | None) -> dict[str, bool]:
+    """Loaded relation → to-many, for the cost model; a bad value costs the base and fails later."""
     if resource is None or not raw:
-        return [], set()
+        return {}
     try:
         names = relations_requested(resource, raw) - set(resource.always)
     except SandboxApiError:
-        return [], set()
+        return {}
     # Relations the sandbox does not model still cost what a to-one relation costs.
     if raw != "all":
         names |= {n for n in json.loads(raw) if n in UNMODELLED.get(resource.name, ())}
-    return sorted(names), {n for n in names if n in resource.relations and resource.relations[n].many}
+    return {n: n in resource.relations and resource.relations[n].many for n in names}
+
+
+def _orderby_cost(resource: Resource | None, params) -> float:
+    orderby = params.get("orderby")
+    return 4.0 if resource is not None and orderby and orderby not in resource.sortable else 0.0
 
 
 def _dispatch(
@@ -277,14 +282,15 @@ def _handle(
         body_error = None
     except SandboxApiError as error:
         body, body_error = {}, error
-    names, many = _relation_names(resource, request.GET.get("load_relations"))
+    relations = _relations_for_cost(resource, request.GET.get("load_relations"))
     cost = ratelimit.request_cost(
         method=request.method or "GET",
         resource=resource_name or special,
         is_list=pk is None,
         query=request.GET,
-        relations=names,
-        many=many,
+        relations=relations,
+        legacy=legacy,
+        extra=_orderby_cost(resource, request.GET) if legacy else 0.0,
         body=body,
         action=action,
     )
@@ -292,7 +298,12 @@ def _handle(
     outcome.headers.update(bucket.headers())
     try:
         if not bucket.allowed:
-            raise SandboxApiError(429, "Rate limit exceeded. Slow down.", "RateLimitException")
+            message = (
+                "Burst rate limit exceeded: back off for at least 1 second."
+                if bucket.limit_type == "api-burst-limiter"
+                else "Rate limit exceeded: the bucket is full. Retry after the Retry-After delay."
+            )
+            raise SandboxApiError(429, message, "RateLimitException")
         if body_error is not None:
             raise body_error
         if special == "Account":

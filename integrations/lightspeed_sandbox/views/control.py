@@ -152,7 +152,7 @@ def _config() -> dict:
     return {
         "dripRate": settings.SANDBOX_DRIP_RATE,
         "bucketSize": settings.SANDBOX_BUCKET_SIZE,
-        "burstLimit": settings.SANDBOX_BURST_LIMIT,
+        "burstLimit": settings.SANDBOX_BURST_LIMIT,  # "auto": 2/9 of the bucket size
         "tokenTtl": settings.SANDBOX_TOKEN_TTL,
         "strictRefresh": settings.SANDBOX_STRICT_REFRESH,
     }
