@@ -3,6 +3,7 @@ folder of their own, for the broker test and the broker benchmark."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,36 @@ def send_pings(var_dir: Path, tokens: list[str]) -> None:
         timeout=60,
         capture_output=True,
     )
+
+
+SEND_TO_EVERY_QUEUE = """
+import json
+from django.conf import settings
+from integrations.core.tasks import core_ping
+from lightsync.celery import routed_queue_names
+
+sent = {"celery": "%(token)s-celery"}
+core_ping.delay(sent["celery"])
+for queue in routed_queue_names(settings.CELERY_TASK_ROUTES):
+    sent[queue] = "%(token)s-" + queue
+    core_ping.apply_async(args=[sent[queue]], queue=queue)
+print(json.dumps(sent))
+"""
+
+
+def send_ping_to_every_queue(var_dir: Path, token: str) -> dict[str, str]:
+    """One core.ping on the default queue and one on each queue CELERY_TASK_ROUTES names, sent
+    from a separate process; returns the token sent to each queue."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SEND_TO_EVERY_QUEUE % {"token": token}],
+        cwd=BASE_DIR,
+        env=embedded_env(var_dir),
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def queued_messages(var_dir: Path) -> list[str]:

@@ -13,6 +13,7 @@ from tests.celery_worker import (
     embedded_env,
     queued_messages,
     running_worker,
+    send_ping_to_every_queue,
     send_pings,
 )
 
@@ -28,6 +29,16 @@ def test_a_task_sent_by_one_process_is_run_by_a_worker_process_over_the_embedded
         answered_at = worker.wait_for_ping(tmp_path, token, timeout=90)
         assert "core.ping" in worker.log()
     assert answered_at
+    assert queued_messages(tmp_path) == []
+
+
+def test_a_worker_without_queue_option_runs_tasks_sent_to_every_routed_job_queue(tmp_path):
+    sent = send_ping_to_every_queue(tmp_path, uuid.uuid4().hex)
+
+    assert len(queued_messages(tmp_path)) == len(sent)
+    with running_worker(tmp_path) as worker:
+        for token in sent.values():
+            worker.wait_for_ping(tmp_path, token, timeout=60)
     assert queued_messages(tmp_path) == []
 
 
