@@ -28,6 +28,7 @@ ITEM_FIELDS = [
     "itemAttributesID",
     "noteID",
 ]
+# In the order of the documented V3 payload; inventory valuation is not modelled and reads "0".
 ITEM_SHOP_FIELDS = [
     "itemShopID",
     "qoh",
@@ -35,14 +36,38 @@ ITEM_SHOP_FIELDS = [
     "backorder",
     "componentQoh",
     "componentBackorder",
+    "onLayaway",
+    "onSpecialOrder",
+    "onWorkorder",
+    "onTransferOut",
+    "onTransferIn",
+    "averageCost",
+    "nextFifoLotID",
+    "nextFifoLotCost",
+    "lastReceivedLotID",
+    "lastReceivedCost",
+    "totalValueFifo",
+    "totalValueAvgCost",
+    "totalValueNegativeInventory",
     "reorderPoint",
     "reorderLevel",
-    "onLayaway",
-    "onWorkorder",
     "timeStamp",
     "itemID",
     "shopID",
 ]
+ITEM_SHOP_UNMODELLED = (
+    "onSpecialOrder",
+    "onTransferOut",
+    "onTransferIn",
+    "averageCost",
+    "nextFifoLotID",
+    "nextFifoLotCost",
+    "lastReceivedLotID",
+    "lastReceivedCost",
+    "totalValueFifo",
+    "totalValueAvgCost",
+    "totalValueNegativeInventory",
+)
 SALE_FIELDS = [
     "saleID",
     "timeStamp",

@@ -9,6 +9,7 @@ from integrations.lightspeed_sandbox.fields import (
     CUSTOMER_FIELDS,
     ITEM_FIELDS,
     ITEM_SHOP_FIELDS,
+    ITEM_SHOP_UNMODELLED,
     SALE_FIELDS,
     SALE_LINE_FIELDS,
     SALE_PAYMENT_FIELDS,
@@ -186,7 +187,9 @@ def render_employees(rows: list[Employee], relations: set[str]) -> list[dict]:
 
 
 def item_shop_record(row: ItemShop) -> dict:
-    record = _fields(row, ITEM_SHOP_FIELDS, {"sellable": max(row.qoh, 0)})
+    record = _fields(
+        row, ITEM_SHOP_FIELDS, {"sellable": max(row.qoh, 0), **dict.fromkeys(ITEM_SHOP_UNMODELLED, 0)}
+    )
     # The documented payload carries the reservations under "m" as well: be lenient when reading.
     record["m"] = {"layaways": str(row.onLayaway), "specialorders": "0", "workorders": str(row.onWorkorder)}
     return record
