@@ -18,6 +18,7 @@ from integrations.lightspeed_sandbox.query import (
     cursor_value,
     encode_cursor,
     keyset_page,
+    split_operator,
 )
 from integrations.lightspeed_sandbox.render import one_or_many
 from integrations.lightspeed_sandbox.resources import UNMODELLED, Resource
@@ -97,8 +98,13 @@ def filtered(
 
 def _condition(resource: Resource, key: str, raw: str, zone: str, loaded: frozenset[str]) -> Q:
     if key == "itemCode" and resource.name == "Item":
-        q = Q(upc=raw) | Q(ean=raw)
-        return q | Q(itemID=int(raw)) if raw.isdigit() and len(raw) < 10 else q
+        op, arg = split_operator(raw)
+        if op not in ("=", "IN"):
+            raise bad_request("itemCode supports only the =, IN and or operators.")
+        codes = [c.strip().strip('"') for c in arg.strip("[]").split(",")] if op == "IN" else [arg]
+        q = Q(upc__in=codes) | Q(ean__in=codes)
+        ids = [int(c) for c in codes if c.isdigit() and len(c) < 10]
+        return q | Q(itemID__in=ids) if ids else q
     if "." in key:
         name, _, field = key.partition(".")
         relation = resource.relations.get(name)

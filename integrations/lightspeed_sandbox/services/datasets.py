@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import bad_request
-from integrations.lightspeed_sandbox.services.items import PRICE_USE_TYPES, as_list, to_bool
+from integrations.lightspeed_sandbox.services.items import as_list, price_levels, to_bool
 from integrations.lightspeed_sandbox.store import models as m
 
 DEMO_CLIENT_ID = "lightsync-demo"
@@ -69,8 +69,11 @@ def sandbox_reset() -> None:
         cursor.execute("DELETE FROM sqlite_sequence")
 
 
-def _account_base(*, account_id: int, name: str, now: datetime) -> None:
-    m.Account.objects.update_or_create(accountID=account_id, defaults={"name": name})
+def _account_base(*, account_id: int, name: str, now: datetime, levels: list | None = None) -> None:
+    defaults: dict[str, Any] = {"name": name}
+    if levels:
+        defaults["priceLevels"] = levels
+    m.Account.objects.update_or_create(accountID=account_id, defaults=defaults)
     m.ApiClient.objects.update_or_create(
         clientID=DEMO_CLIENT_ID,
         defaults={"secret": DEMO_CLIENT_SECRET, "redirectUri": DEMO_REDIRECT_URI, "name": "LightSync demo"},
@@ -107,6 +110,7 @@ def items_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
     shops = list(
         m.Shop.objects.filter(accountID=account_id).values_list("shopID", flat=True).order_by("shopID")
     )
+    levels = price_levels(account_id)
     next_id = (m.Item.objects.order_by("-itemID").values_list("itemID", flat=True).first() or 0) + 1
     items, prices, stock = [], [], []
     for record in records:
@@ -134,9 +138,9 @@ def items_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
             )
         )
         given = {int(p.get("useTypeID", 1)): p for p in as_list(record.get("Prices"), "ItemPrice")}
-        for use_type_id in sorted({1, 2, *given}):
+        for use_type_id in sorted({*levels, *given}):
             amount = Decimal(str(given.get(use_type_id, {}).get("amount", "0")))
-            use_type = PRICE_USE_TYPES.get(use_type_id, f"Price {use_type_id}")
+            use_type = levels.get(use_type_id, f"Price {use_type_id}")
             prices.append(m.ItemPrice(itemID=item_id, useTypeID=use_type_id, useType=use_type, amount=amount))
         qoh = {int(s["shopID"]): int(s.get("qoh", 0)) for s in as_list(record.get("ItemShops"), "ItemShop")}
         stock.append(
@@ -196,7 +200,10 @@ def seed_records(document: dict) -> dict:
     accounts = document.get("Account") or []
     for record in accounts:
         _account_base(
-            account_id=int(record["accountID"]), name=str(record.get("name", "Sandbox Account")), now=now
+            account_id=int(record["accountID"]),
+            name=str(record.get("name", "Sandbox Account")),
+            now=now,
+            levels=record.get("priceLevels"),
         )
     default_account = int(
         document.get("accountID")

@@ -79,7 +79,13 @@ def _seed_catalogue(now: datetime) -> None:
             "ean": item.ean,
             "manufacturerSku": item.manufacturer_sku,
             "defaultCost": str(item.default_cost),
-            "Prices": {"ItemPrice": [{"useTypeID": 1, "amount": str(item.default_price)}]},
+            "Prices": {
+                "ItemPrice": [
+                    {"useTypeID": 1, "amount": str(item.default_price)},
+                    {"useTypeID": 2, "amount": "0"},
+                    {"useTypeID": 3, "amount": str(item.default_price)},
+                ]
+            },
             "ItemShops": {"ItemShop": [{"shopID": shop_id, "qoh": qoh} for shop_id, qoh in item.qoh]},
         }
         for item in catalogue.demo_lightspeed_items()

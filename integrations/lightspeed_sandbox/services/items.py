@@ -10,7 +10,7 @@ from django.db.models import Sum
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
-from integrations.lightspeed_sandbox.store.models import Item, ItemPrice, ItemShop, Shop
+from integrations.lightspeed_sandbox.store.models import Account, Item, ItemPrice, ItemShop, Shop
 
 PRICE_USE_TYPES = {1: "Default", 2: "MSRP", 3: "Online"}
 ITEM_TEXT_FIELDS = ("customSku", "manufacturerSku", "upc", "ean", "description", "itemType")
@@ -24,7 +24,9 @@ ITEM_INT_FIELDS = (
     "defaultVendorID",
     "modelYear",
 )
-ITEM_BOOL_FIELDS = ("discountable", "tax", "archived")
+# `archived` is not here: an update cannot archive an item, only DELETE does (it is ignored).
+ITEM_BOOL_FIELDS = ("discountable", "tax", "serialized", "publishToEcom")
+CODE_FIELDS = ("upc", "ean")
 
 
 def as_list(value: Any, key: str) -> list[dict]:
@@ -65,6 +67,12 @@ def to_decimal(value: Any, name: str) -> Decimal:
         raise bad_request(f"Invalid number for {name}: '{value}'.") from None
 
 
+def price_levels(account_id: int) -> dict[int, str]:
+    account = Account.objects.filter(accountID=account_id).first()
+    levels = account.priceLevels if account else list(PRICE_USE_TYPES.items())
+    return {int(k): str(v) for k, v in levels}
+
+
 def _apply_item_fields(item: Item, data: dict) -> bool:
     changed = False
     for name in ITEM_TEXT_FIELDS:
@@ -86,6 +94,10 @@ def _apply_item_fields(item: Item, data: dict) -> bool:
         value = to_decimal(data["defaultCost"], "defaultCost")
         changed |= item.defaultCost != value
         item.defaultCost = value
+    for name in CODE_FIELDS:
+        code = getattr(item, name)
+        if code and not (code.isdigit() and 11 <= len(code) <= 14):
+            raise bad_request(f"Item not saved. The {name} must be 11-14 digits: '{code}'.")
     return changed
 
 
@@ -196,7 +208,7 @@ def item_create(*, account_id: int, data: dict, item_id: int | None = None) -> I
     ItemPrice.objects.bulk_create(
         [
             ItemPrice(itemID=item.itemID, useTypeID=k, useType=v, amount=Decimal("0"))
-            for k, v in list(PRICE_USE_TYPES.items())[:2]
+            for k, v in price_levels(account_id).items()
         ]
     )
     _apply_prices(item, as_list(data.get("Prices"), "ItemPrice"))

@@ -16,9 +16,15 @@ def money() -> models.DecimalField:
     return models.DecimalField(max_digits=24, decimal_places=8, default=ZERO)
 
 
+def default_price_levels() -> list:
+    return [[1, "Default"], [2, "MSRP"], [3, "Online"]]
+
+
 class Account(models.Model):
     accountID = models.IntegerField(primary_key=True)
     name = models.CharField(max_length=200)
+    # Every item has one ItemPrice per price level of its account: [[useTypeID, useType], ...].
+    priceLevels = models.JSONField(default=default_price_levels)
 
     def __str__(self) -> str:
         return f"{self.accountID} {self.name}"
@@ -115,6 +121,8 @@ class Item(models.Model):
     tax = models.BooleanField(default=True)
     archived = models.BooleanField(default=False)
     itemType = models.CharField(max_length=50, default="default")
+    serialized = models.BooleanField(default=False)
+    publishToEcom = models.BooleanField(default=False)
     modelYear = models.IntegerField(default=0)
     categoryID = models.IntegerField(default=0)
     taxClassID = models.IntegerField(default=1)

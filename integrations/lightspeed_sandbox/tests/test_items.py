@@ -146,3 +146,18 @@ def test_the_shop_0_total_cannot_be_set_directly(api):
     response = api.put(f"Item/{item['itemID']}", {"ItemShops": {"ItemShop": {"shopID": 0, "qoh": 50}}})
     assert response.status_code == 400
     assert _shops(_item(api, item["itemID"]))["0"]["qoh"] == "2"
+
+
+def test_upc_and_ean_must_be_11_to_14_digits(api):
+    assert api.post("Item", item_body("Bad code", upc="12345")).status_code == 400
+    assert api.post("Item", item_body("Good code", ean="4006381333931")).status_code == 200
+
+
+def test_an_update_cannot_archive_only_delete_does(api):
+    item = api.post("Item", item_body("Stays")).json()["Item"]
+    assert api.put(f"Item/{item['itemID']}", {"archived": True}).json()["Item"]["archived"] == "false"
+
+
+def test_a_new_item_has_the_default_msrp_and_online_price_levels(api):
+    prices = api.post("Item", item_body("Levels")).json()["Item"]["Prices"]["ItemPrice"]
+    assert [p["useType"] for p in prices] == ["Default", "MSRP", "Online"]

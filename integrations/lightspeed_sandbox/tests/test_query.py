@@ -132,6 +132,8 @@ def test_item_code_matches_id_upc_or_ean(sandbox, api):
     _seed_items(sandbox, 5)
     assert api.get("Item", itemCode="000000000003")["Item"]["itemID"] == "3"
     assert api.get("Item", itemCode="4")["Item"]["itemID"] == "4"
+    assert len(api.get("Item", itemCode="IN,[1,000000000002]")["Item"]) == 2
+    assert api.call("GET", "Item", params={"itemCode": ">,3"}).status_code == 400
 
 
 def test_timestamps_filter_in_utc_and_need_an_encoded_offset(sandbox, api):

@@ -121,7 +121,10 @@ def seed_document() -> dict:
     employee = _entities(_body(_interactions("account/employees/show.yml")[0]), "Employee")[0]
     contact = employee["Contact"]
     return {
-        "Account": [{"accountID": 100001, "name": "Kit Kraft Sandbox"}],
+        # The recorded (2016) account had two price levels; a V3 account has three.
+        "Account": [
+            {"accountID": 100001, "name": "Kit Kraft Sandbox", "priceLevels": [[1, "Default"], [2, "MSRP"]]}
+        ],
         "Shop": [
             {
                 "shopID": 1,
