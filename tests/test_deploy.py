@@ -68,8 +68,10 @@ def test_check_deploy_passes_with_production_settings_and_a_realistic_environmen
 
 
 def test_check_deploy_fails_on_a_weak_secret_key():
-    # Guards the test above against passing whatever the settings say.
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY="short"))
+    # Guards the test above against passing whatever the settings say: long enough to start,
+    # too few distinct characters for Django's deploy check.
+    weak = "ab" * 30
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(SECRET_KEY=weak))
 
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
@@ -82,6 +84,14 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert missing in result.stderr
+
+
+@pytest.mark.parametrize("value", ["", "too-short-to-sign-anything"])
+def test_production_refuses_an_empty_or_short_secret_key(value):
+    result = manage("check", env=production_env(SECRET_KEY=value))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 random characters" in result.stderr
 
 
 def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key():
