@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from integrations.lightspeed_sandbox.store.models import (
     Employee,
     RefreshToken,
 )
+
+PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,10 @@ def _pkce_verify(code: AuthCode, verifier: str | None) -> None:
         return
     if not verifier:
         raise SandboxOAuthError("invalid_request", "Check the `code_verifier` parameter")
+    if not PKCE_VERIFIER.fullmatch(verifier):
+        raise SandboxOAuthError(
+            "invalid_request", "Code verifier must follow the specifications of RFC-7636."
+        )
     if code.codeChallengeMethod == "S256":
         digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
         expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")

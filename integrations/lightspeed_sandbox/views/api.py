@@ -86,8 +86,10 @@ def unauthorized(error: oauth.TokenRejectedError, *, legacy_path: bool = False, 
             401, "Invalid username/password or API key.", "BadAuthenticationRequestError"
         ).body()
     else:
+        # Expired and unknown tokens "could not be verified"; revoked ones say so.
+        revoked = "revoked" in error.reason
         body = SandboxOAuthError("access_denied", error.reason).body()
-        body["hint"] = "Access token could not be verified"
+        body["hint"] = "Access token has been revoked" if revoked else "Access token could not be verified"
     return Outcome(401, body, {"WWW-Authenticate": 'Bearer realm="Lightspeed", error="invalid_token"'})
 
 

@@ -45,9 +45,8 @@ def authorize(request: HttpRequest, legacy: bool = False) -> HttpResponse:
     try:
         scope = oauth.scope_check(params.get("scope", ""))
     except SandboxOAuthError as error:
-        return _redirect_with(
-            redirect_uri, {"error": error.error, "error_description": error.hint, "state": state}
-        )
+        # Documented as a 400 at Lightspeed: the merchant sees an error, the client hears nothing.
+        return _error_page(request, f"invalid_scope: {error.hint}")
     challenge = params.get("code_challenge", "")
     method = params.get("code_challenge_method", "plain" if challenge else "")
     if challenge and method not in ("S256", "plain"):
