@@ -128,9 +128,9 @@ RESOURCES: dict[str, Resource] = {
             "customerID",
             s.render_customers,
             SHOP_SCOPES,
-            ("customerID", "timeStamp"),
+            ("customerID", "timeStamp", "firstName", "lastName"),
             {"Contact": Relation(False), "Tags": Relation(True)},
-            methods=("GET", "POST", "PUT"),
+            methods=("GET", "POST", "PUT", "DELETE"),
             hidden=("contact",),
         ),
         Resource(

@@ -38,6 +38,12 @@ def customer_create(*, account_id: int, data: dict) -> Customer:
 
 
 @transaction.atomic
+def customer_archive(*, account_id: int, customer_id: int) -> Customer:
+    """DELETE archives; a PUT with archived=false brings the customer back."""
+    return customer_update(account_id=account_id, customer_id=customer_id, data={"archived": True})
+
+
+@transaction.atomic
 def customer_update(*, account_id: int, customer_id: int, data: dict) -> Customer:
     customer = Customer.objects.filter(accountID=account_id, customerID=customer_id).first()
     if customer is None:

@@ -73,6 +73,14 @@ def test_empty_contact_relations_are_empty_strings(api):
     assert contact["Addresses"] == "" and contact["Phones"] == "" and contact["Emails"] == ""
 
 
+def test_deleting_a_customer_archives_it_and_a_put_brings_it_back(api):
+    customer = api.post("Customer", {"firstName": "Gone", "lastName": "Soon"}).json()["Customer"]
+    assert api.call("DELETE", f"Customer/{customer['customerID']}").json()["Customer"]["archived"] == "true"
+    assert "Customer" not in api.get("Customer")
+    api.put(f"Customer/{customer['customerID']}", {"archived": False})
+    assert api.get("Customer", sort="lastName")["Customer"]["firstName"] == "Gone"
+
+
 def test_a_single_record_carries_count_one(api):
     item = api.post("Item", item_body("Counted")).json()
     assert item["@attributes"] == {"count": "1"}

@@ -159,6 +159,8 @@ def _dispatch(
     elif method == "DELETE" and pk is not None:
         if name == "Item":
             record = items.item_archive(account_id=account_id, item_id=pk)
+        elif name == "Customer":
+            record = customers.customer_archive(account_id=account_id, customer_id=pk)
         else:
             record = sales.sale_delete(account_id=account_id, sale_id=pk)
     else:
