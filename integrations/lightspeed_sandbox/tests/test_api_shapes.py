@@ -147,6 +147,15 @@ def test_account_json_names_the_tokens_account(sandbox, api):
         assert payload["@attributes"] == {"count": "1"}
 
 
+def test_account_detail_has_its_own_documented_shape(sandbox, api):
+    import requests
+
+    url = f"{sandbox.api_url}/API/V3/Account/{sandbox.account_id}.json"
+    body = requests.get(url, headers={"Authorization": f"Bearer {api.token}"}, timeout=10).json()
+    assert body["@attributes"] == {"systemCustomerID": str(sandbox.account_id)}
+    assert body["name"] == "Sandbox Account" and body["defaultCurrency"]["code"] == "USD"
+
+
 def test_session_json_names_the_employee_and_account_on_both_paths(sandbox, api):
     import requests
 

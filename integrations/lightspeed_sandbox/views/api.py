@@ -230,6 +230,22 @@ CLERK_RIGHTS = {
 }
 
 
+def _account_detail_payload(account_id: int) -> dict:
+    """`GET /API/V3/Account/{id}.json`: the account's subscription, in its own documented shape."""
+    account = Account.objects.get(accountID=account_id)
+    employees = Employee.objects.filter(accountID=account_id, archived=False).count()
+    return {
+        "@attributes": {"systemCustomerID": str(account_id)},
+        "status": "customer",
+        "name": account.name,
+        "employeeCount": str(employees),
+        "employeeLimit": "30",
+        "uniqueSubscriptionIdentifier": f"SBX{account_id % 1000000:06d}",
+        "defaultCurrency": {"code": "USD", "symbol": "$"},
+        "purchasingCurrencies": {"purchasingCurrency": {"code": "USD", "symbol": "$", "rate": "1"}},
+    }
+
+
 def _session_payload(auth: oauth.Authenticated) -> dict:
     """`Session.json` as documented: no @attributes, the employee and their rights."""
     token = auth.token
@@ -315,7 +331,10 @@ def _handle(
                 raise SandboxApiError(
                     404, f"Object of type 'Account' not found with primary ID '{account_id}'."
                 )
-            outcome.payload = _account_payload(token.accountID, legacy=legacy)
+            if account_id is not None and not legacy:
+                outcome.payload = _account_detail_payload(token.accountID)
+            else:
+                outcome.payload = _account_payload(token.accountID, legacy=legacy)
         elif special == "Session":
             outcome.payload = _session_payload(auth)
         else:
