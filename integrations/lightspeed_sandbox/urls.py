@@ -1,4 +1,8 @@
-"""The sandbox's URLs: Lightspeed's real paths (OAuth host and API host on one port) and `/_sandbox/`."""
+"""The sandbox's URLs: Lightspeed's real paths (OAuth host and API host on one port) and `/_sandbox/`.
+
+API paths answer JSON with the `.json` suffix or with `Accept: application/json`; without either
+Lightspeed answers XML, which the sandbox does not speak (it says so with a 406).
+"""
 
 from django.urls import path, re_path
 
@@ -10,12 +14,12 @@ urlpatterns = [
     path("auth/oauth/revoke", oauth.revoke),
     path("oauth/authorize.php", oauth.authorize_legacy),
     path("oauth/access_token.php", oauth.token_legacy),
-    re_path(r"^API/(?:(?P<v3>V3)/)?Account\.json$", api.account_list),
-    re_path(r"^API/(?:(?P<v3>V3)/)?Session\.json$", api.session),
-    re_path(r"^API/(?:(?P<v3>V3)/)?Account/(?P<account_id>\d+)\.json$", api.account_detail),
+    re_path(r"^API/(?:(?P<v3>V3)/)?Account(?:\.json)?$", api.account_list),
+    re_path(r"^API/(?:(?P<v3>V3)/)?Session(?:\.json)?$", api.session),
+    re_path(r"^API/(?:(?P<v3>V3)/)?Account/(?P<account_id>\d+)(?:\.json)?$", api.account_detail),
     re_path(
         r"^API/(?:(?P<v3>V3)/)?Account/(?P<account_id>\d+)/(?P<name>[A-Za-z]+)(?:/(?P<pk>\d+))?"
-        r"(?:/(?P<action>refund))?\.json$",
+        r"(?:/(?P<action>refund))?(?:\.json)?$",
         api.resource,
     ),
     path("_sandbox/reset", control.reset),

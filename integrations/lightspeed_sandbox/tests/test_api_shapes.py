@@ -156,6 +156,18 @@ def test_account_detail_has_its_own_documented_shape(sandbox, api):
     assert body["name"] == "Sandbox Account" and body["defaultCurrency"]["code"] == "USD"
 
 
+def test_json_comes_with_the_suffix_or_the_accept_header(sandbox, api):
+    import requests
+
+    url = f"{sandbox.api_url}/API/V3/Account/{sandbox.account_id}/Shop"
+    auth = {"Authorization": f"Bearer {api.token}"}
+    assert (
+        requests.get(url, headers={**auth, "Accept": "application/json"}, timeout=10).json()["Shop"]["shopID"]
+        == "1"
+    )
+    assert requests.get(url, headers={**auth, "Accept": "text/xml"}, timeout=10).status_code == 406
+
+
 def test_session_json_names_the_employee_and_account_on_both_paths(sandbox, api):
     import requests
 

@@ -287,6 +287,11 @@ def _handle(
     action: str,
     special: str,
 ) -> HttpResponse:
+    if not request.path.endswith(".json") and "json" not in request.headers.get("Accept", ""):
+        body = SandboxApiError(
+            406, "The sandbox answers JSON only: add .json or Accept: application/json."
+        ).body()
+        return json_response(Outcome(406, body))
     header = request.headers.get("Authorization", "")
     try:
         auth = oauth.access_authenticate(header)
