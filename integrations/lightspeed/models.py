@@ -423,3 +423,7 @@ class SyncIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}: {self.message[:60]}"
+
+
+# Models kept in their own modules, imported here so Django finds them.
+from integrations.lightspeed.models_catalog import ItemShopState, ProductLink  # noqa: E402, F401

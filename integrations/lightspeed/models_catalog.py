@@ -1,0 +1,99 @@
+"""Product ↔ Lightspeed item links, shared by the order download and the catalog upload.
+
+A `ProductLink` row exists for every product that is enabled for Lightspeed or linked to an item
+(enabled products wait here, unlinked, until the products job matches or creates their item).
+It remembers the last values seen in Lightspeed and the last values sent, so the upload sends
+only what changed and can tell a quantity moved by a register from one it set itself.
+Commerce knows nothing of this table: the Lightspeed app points at commerce, never back.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from integrations.commerce.models import COST, PRICE, Company, Product
+from integrations.core.models import TimeStampedModel
+
+
+def _no_default(spec: dict) -> dict:
+    """A commerce money spec without its default: "not seen yet" is NULL here, not 0."""
+    return {key: value for key, value in spec.items() if key != "default"}
+
+
+class ProductLink(TimeStampedModel):
+    class MatchedBy(models.TextChoices):
+        ITEM_ID = "item_id", "Stored itemID"
+        CUSTOM_SKU = "custom_sku", "Custom SKU = SKU"
+        UPC = "upc", "UPC"
+        EAN = "ean", "EAN"
+        MANUFACTURER_SKU = "manufacturer_sku", "Manufacturer SKU"
+        CREATED = "created", "Created in Lightspeed by LightSync"
+        MANUAL = "manual", "Chosen by a person"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_links")
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="lightspeed_link")
+    enabled = models.BooleanField(
+        "enabled for Lightspeed",
+        default=False,
+        db_index=True,
+        help_text="Its stock, price and cost go up to Lightspeed; with auto-create on, it is created there.",
+    )
+    item_id = models.PositiveBigIntegerField("Lightspeed itemID", null=True, blank=True)
+    system_sku = models.CharField("Lightspeed systemSku", max_length=20, blank=True)
+    matched_by = models.CharField(max_length=20, choices=MatchedBy.choices, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    item_archived = models.BooleanField(
+        "archived in Lightspeed", default=False, help_text="Reported, never silently recreated."
+    )
+    item_time_stamp = models.DateTimeField(
+        "item timeStamp seen", null=True, blank=True, help_text="Item.timeStamp when last downloaded."
+    )
+    price_seen = models.DecimalField("price in Lightspeed", null=True, blank=True, **_no_default(PRICE))
+    price_sent = models.DecimalField("price last sent", null=True, blank=True, **_no_default(PRICE))
+    price_sent_at = models.DateTimeField(null=True, blank=True)
+    cost_seen = models.DecimalField("cost in Lightspeed", null=True, blank=True, **_no_default(COST))
+    cost_sent = models.DecimalField("cost last sent", null=True, blank=True, **_no_default(COST))
+    cost_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "product link"
+        ordering = ["company", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "item_id"],
+                condition=Q(item_id__isnull=False),
+                name="lightspeed_item_linked_once_per_company",
+            )
+        ]
+        indexes = [models.Index(fields=["company", "enabled"], name="ls_link_enabled")]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} ↔ item {self.item_id or '—'}"
+
+    @property
+    def is_linked(self) -> bool:
+        return self.item_id is not None
+
+
+class ItemShopState(models.Model):
+    """One linked item's quantity in one Lightspeed shop: last seen there and last sent."""
+
+    link = models.ForeignKey(ProductLink, on_delete=models.CASCADE, related_name="shop_states")
+    shop = models.ForeignKey("lightspeed.LightspeedShop", on_delete=models.CASCADE, related_name="+")
+    item_shop_id = models.PositiveBigIntegerField("Lightspeed itemShopID", null=True, blank=True)
+    qoh_seen = models.IntegerField("quantity in Lightspeed", null=True, blank=True)
+    seen_time_stamp = models.DateTimeField(
+        "ItemShop timeStamp seen", null=True, blank=True, help_text="When Lightspeed last changed the row."
+    )
+    qoh_sent = models.IntegerField("quantity last sent", null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "item shop state"
+        constraints = [
+            models.UniqueConstraint(fields=["link", "shop"], name="one_item_shop_state_per_shop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link_id}@{self.shop_id}: seen {self.qoh_seen}, sent {self.qoh_sent}"
