@@ -43,7 +43,8 @@ class BucketResult:
         headers = {
             "X-LS-API-Bucket-Level": f"{number_str(self.level)}/{number_str(self.limits.size)}",
             "X-LS-API-Drip-Rate": number_str(self.limits.drip),
-            "X-LS-API-Request-Cost": number_str(self.cost if self.allowed else 0),
+            # A refused request still reports what it would have cost (the documented 429 does).
+            "X-LS-API-Request-Cost": number_str(self.cost),
         }
         if self.limits.burst:
             headers["X-LS-API-Burst-Level"] = f"{self.burst_count}/{self.limits.burst}"

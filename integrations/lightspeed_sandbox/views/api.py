@@ -8,6 +8,7 @@ account headers go on every authenticated response and each request is logged.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +28,7 @@ from integrations.lightspeed_sandbox.serializers import account_record
 from integrations.lightspeed_sandbox.services import customers, items, oauth, ratelimit, refunds, sales
 from integrations.lightspeed_sandbox.store.models import Account, ApiClient, Employee, RequestLog, Shop
 
+logger = logging.getLogger(__name__)
 WRITE_RELATIONS = {
     "Item": {"ItemShops", "Prices"},
     "Sale": {"SaleLines", "SalePayments"},
@@ -350,6 +352,11 @@ def _handle(
         outcome.status, outcome.payload, outcome.html = error.status, error.body(), error.html
     except SandboxOAuthError as error:
         outcome.status, outcome.payload = error.status, error.body()
+    except Exception:
+        # A bug here must still look like Lightspeed's 500, and still be logged.
+        logger.exception("sandbox request failed: %s %s", request.method, request.get_full_path())
+        outcome.status = 500
+        outcome.payload = SandboxApiError(500, "An unexpected error occurred.").body()
     request_log(
         request,
         outcome,
