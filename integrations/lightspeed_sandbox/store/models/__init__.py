@@ -1,0 +1,60 @@
+"""The sandbox's tables (in its own SQLite file): retail records, then its own machinery.
+
+Field names are Lightspeed's own (camelCase); see `retail`.
+"""
+
+from .retail import (
+    ZERO,
+    Account,
+    ApiClient,
+    Customer,
+    Employee,
+    Item,
+    ItemPrice,
+    ItemShop,
+    PaymentType,
+    Register,
+    Sale,
+    SaleLine,
+    SalePayment,
+    SaleVoid,
+    Shop,
+    default_price_levels,
+    money,
+)
+from .system import (
+    AccessToken,
+    AuthCode,
+    Bucket,
+    Fault,
+    RefreshToken,
+    RequestLog,
+    SandboxState,
+)
+
+__all__ = [
+    "ZERO",
+    "default_price_levels",
+    "money",
+    "Account",
+    "ApiClient",
+    "Employee",
+    "Shop",
+    "Register",
+    "PaymentType",
+    "Item",
+    "ItemPrice",
+    "ItemShop",
+    "Customer",
+    "Sale",
+    "SaleLine",
+    "SalePayment",
+    "SaleVoid",
+    "AuthCode",
+    "RefreshToken",
+    "AccessToken",
+    "Bucket",
+    "RequestLog",
+    "Fault",
+    "SandboxState",
+]
