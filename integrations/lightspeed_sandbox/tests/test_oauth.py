@@ -313,3 +313,12 @@ def test_a_token_only_opens_its_own_account(sandbox):
         headers={"Authorization": f"Bearer {api.token}"},
     )
     assert response.status_code == 401
+
+
+def test_the_login_form_is_protected_against_cross_site_posts(sandbox):
+    url = sandbox.oauth_url + "/auth/oauth/authorize"
+    query = {"response_type": "code", "client_id": sandbox.client_id, "scope": SCOPE}
+    forged = requests.post(
+        url, params=query, data={"action": "login", "username": "demo", "password": "demo"}, timeout=10
+    )
+    assert forged.status_code == 403
