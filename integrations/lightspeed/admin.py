@@ -11,7 +11,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.timesince import timeuntil
 
 from integrations.core.admin import CompanyScopedAdmin, CompanyScopedInline
@@ -22,7 +21,6 @@ from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
     LightspeedShopWarehouse,
-    SyncIssue,
     SyncRun,
     mask_secret,
 )
@@ -266,63 +264,5 @@ class LightspeedEmployeeAdmin(DownloadedAdmin):
     list_filter = ("archived", "lock_out", "company")
 
 
-@admin.register(SyncRun)
-class SyncRunAdmin(DownloadedAdmin):
-    list_display = (
-        "job",
-        "company",
-        "trigger",
-        "started_at",
-        "duration",
-        "outcome",
-        "api_requests",
-        "api_rate_limited",
-        "short_error",
-    )
-    list_filter = ("job", "outcome", "trigger", "company")
-    date_hierarchy = "started_at"
-
-    @admin.display(description="error")
-    def short_error(self, run: SyncRun) -> str:
-        return run.error[:120]
-
-
-@admin.register(SyncIssue)
-class SyncIssueAdmin(CompanyScopedAdmin):
-    list_display = ("kind", "key", "message_short", "count", "last_seen_at", "status", "company")
-    list_filter = ("status", "kind", "company")
-    search_fields = ("key", "message")
-    fields = (
-        "company",
-        "kind",
-        "key",
-        "message",
-        "excerpt_block",
-        "first_seen_at",
-        "last_seen_at",
-        "count",
-        "status",
-    )
-    readonly_fields = (
-        "company",
-        "kind",
-        "key",
-        "message",
-        "excerpt_block",
-        "first_seen_at",
-        "last_seen_at",
-        "count",
-    )
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="message")
-    def message_short(self, issue: SyncIssue) -> str:
-        return issue.message[:120]
-
-    @admin.display(description="excerpt")
-    def excerpt_block(self, issue: SyncIssue) -> str:
-        return (
-            format_html("<pre style='white-space:pre-wrap'>{}</pre>", issue.excerpt) if issue.excerpt else "—"
-        )
+# Sync runs and issues live in the operations module.
+from integrations.lightspeed import admin_operations  # noqa: E402, F401
