@@ -427,3 +427,4 @@ class SyncIssue(models.Model):
 
 # Models kept in their own modules, imported here so Django finds them.
 from integrations.lightspeed.models_catalog import ItemShopState, ProductLink  # noqa: E402, F401
+from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, OrderCursor, UnmatchedItem  # noqa: E402, F401
