@@ -63,3 +63,16 @@ class ChangeLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_label or self.field}: {self.old_value} → {self.new_value}"
+
+
+class Heartbeat(models.Model):
+    """The last time a periodic process proved it was alive (the beat tick), for /healthz."""
+
+    name = models.CharField(max_length=50, unique=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "heartbeat"
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

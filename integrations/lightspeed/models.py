@@ -358,6 +358,8 @@ class SyncRun(models.Model):
         ADMIN = "admin", "Admin action"
         OAUTH = "oauth", "Fetch Token"
         API = "api", "API"
+        MANUAL = "manual", "Sync now"
+        EVENT = "event", "Event"
 
     class Outcome(models.TextChoices):
         RUNNING = "running", "Running"
@@ -378,6 +380,16 @@ class SyncRun(models.Model):
     api_requests = models.PositiveIntegerField(default=0)
     api_rate_limited = models.PositiveIntegerField("429 responses", default=0)
     error = models.TextField(blank=True)
+    # Operations: live progress while running, and what the run cost against the rate limit.
+    progress_done = models.PositiveIntegerField("done so far", default=0)
+    progress_total = models.PositiveIntegerField("to do", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("last progress", null=True, blank=True)
+    api_cost = models.DecimalField("rate-limit cost", max_digits=12, decimal_places=2, default=0)
+    api_bucket_peak = models.DecimalField(
+        "highest bucket level", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    api_bucket_size = models.DecimalField("bucket size", max_digits=10, decimal_places=2, null=True, blank=True)
+    api_statuses = models.JSONField("responses by status", default=dict, blank=True)
 
     class Meta:
         verbose_name = "sync run"
@@ -410,6 +422,11 @@ class SyncIssue(models.Model):
     count = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
     run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="issues")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True, help_text="What was done about it.")
 
     class Meta:
         verbose_name = "sync issue"
@@ -427,4 +444,10 @@ class SyncIssue(models.Model):
 
 # Models kept in their own modules, imported here so Django finds them.
 from integrations.lightspeed.models_catalog import ItemShopState, ProductLink  # noqa: E402, F401
-from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, OrderCursor, UnmatchedItem  # noqa: E402, F401
+from integrations.lightspeed.models_operations import AlertNotice, Dashboard, MetricCounter  # noqa: E402, F401
+from integrations.lightspeed.models_orders import (  # noqa: E402, F401
+    LightspeedSale,
+    LightspeedSaleLine,
+    OrderCursor,
+    UnmatchedItem,
+)
