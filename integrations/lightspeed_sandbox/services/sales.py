@@ -51,7 +51,32 @@ def _item_by_code(account_id: int, code: str) -> int:
     return ids[0]
 
 
-def _line_build(sale: Sale, entry: dict, *, shop: Shop, now: datetime) -> SaleLine:
+class Catalog:
+    """Items and their default prices for sale lines, from the database one at a time.
+
+    The bulk seeding path hands `_line_build` a preloaded one instead, so both paths price
+    and total lines with the same code.
+    """
+
+    def __init__(self, account_id: int):
+        self.account_id = account_id
+
+    def item(self, item_id: int) -> Item | None:
+        return Item.objects.filter(accountID=self.account_id, itemID=item_id).first()
+
+    def default_price(self, item_id: int) -> Decimal:
+        price = ItemPrice.objects.filter(itemID=item_id, useTypeID=1).first()
+        return price.amount if price else ZERO
+
+    def check_parent(self, parent_id: int) -> None:
+        if not SaleLine.objects.filter(accountID=self.account_id, saleLineID=parent_id).exists():
+            raise not_found("SaleLine", parent_id)
+
+
+def _line_build(
+    sale: Sale, entry: dict, *, shop: Shop, now: datetime, catalog: Catalog | None = None
+) -> SaleLine:
+    catalog = catalog or Catalog(sale.accountID)
     item_id = to_int(entry.get("itemID", 0), "itemID")
     if not item_id and entry.get("itemCode"):
         item_id = _item_by_code(sale.accountID, str(entry["itemCode"]))
@@ -60,21 +85,18 @@ def _line_build(sale: Sale, entry: dict, *, shop: Shop, now: datetime) -> SaleLi
         raise bad_request("SaleLine not created. unitQuantity cannot be 0.")
     item = None
     if item_id:
-        item = Item.objects.filter(accountID=sale.accountID, itemID=item_id).first()
+        item = catalog.item(item_id)
         if item is None:
             raise not_found("Item", item_id)
     if "unitPrice" in entry:
         unit_price = to_decimal(entry["unitPrice"], "unitPrice")
     elif item is not None:
-        price = ItemPrice.objects.filter(itemID=item_id, useTypeID=1).first()
-        unit_price = price.amount if price else ZERO
+        unit_price = catalog.default_price(item_id)
     else:
         raise bad_request("SaleLine not created. A misc line (itemID 0) needs a unitPrice.")
     parent_id = to_int(entry.get("parentSaleLineID", 0), "parentSaleLineID")
     if parent_id:
-        parent = SaleLine.objects.filter(accountID=sale.accountID, saleLineID=parent_id).first()
-        if parent is None:
-            raise not_found("SaleLine", parent_id)
+        catalog.check_parent(parent_id)
         if quantity > 0:
             raise bad_request("A refund line (with parentSaleLineID) must have a negative unitQuantity.")
     taxed = to_bool(entry["tax"]) if "tax" in entry else (item.tax if item is not None else True)
@@ -143,13 +165,18 @@ def _payments_build(sale: Sale, entries: list[dict], *, now: datetime) -> list[S
 
 def _totals_refresh(sale: Sale) -> None:
     lines = list(SaleLine.objects.filter(saleID=sale.saleID))
+    payments = (
+        SalePayment.objects.filter(saleID=sale.saleID, archived=False).aggregate(t=Sum("amount"))["t"] or ZERO
+    )
+    totals_apply(sale, lines, payments)
+
+
+def totals_apply(sale: Sale, lines: list[SaleLine], payments: Decimal) -> None:
+    """The sale's totals from its lines: lines stay unrounded, the sale's totals are in cents."""
     subtotal = sum((line.calcSubtotal for line in lines), ZERO)
     discount = sum((line.calcLineDiscount for line in lines), ZERO)
     tax = sum((line.calcTax1 for line in lines), ZERO)
     taxable = sum((line.calcSubtotal - line.calcLineDiscount for line in lines if line.tax), ZERO)
-    payments = (
-        SalePayment.objects.filter(saleID=sale.saleID, archived=False).aggregate(t=Sum("amount"))["t"] or ZERO
-    )
     total = _cents(subtotal - discount + tax)
     sale.calcSubtotal = subtotal
     sale.calcDiscount = discount

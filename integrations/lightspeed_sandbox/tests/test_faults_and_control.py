@@ -173,3 +173,43 @@ def test_an_api_client_needs_an_https_redirect_uri_unless_local(sandbox):
     sandbox.seed(
         records={"ApiClient": [{"clientID": "c", "secret": "s", "redirectUri": "http://localhost:9000/cb"}]}
     )
+
+
+def test_fast_seeding_gives_the_same_sales_and_stock_as_the_api_path(sandbox, api):
+    items = [
+        {
+            "itemID": n,
+            "description": f"Fast {n}",
+            "ItemShops": {"ItemShop": {"shopID": 1, "qoh": 50}},
+            "Prices": {"ItemPrice": {"useTypeID": 1, "amount": f"{n}.25"}},
+        }
+        for n in (1, 2, 3)
+    ]
+    sales = [
+        {
+            "shopID": 1,
+            "registerID": 1,
+            "employeeID": 1,
+            "completed": True,
+            "completeTime": f"2026-01-0{n}T10:00:00+00:00",
+            "SaleLines": {
+                "SaleLine": [{"itemID": 1 + n % 3, "unitQuantity": n}, {"itemID": 0, "unitPrice": "2.50"}]
+            },
+            "SalePayments": {"SalePayment": {"paymentTypeID": 1, "amount": "500"}},
+        }
+        for n in range(1, 6)
+    ]
+
+    def snapshot(fast):
+        sandbox.reset()
+        sandbox.seed(records={"Item": items})
+        sandbox.seed(records={"Sale": sales, "fast": fast})
+        token = sandbox.mint_tokens()["access_token"]
+        from integrations.lightspeed_sandbox.tests.conftest import Api
+
+        client = Api(sandbox, token)
+        sold = client.get("Sale", load_relations='["SaleLines","SalePayments"]')["Sale"]
+        stock = client.get("ItemShop", sort="itemShopID")["ItemShop"]
+        return sold, [(row["itemID"], row["shopID"], row["qoh"]) for row in stock]
+
+    assert snapshot(fast=True) == snapshot(fast=False)
