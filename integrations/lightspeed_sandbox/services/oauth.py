@@ -32,16 +32,25 @@ from integrations.lightspeed_sandbox.store.models import (
     RefreshToken,
 )
 
+# What a shop-bound employee (a clerk, not the owner) has no right to, whatever the token asks.
+OWNER_ONLY_SCOPES = {"admin", "admin_void_sale", "product_cost", "reports", "inventory_counts"}
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
 @dataclass(frozen=True)
 class Authenticated:
     token: AccessToken
+    owner: bool = True  # the authorizing employee works in every shop (the account's owner role)
 
     @property
     def scopes(self) -> set[str]:
-        return {s.removeprefix("employee:") for s in self.token.scope.split()}
+        """The token's scopes, limited by the authorizing employee's own rights."""
+        granted = {s.removeprefix("employee:") for s in self.token.scope.split()}
+        if self.owner:
+            return granted
+        if "all" in granted:
+            granted = set(VALID_SCOPES) - {"all"}
+        return granted - OWNER_ONLY_SCOPES
 
 
 class TokenRejectedError(Exception):
@@ -306,11 +315,17 @@ def tokens_mint(*, account_id: int, client_id: str, scope: str, employee_id: int
 
 
 def _employee_active(employee_id: int, account_id: int) -> bool:
+    return _employee_state(employee_id, account_id)[0]
+
+
+def _employee_state(employee_id: int, account_id: int) -> tuple[bool, bool]:
+    """(active, owner) for the employee who authorized a token."""
     if not employee_id:
-        return True
+        return True, True
     employee = Employee.objects.filter(employeeID=employee_id, accountID=account_id).first()
     # Archiving or locking out the employee who authorized the app revokes its tokens.
-    return employee is not None and not employee.archived and not employee.lockOut
+    active = employee is not None and not employee.archived and not employee.lockOut
+    return active, employee is not None and employee.limitToShopID == 0
 
 
 def access_authenticate(header: str) -> Authenticated:
@@ -327,7 +342,8 @@ def access_authenticate(header: str) -> Authenticated:
         raise TokenRejectedError("Access token has been revoked", legacy=record.legacy)
     if now >= record.expiresAt:
         raise TokenRejectedError("Access token has expired", legacy=record.legacy)
-    if not _employee_active(record.employeeID, record.accountID):
+    active, owner = _employee_state(record.employeeID, record.accountID)
+    if not active:
         raise TokenRejectedError("Access token has been revoked", legacy=record.legacy)
     if record.usedAt is None:
         with transaction.atomic():
@@ -336,4 +352,4 @@ def access_authenticate(header: str) -> Authenticated:
                 RefreshToken.objects.filter(pk=record.spentRefreshToken_id, revokedAt__isnull=True).update(
                     revokedAt=now
                 )
-    return Authenticated(record)
+    return Authenticated(record, owner=owner)

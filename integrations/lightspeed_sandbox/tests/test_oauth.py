@@ -322,3 +322,12 @@ def test_the_login_form_is_protected_against_cross_site_posts(sandbox):
         url, params=query, data={"action": "login", "username": "demo", "password": "demo"}, timeout=10
     )
     assert forged.status_code == 403
+
+
+def test_a_clerks_token_cannot_do_what_the_clerk_may_not(demo_sandbox):
+    # Employee 2 works in one shop only: no void rights, whatever the token's scope says.
+    clerk = Api(demo_sandbox, demo_sandbox.mint_tokens(scope="employee:all", employee_id=2)["access_token"])
+    owner = Api(demo_sandbox, demo_sandbox.mint_tokens(scope="employee:all", employee_id=1)["access_token"])
+    assert clerk.call("GET", "SaleVoid").status_code == 403
+    assert clerk.call("GET", "Sale", params={"limit": 1}).status_code == 200
+    assert owner.call("GET", "SaleVoid").status_code == 200
