@@ -11,15 +11,15 @@
     server.stop()
 
 `SandboxServer.start(seed="demo"|"empty"|"none", drip_rate=1, bucket_size=90, token_ttl=3600,
-strict_refresh=False, simulate_sales=0, burst_limit=None (2/9 of the bucket: 20 for 90; 0 turns it
-off), refreshes_per_minute=5)` returns once
-the server answers. Attributes: `base_url` (scheme://host:port), `oauth_url` and `api_url`
+strict_refresh=False, simulate_sales=0, burst_limit=None (2/9 of the bucket: 20 for 90; 0 turns
+it off), refreshes_per_minute=5)` returns once the server answers. Attributes: `base_url` (scheme://host:port), `oauth_url` and `api_url`
 (both the base URL: point `LIGHTSPEED_OAUTH_URL` / `LIGHTSPEED_API_URL` at them),
 `account_id`, `client_id`, `client_secret`, `redirect_uri`. Methods: `control(method, path,
 json=None)` (any `/_sandbox/` call, returns the decoded JSON), `mint_tokens(account_id=…,
-client_id=…, scope=…)`, `requests_log()`, `stats()`, `reset(seed="empty")`, `seed(dataset=None,
-records=None)`, `add_fault(**fault)`, `clear_faults()`, `advance_clock(seconds)`,
-`void_sale(sale_id)`, `stop()`. The bucket size and drip rate are the values for a one-register
+client_id=…, scope=…, employee_id=…)`, `requests_log(since=None)`, `stats()`,
+`reset(seed="empty")`, `seed(dataset=None, records=None)` (records as in the README; add
+`"fast": True` to bulk-insert thousands of plain sales), `add_fault(**fault)`, `clear_faults()`,
+`advance_clock(seconds)`, `void_sale(sale_id)`, `stop()`. The bucket size and drip rate are the values for a one-register
 account: like Lightspeed, each extra register adds 10 drips and 0.5 drip/s (the demo account has
 six registers: 140 and 3.5/s).
 
@@ -29,7 +29,7 @@ Pytest fixtures (registered for the whole suite through the root conftest.py):
 * `demo_sandbox` — the same server reset and seeded with the `demo` dataset for each test.
 * `sandbox_server_factory` — starts servers with other options (drip rate, bucket size, token
   TTL, strict refresh, simulator); they are stopped at the end of the test.
-Tests using them are marked `e2e`.
+Mark the tests that use them `e2e`. A server dies with the process that started it.
 """
 
 from __future__ import annotations
