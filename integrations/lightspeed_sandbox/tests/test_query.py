@@ -217,3 +217,14 @@ def test_unknown_filter_fields_are_refused(sandbox, api):
     response = api.call("GET", "Item", params={"colour": "red"})
     assert response.status_code == 400
     assert response.json()["errorClass"] == "Exception"
+
+
+def test_paging_on_a_timestamp_that_all_rows_share_still_sees_each_row_once(sandbox, api):
+    _seed_items(sandbox, 250)  # seeded in the same second: one timeStamp for all
+    pages = _walk(api, "Item", sort="-timeStamp", limit=40)
+    ids = [i["itemID"] for page in pages for i in as_list(page.get("Item"))]
+    assert len(ids) == 250 == len(set(ids))
+    back = requests.get(
+        pages[-1]["@attributes"]["previous"], headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+    ).json()
+    assert [i["itemID"] for i in back["Item"]] == [i["itemID"] for i in pages[-2]["Item"]]
