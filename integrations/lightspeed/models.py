@@ -160,6 +160,12 @@ class LightspeedSettings(TimeStampedModel):
         blank=True,
         help_text="Sales completed before this time are not downloaded.",
     )
+    price_level = models.PositiveIntegerField(
+        "Lightspeed Price Level For Site Price",
+        default=1,
+        help_text="The Lightspeed price level (useTypeID) the site price goes to: 1 Default, 2 MSRP, "
+        "3 Online, or a custom level's id. The site cost always goes to the item's default cost.",
+    )
 
     # --- Connection (written by Fetch Token and token renewal, shown read-only) --------------
     connection_status = models.CharField(
@@ -388,7 +394,9 @@ class SyncRun(models.Model):
     api_bucket_peak = models.DecimalField(
         "highest bucket level", max_digits=10, decimal_places=2, null=True, blank=True
     )
-    api_bucket_size = models.DecimalField("bucket size", max_digits=10, decimal_places=2, null=True, blank=True)
+    api_bucket_size = models.DecimalField(
+        "bucket size", max_digits=10, decimal_places=2, null=True, blank=True
+    )
     api_statuses = models.JSONField("responses by status", default=dict, blank=True)
 
     class Meta:
@@ -443,7 +451,12 @@ class SyncIssue(models.Model):
 
 
 # Models kept in their own modules, imported here so Django finds them.
-from integrations.lightspeed.models_catalog import ItemShopState, ProductLink  # noqa: E402, F401
+from integrations.lightspeed.models_catalog import (  # noqa: E402, F401
+    CatalogCursor,
+    ItemShopState,
+    ProductLink,
+    StockDrift,
+)
 from integrations.lightspeed.models_operations import AlertNotice, Dashboard, MetricCounter  # noqa: E402, F401
 from integrations.lightspeed.models_orders import (  # noqa: E402, F401
     LightspeedSale,

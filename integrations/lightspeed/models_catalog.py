@@ -4,7 +4,8 @@ A `ProductLink` row exists for every product that is enabled for Lightspeed or l
 (enabled products wait here, unlinked, until the products job matches or creates their item).
 It remembers the last values seen in Lightspeed and the last values sent, so the upload sends
 only what changed and can tell a quantity moved by a register from one it set itself.
-Commerce knows nothing of this table: the Lightspeed app points at commerce, never back.
+`CatalogCursor` keeps the catalog's read positions; `StockDrift` records quantities Lightspeed moved
+on its own. Commerce knows nothing of these tables: the Lightspeed app points at commerce, never back.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ class ProductLink(TimeStampedModel):
     cost_seen = models.DecimalField("cost in Lightspeed", null=True, blank=True, **_no_default(COST))
     cost_sent = models.DecimalField("cost last sent", null=True, blank=True, **_no_default(COST))
     cost_sent_at = models.DateTimeField(null=True, blank=True)
+    upload_due_at = models.DateTimeField(
+        "upload due since",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Set when its stock, price or cost changed here; cleared once the upload has looked at it.",
+    )
 
     class Meta:
         verbose_name = "product link"
@@ -88,6 +96,13 @@ class ItemShopState(models.Model):
     )
     qoh_sent = models.IntegerField("quantity last sent", null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    moved_at = models.DateTimeField(
+        "moved in Lightspeed at",
+        null=True,
+        blank=True,
+        help_text="ItemShop timeStamp of a change LightSync did not make (a sale, a count), not yet settled: "
+        "the quantity is not overwritten until the order download has caught up past it.",
+    )
 
     class Meta:
         verbose_name = "item shop state"
@@ -97,3 +112,59 @@ class ItemShopState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link_id}@{self.shop_id}: seen {self.qoh_seen}, sent {self.qoh_sent}"
+
+
+class CatalogCursor(models.Model):
+    """Where the products job and the ItemShop poll of one company have read up to (Lightspeed time)."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, related_name="lightspeed_catalog_cursor"
+    )
+    items_since = models.DateTimeField(null=True, blank=True, help_text="Latest Item.timeStamp downloaded.")
+    item_shops_since = models.DateTimeField(
+        null=True, blank=True, help_text="Latest ItemShop.timeStamp polled."
+    )
+    item_shops_polled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "catalog cursor"
+
+    def __str__(self) -> str:
+        return f"{self.company}: items {self.items_since}, item shops {self.item_shops_since}"
+
+
+class StockDrift(models.Model):
+    """A quantity Lightspeed moved on its own (a count, a receiving) that no downloaded sale explains."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open (not overwritten yet)"
+        PUSHED = "pushed", "Overwritten with LightSync's quantity"
+        RESOLVED = "resolved", "Resolved (the quantities agree again)"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_drifts")
+    link = models.ForeignKey(ProductLink, on_delete=models.CASCADE, related_name="drifts")
+    shop = models.ForeignKey("lightspeed.LightspeedShop", on_delete=models.CASCADE, related_name="+")
+    lightsync_qoh = models.IntegerField("LightSync quantity")
+    lightspeed_qoh = models.IntegerField("Lightspeed quantity")
+    moved_at = models.DateTimeField("moved in Lightspeed at", null=True, blank=True)
+    detected_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    company_field = "company"
+
+    class Meta:
+        verbose_name = "stock drift"
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["link", "shop"], condition=Q(status="open"), name="one_open_drift_per_item_shop"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link.product.sku} @ {self.shop}: LightSync {self.lightsync_qoh}, Lightspeed {self.lightspeed_qoh}"
+
+    @property
+    def difference(self) -> int:
+        return self.lightspeed_qoh - self.lightsync_qoh
