@@ -194,3 +194,43 @@ def refresh_tokens(*, refresh_token: str, client_id: str, client_secret: str) ->
         client_secret=client_secret,
         timeout=DEFAULT_TIMEOUT,
     )
+
+
+REVOKE_PATH = "/auth/oauth/revoke"
+
+
+def revoke_url() -> str:
+    return f"{settings.LIGHTSPEED_OAUTH_URL}{REVOKE_PATH}"
+
+
+def revoke_token(*, refresh_token: str, client_id: str, client_secret: str) -> None:
+    """Revokes the authorization at Lightspeed (the refresh token and the tokens issued from it).
+
+    An `invalid_grant` answer means the token is already dead, which is what the caller wants,
+    so it counts as done.
+    """
+    try:
+        response = requests.post(
+            revoke_url(),
+            data={"client_id": client_id, "client_secret": client_secret, "refresh_token": refresh_token},
+            timeout=DEFAULT_TIMEOUT,
+        )
+    except requests.Timeout as exc:
+        raise errors.LightspeedTimeoutError("Lightspeed's revoke endpoint did not answer in time.") from exc
+    except requests.ConnectionError as exc:
+        raise errors.LightspeedConnectionError("Lightspeed's revoke endpoint cannot be reached.") from exc
+    _raise_for_unavailable(response)
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    error = str(body.get("error") or "") if isinstance(body, dict) else ""
+    if error == "invalid_grant":
+        return
+    raise errors.LightspeedOAuthError(
+        f"Lightspeed refused to revoke the token: {error_message(body) or f'HTTP {response.status_code}'}",
+        error=error,
+        status=response.status_code,
+    )

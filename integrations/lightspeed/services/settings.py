@@ -8,6 +8,7 @@ from django.db import transaction
 
 from integrations.commerce.models import User
 from integrations.core.changelog import changelog_record, field_values
+from integrations.lightspeed import oauth
 from integrations.lightspeed.models import LightspeedSettings
 
 # Written only by Fetch Token and token renewal, never through a settings form.
@@ -33,17 +34,12 @@ class SettingsChangeRefused(Exception):
 
 
 def lightspeed_settings_validate(settings_obj: LightspeedSettings) -> None:
+    """Raises SettingsChangeRefused with a message for the person when the settings do not hold."""
     if settings_obj.enabled and not (settings_obj.is_connected and settings_obj.account_id):
         raise SettingsChangeRefused(
             "Lightspeed POS Enabled cannot be turned on without a working token and AccountID: "
             "run Fetch Token first."
         )
-    if (
-        settings_obj.register_id
-        and settings_obj.shop_id
-        and settings_obj.register.shop_id != settings_obj.shop_id
-    ):
-        raise SettingsChangeRefused("The Lightspeed Register ID must be a register of the chosen shop.")
     company_id = settings_obj.company_id
     for name in ("shop", "register", "employee", "returns_warehouse"):
         related = getattr(settings_obj, name)
@@ -51,6 +47,32 @@ def lightspeed_settings_validate(settings_obj: LightspeedSettings) -> None:
             raise SettingsChangeRefused(
                 f"{settings_obj._meta.get_field(name).verbose_name} belongs to another company."
             )
+    account_id = settings_obj.account_id
+    if account_id and not account_id.isdigit():
+        raise SettingsChangeRefused("AccountID is a number: the Lightspeed Site ID, e.g. 100001.")
+    token_account = oauth.account_id_from_token(settings_obj.auth_token) if settings_obj.auth_token else None
+    if account_id and token_account and token_account != account_id:
+        raise SettingsChangeRefused(
+            f"AccountID must be {token_account}, the account of the current token. To connect another "
+            "account, Disconnect first."
+        )
+    if settings_obj.register_id and not settings_obj.shop_id:
+        raise SettingsChangeRefused("Choose the Shop Name that the Lightspeed Register ID belongs to.")
+    if settings_obj.register_id and settings_obj.register.shop_id != settings_obj.shop_id:
+        raise SettingsChangeRefused(
+            f"The Lightspeed Register ID must be a register of the chosen shop: {settings_obj.register.name} "
+            f"belongs to {settings_obj.register.shop.name}, not {settings_obj.shop.name}."
+        )
+    employee = settings_obj.employee
+    if (
+        employee is not None
+        and settings_obj.shop_id
+        and employee.limit_to_shop_id
+        and employee.limit_to_shop_id != settings_obj.shop.shop_id
+    ):
+        raise SettingsChangeRefused(
+            f"The Lightspeed EmployeeID {employee} may only work in another shop at Lightspeed."
+        )
 
 
 def lightspeed_settings_save(

@@ -1,0 +1,174 @@
+"""Manage Lightspeed Shops: saving the shop → warehouses/employee/register mapping, and
+re-downloading the shops with a report of what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from integrations.commerce.models import Company, User, Warehouse
+from integrations.core.changelog import changelog_record, field_values
+from integrations.core.models import ChangeLog
+from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.models import (
+    LightspeedEmployee,
+    LightspeedRegister,
+    LightspeedShop,
+    LightspeedShopWarehouse,
+    SyncRun,
+)
+from integrations.lightspeed.services.runs import job_run
+
+
+class ShopMappingRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ShopMappingRow:
+    shop_id: int  # LightspeedShop.pk
+    warehouse_ids: tuple[int, ...]  # in drawing order
+    employee_id: int | None = None  # LightspeedEmployee.pk
+    register_id: int | None = None  # LightspeedRegister.pk
+
+
+def shop_mapping_check(*, company: Company, row: ShopMappingRow) -> None:
+    """Raises ShopMappingRefused when the row names anything the company cannot map."""
+    shop = LightspeedShop.objects.filter(company=company, pk=row.shop_id).first()
+    if shop is None:
+        raise ShopMappingRefused("This shop is not one of the company's Lightspeed shops.")
+    if len(set(row.warehouse_ids)) != len(row.warehouse_ids):
+        raise ShopMappingRefused(f"{shop.name}: a warehouse is listed twice.")
+    warehouses = {w.pk: w for w in Warehouse.objects.filter(company=company, pk__in=row.warehouse_ids)}
+    if len(warehouses) != len(row.warehouse_ids):
+        raise ShopMappingRefused(f"{shop.name}: a warehouse is not one of the company's warehouses.")
+    not_sellable = [warehouses[pk].name for pk in row.warehouse_ids if not warehouses[pk].is_sellable]
+    if not_sellable:
+        raise ShopMappingRefused(
+            f"{shop.name}: {', '.join(not_sellable)} is not sellable, so its stock cannot be offered in a shop."
+        )
+    if row.register_id is not None:
+        register = LightspeedRegister.objects.filter(company=company, pk=row.register_id).first()
+        if register is None or register.shop_id != shop.pk:
+            raise ShopMappingRefused(f"{shop.name}: the register must be one of this shop's registers.")
+    if row.employee_id is not None:
+        employee = LightspeedEmployee.objects.filter(company=company, pk=row.employee_id).first()
+        if employee is None:
+            raise ShopMappingRefused(f"{shop.name}: the employee is not one of the downloaded employees.")
+        if employee.limit_to_shop_id and employee.limit_to_shop_id != shop.shop_id:
+            raise ShopMappingRefused(f"{shop.name}: {employee} may only work in another shop at Lightspeed.")
+
+
+def _warehouse_names(shop: LightspeedShop) -> str:
+    return ", ".join(
+        link.warehouse.name
+        for link in shop.warehouse_links.select_related("warehouse").order_by("position", "id")
+    )
+
+
+@transaction.atomic
+def shop_mapping_save(*, company: Company, rows: list[ShopMappingRow], actor: User | None) -> int:
+    """Stores every row in one transaction (all or nothing) with its change log. Returns the
+    number of shops whose mapping changed."""
+    for row in rows:
+        shop_mapping_check(company=company, row=row)
+    changed = 0
+    content_type = ContentType.objects.get_for_model(LightspeedShop)
+    for row in rows:
+        shop = LightspeedShop.objects.select_for_update().get(company=company, pk=row.shop_id)
+        before = field_values(shop, ["employee", "register"])
+        old_warehouses = _warehouse_names(shop)
+        current = list(shop.warehouse_links.order_by("position", "id").values_list("warehouse_id", flat=True))
+        if current != list(row.warehouse_ids):
+            shop.warehouse_links.all().delete()
+            LightspeedShopWarehouse.objects.bulk_create(
+                LightspeedShopWarehouse(shop=shop, warehouse_id=warehouse_id, position=position)
+                for position, warehouse_id in enumerate(row.warehouse_ids)
+            )
+        shop.employee_id = row.employee_id
+        shop.register_id = row.register_id
+        shop.save(update_fields=["employee", "register", "updated_at"])
+        logged = changelog_record(instance=shop, before=before, company=company, actor=actor)
+        new_warehouses = _warehouse_names(shop)
+        if new_warehouses != old_warehouses:
+            # The change log records model fields; the ordered warehouse list is written as one.
+            logged.append(
+                ChangeLog.objects.create(
+                    company=company,
+                    actor=actor if getattr(actor, "pk", None) else None,
+                    content_type=content_type,
+                    object_id=str(shop.pk),
+                    object_repr=str(shop)[:200],
+                    field="warehouses",
+                    field_label="Warehouses",
+                    old_value=old_warehouses,
+                    new_value=new_warehouses,
+                )
+            )
+        changed += bool(logged)
+    return changed
+
+
+@dataclass
+class ShopsDownloadReport:
+    ok: bool
+    error: str = ""
+    added: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    registers: int = 0
+    employees: int = 0
+    counts: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        if not self.ok:
+            return f"Shops were not downloaded: {self.error}"
+        parts = []
+        if self.added:
+            parts.append(f"added {', '.join(self.added)}")
+        if self.renamed:
+            parts.append("renamed " + ", ".join(f"{old} → {new}" for old, new in self.renamed))
+        if self.archived:
+            parts.append(f"archived {', '.join(self.archived)}")
+        changes = "; ".join(parts) if parts else "no shop was added, renamed or archived"
+        register_changes = sum(
+            self.counts.get(f"registers_{k}", 0) for k in ("created", "updated", "archived")
+        )
+        employee_changes = sum(
+            self.counts.get(f"employees_{k}", 0) for k in ("created", "updated", "archived")
+        )
+        return (
+            f"Downloaded {self.counts.get('shops', 0)} shops, {self.registers} registers and {self.employees} "
+            f"employees: {changes}; {register_changes} register and {employee_changes} employee changes."
+        )
+
+
+def shops_redownload(*, company_id: int) -> ShopsDownloadReport:
+    """Runs the shops job now (recorded as an admin-triggered run) and says what changed."""
+    before = {
+        shop.shop_id: (shop.name, shop.archived)
+        for shop in LightspeedShop.objects.filter(company_id=company_id)
+    }
+    run = job_run(company_id=company_id, job=JOBS["shops"], trigger=SyncRun.Trigger.ADMIN)
+    if run.outcome not in (SyncRun.Outcome.SUCCEEDED, SyncRun.Outcome.PARTIAL):
+        return ShopsDownloadReport(ok=False, error=run.error or run.get_outcome_display())
+    report = ShopsDownloadReport(
+        ok=True,
+        registers=run.counts.get("registers", 0),
+        employees=run.counts.get("employees", 0),
+        counts=run.counts,
+    )
+    for shop in LightspeedShop.objects.filter(company_id=company_id).order_by("name"):
+        if shop.shop_id not in before:
+            report.added.append(shop.name)
+            continue
+        old_name, was_archived = before[shop.shop_id]
+        if old_name != shop.name:
+            report.renamed.append((old_name, shop.name))
+        if shop.archived and not was_archived:
+            report.archived.append(shop.name)
+    return report
