@@ -67,13 +67,25 @@ def _shops(ctx: JobContext) -> dict[str, Any]:
     )
 
 
+def _orders(ctx: JobContext) -> dict[str, Any]:
+    from integrations.lightspeed.services.orders import orders_download
+
+    return orders_download(
+        settings_obj=ctx.settings,
+        client=ctx.client,
+        dry_run=ctx.dry_run,
+        since=ctx.since,
+        progress=ctx.progress,
+    )
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("tokens", "refresh access tokens that expire soon", run=_tokens, needs_client=False),
         Job("shops", "download shops, registers and employees", run=_shops),
         Job("products", "download and link items; auto-create products", later_issue="the catalog issue"),
-        Job("orders", "download completed sales as Local Store orders", later_issue="the orders issue"),
+        Job("orders", "download completed sales as Local Store orders", run=_orders),
         Job(
             "upload",
             "upload inventory, prices and costs (one request per changed item)",

@@ -1,0 +1,506 @@
+"""A page of Lightspeed sales into orders, returns and stock — exactly once, in bulk.
+
+`sales_import` runs inside the caller's transaction (which also holds the company's cursor row
+and moves it), in a constant number of queries however many sales and lines the page holds:
+every read is one query for the whole page and every write one bulk statement.
+
+What a sale becomes (DESIGN.md §3):
+* completed, not seen before: an order (its positive lines) and/or a return (its negative
+  lines), stock taken from the shop's warehouses and received into the Returns Warehouse;
+* voided, already imported: the order is marked Void and its stock moves are undone, once;
+* voided, never imported: a Void order with no stock moves (the sale still appears, once);
+* open (layaway, work order, special order not yet completed): recorded, no order, no stock —
+  it is imported when Lightspeed completes it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from integrations.commerce.models import (
+    Order,
+    OrderLine,
+    OrderPayment,
+    Product,
+    Return,
+    ReturnLine,
+    StockLedgerEntry,
+    Warehouse,
+)
+from integrations.commerce.services.stock import stock_adjust_many
+from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
+from integrations.lightspeed.services.runs import sync_issue_record
+from integrations.lightspeed.services.sale_matching import ItemMatch, item_links_save, items_match
+from integrations.lightspeed.services.sale_parse import SaleData, SaleLineData
+from integrations.lightspeed.services.sale_stock import Availability, ShopScope
+
+ZERO = Decimal("0")
+NO_PAYMENT_NOTE = (
+    "Marked paid although Lightspeed sent no payment lines: a completed POS sale has been settled "
+    "at the counter (a zero total, a gift or a payment on account)."
+)
+
+
+def sale_reference(sale_id: int) -> str:
+    return f"Lightspeed sale {sale_id}"
+
+
+def unknown_reference(item_id: int) -> str:
+    return f"Lightspeed item {item_id}"
+
+
+@dataclass
+class _Plan:
+    sale: SaleData
+    record: LightspeedSale
+    void: bool
+    order: Order | None = None
+    returns: dict[int | None, Return] = field(default_factory=dict)
+    line_rows: list[tuple[SaleLineData, LightspeedSaleLine, OrderLine | None, ReturnLine | None]] = field(
+        default_factory=list
+    )
+    notes: list[str] = field(default_factory=list)
+
+
+def _customer_fields(scope: ShopScope, sale: SaleData) -> dict:
+    customer = sale.customer
+    fields: dict = {}
+    if customer is not None:
+        fields.update(
+            customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone
+        )
+        address = {
+            "name": customer.name,
+            "company": customer.company,
+            "address1": customer.address1,
+            "address2": customer.address2,
+            "city": customer.city,
+            "state": customer.state,
+            "postal_code": customer.postal_code,
+            "country": customer.country,
+        }
+    else:
+        address = {}
+    if scope.settings.use_company_address:
+        address = scope.company.address_dict()
+    for prefix in ("billing", "shipping"):
+        for key in ("name", "company", "address1", "address2", "city", "state", "postal_code", "country"):
+            if key in address:
+                fields[f"{prefix}_{key}"] = (address[key] or "")[: 2 if key == "country" else 255]
+    return fields
+
+
+def _attribution(scope: ShopScope, sale: SaleData) -> str:
+    shop = scope.shops.get(sale.shop_id)
+    register = scope.registers.get(sale.register_id)
+    employee = scope.employees.get(sale.employee_id)
+    parts = [
+        f"Lightspeed sale {sale.sale_id}" + (f", ticket {sale.ticket_number}" if sale.ticket_number else ""),
+        f"shop {shop.name if shop else sale.shop_id}",
+        f"register {register.name if register else sale.register_id}",
+        f"employee {employee if employee else sale.employee_id}",
+    ]
+    return "; ".join(parts) + "."
+
+
+def _order_build(scope: ShopScope, sale: SaleData, *, void: bool) -> Order:
+    notes = [_attribution(scope, sale)]
+    if not sale.payments and not void:
+        notes.append(NO_PAYMENT_NOTE)
+    if void:
+        notes.append("Voided in Lightspeed before it was downloaded: no stock was moved.")
+    return Order(
+        company=scope.company,
+        channel=Order.Channel.LOCAL_STORE,
+        channel_order_id=str(sale.sale_id),
+        status=Order.Status.VOID if void else Order.Status.COMPLETED,
+        payment_status=Order.PaymentStatus.PAID,
+        shipping_status=Order.ShippingStatus.SHIPPED,
+        shipping_carrier="Other",
+        shipping_service="Pickup",
+        order_date=sale.order_date or timezone.now(),
+        subtotal=sale.subtotal,
+        discount=sale.discount,
+        tax=sale.tax,
+        total=sale.total,
+        notes="\n".join(notes),
+        **_customer_fields(scope, sale),
+    )
+
+
+def _sale_record_fields(scope: ShopScope, sale: SaleData) -> dict:
+    return {
+        "shop": scope.shops.get(sale.shop_id),
+        "register": scope.registers.get(sale.register_id),
+        "employee": scope.employees.get(sale.employee_id),
+        "shop_id_seen": sale.shop_id,
+        "register_id_seen": sale.register_id,
+        "employee_id_seen": sale.employee_id,
+        "ticket_number": sale.ticket_number,
+        "time_stamp": sale.time_stamp,
+        "update_time": sale.update_time,
+        "complete_time": sale.complete_time,
+        "total": sale.total,
+        "digest": sale.digest(),
+    }
+
+
+def sales_import(
+    *, scope: ShopScope, sales: list[SaleData], counts: Counter, run: SyncRun | None = None
+) -> None:
+    """Imports a page of parsed sales (in the caller's transaction)."""
+    if not sales:
+        return
+    company = scope.company
+    known = {
+        rec.sale_id: rec
+        for rec in LightspeedSale.objects.filter(company=company, sale_id__in=[s.sale_id for s in sales])
+    }
+    start = scope.start_at
+    to_import: list[tuple[SaleData, bool]] = []
+    to_void: list[tuple[LightspeedSale, SaleData]] = []
+    open_new: list[LightspeedSale] = []
+    open_seen: list[LightspeedSale] = []
+    seen: set[int] = set()
+    for sale in sales:
+        if sale.sale_id in seen:
+            continue  # overlap pages can repeat a sale within one batch
+        seen.add(sale.sale_id)
+        rec = known.get(sale.sale_id)
+        if rec is not None and rec.state in (LightspeedSale.State.IMPORTED, LightspeedSale.State.VOIDED):
+            if sale.voided and rec.state == LightspeedSale.State.IMPORTED:
+                to_void.append((rec, sale))
+            else:
+                counts["already_imported"] += 1
+            continue
+        if not scope.imports_shop(sale.shop_id):
+            counts["other_shops"] += 1
+            continue
+        if start is not None and sale.order_date is not None and sale.order_date < start and rec is None:
+            counts["before_start"] += 1
+            continue
+        if not sale.completed and not sale.voided:
+            counts["open"] += 1
+            if rec is None:
+                open_new.append(LightspeedSale(company=company, sale_id=sale.sale_id, state="open"))
+                for key, value in _sale_record_fields(scope, sale).items():
+                    setattr(open_new[-1], key, value)
+            else:
+                rec.time_stamp, rec.update_time = sale.time_stamp, sale.update_time
+                open_seen.append(rec)
+            continue
+        to_import.append((sale, sale.voided))
+    if open_new:
+        LightspeedSale.objects.bulk_create(open_new)
+    if open_seen:
+        LightspeedSale.objects.bulk_update(open_seen, ["time_stamp", "update_time"])
+    if to_import:
+        _import(scope, to_import, known, counts, run)
+    if to_void:
+        sales_void(scope=scope, voids=to_void, counts=counts)
+
+
+def _import(
+    scope: ShopScope,
+    to_import: list[tuple[SaleData, bool]],
+    known: dict[int, LightspeedSale],
+    counts: Counter,
+    run: SyncRun | None,
+) -> None:
+    company = scope.company
+    lines = [line for sale, _ in to_import for line in sale.lines]
+    items = [line.item for line in lines if line.is_stock and line.item is not None]
+    matches = items_match(company=company, items=items)
+    item_links_save(company=company, matches=matches.values())
+    parent_ids = {line.parent_sale_line_id for line in lines if line.is_return and line.parent_sale_line_id}
+    parents = {
+        row.sale_line_id: row
+        for row in LightspeedSaleLine.objects.filter(
+            sale__company=company, sale_line_id__in=parent_ids
+        ).select_related("sale", "order_line")
+    }
+    products = {m.product.pk for m in matches.values() if m.product is not None}
+    warehouse_ids = {w.pk for sale, _ in to_import for w in scope.warehouses_for(sale.shop_id)}
+    availability = Availability(products, warehouse_ids)
+
+    plans: list[_Plan] = []
+    for sale, void in to_import:
+        record = known.get(sale.sale_id) or LightspeedSale(company=company, sale_id=sale.sale_id)
+        for key, value in _sale_record_fields(scope, sale).items():
+            setattr(record, key, value)
+        record.state = LightspeedSale.State.VOIDED if void else LightspeedSale.State.IMPORTED
+        if void:
+            record.voided_at = timezone.now()
+        plan = _Plan(sale=sale, record=record, void=void)
+        positive = [line for line in sale.lines if not line.is_return]
+        negative = [line for line in sale.lines if line.is_return]
+        if positive or not negative:
+            plan.order = _order_build(scope, sale, void=void)
+        for line in negative:
+            parent = parents.get(line.parent_sale_line_id)
+            original = parent.sale.order if parent is not None and parent.sale.order_id else None
+            key = original.pk if original is not None else None
+            if key not in plan.returns:
+                plan.returns[key] = Return(
+                    company=company,
+                    order=original,
+                    channel=Order.Channel.LOCAL_STORE,
+                    channel_return_id=str(sale.sale_id)
+                    if not plan.returns
+                    else f"{sale.sale_id}-{len(plan.returns) + 1}",
+                    return_date=sale.order_date or timezone.now(),
+                    reason="Refunded in Lightspeed",
+                    refund_amount=ZERO,
+                    notes=_attribution(scope, sale)
+                    + ("" if original else " The original sale was not imported: a standalone return.")
+                    + (" Voided in Lightspeed before it was downloaded: no stock was moved." if void else ""),
+                )
+        plans.append(plan)
+
+    Order.objects.bulk_create([p.order for p in plans if p.order is not None])
+    Return.objects.bulk_create([r for p in plans for r in p.returns.values()])
+
+    order_lines: list[OrderLine] = []
+    return_lines: list[ReturnLine] = []
+    payments: list[OrderPayment] = []
+    stock_changes: list[tuple] = []
+    warehouses = {w.pk: w for sale, _ in to_import for w in scope.warehouses_for(sale.shop_id)}
+    unmatched: dict[int, ItemMatch] = {}
+    shortfalls: Counter = Counter()
+    for plan in plans:
+        sale = plan.sale
+        reference = sale_reference(sale.sale_id)
+        if plan.order is not None:
+            payments.extend(
+                OrderPayment(
+                    order=plan.order,
+                    payment_type=p.payment_type,
+                    amount=p.amount,
+                    reference=p.reference,
+                    paid_at=p.paid_at,
+                )
+                for p in sale.payments
+            )
+        for line in sale.lines:
+            match = matches.get(line.item_id) if line.is_stock else None
+            product = match.product if match is not None else None
+            if line.is_stock and product is None:
+                if match is not None:
+                    unmatched.setdefault(line.item_id, match)
+                else:
+                    unmatched.setdefault(
+                        line.item_id, ItemMatch(item=_bare_item(line), reason="its item was not sent")
+                    )
+            kind = (
+                LightspeedSaleLine.Kind.NON_STOCK
+                if not line.is_stock
+                else LightspeedSaleLine.Kind.RETURN
+                if line.is_return
+                else LightspeedSaleLine.Kind.STOCK
+            )
+            row = LightspeedSaleLine(
+                sale_line_id=line.sale_line_id,
+                item_id=line.item_id,
+                kind=kind,
+                quantity=line.quantity,
+                product=product,
+            )
+            order_line = return_line = None
+            if line.is_return:
+                parent = parents.get(line.parent_sale_line_id)
+                original = parent.sale.order if parent is not None and parent.sale.order_id else None
+                order_return = plan.returns[original.pk if original is not None else None]
+                warehouse = scope.returns_warehouse_for(sale.shop_id) if line.is_stock else None
+                refund = -line.total if line.total < 0 else line.total
+                order_return.refund_amount += refund
+                return_line = ReturnLine(
+                    order_return=order_return,
+                    order_line=parent.order_line if parent is not None else None,
+                    product=product,
+                    sku=_sku(line, product),
+                    quantity=-line.quantity,
+                    warehouse=warehouse,
+                    refund_amount=refund,
+                    reason=line.note[:255],
+                    channel_line_id=str(line.sale_line_id),
+                )
+                return_lines.append(return_line)
+                if product is not None and warehouse is not None and not plan.void:
+                    row.stock_moves = [[warehouse.pk, -line.quantity]]
+                    warehouses[warehouse.pk] = warehouse
+                    stock_changes.append(
+                        (
+                            product,
+                            warehouse,
+                            -line.quantity,
+                            StockLedgerEntry.Reason.RETURN,
+                            reference,
+                            original,
+                        )
+                    )
+                    availability.give(product.pk, warehouse.pk, -line.quantity)
+            else:
+                order_line = OrderLine(
+                    order=plan.order,
+                    product=product,
+                    sku=_sku(line, product),
+                    title=line.title[:255],
+                    unknown_reference=unknown_reference(line.item_id)
+                    if line.is_stock and product is None
+                    else "",
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    discount=line.discount,
+                    tax=line.tax,
+                    line_total=line.total,
+                    channel_line_id=str(line.sale_line_id),
+                )
+                order_lines.append(order_line)
+                if product is not None and not plan.void:
+                    moves, shortfall = availability.take(
+                        product.pk, scope.warehouses_for(sale.shop_id), line.quantity
+                    )
+                    if shortfall:
+                        shortfalls[product.sku] += shortfall
+                        plan.notes.append(
+                            f"Not enough {product.sku} in stock: {shortfall} taken from "
+                            f"{scope.warehouses_for(sale.shop_id)[0].name} below zero."
+                        )
+                    if not moves:
+                        plan.notes.append(f"No warehouse is mapped to this shop: {product.sku} not deducted.")
+                    row.stock_moves = moves
+                    stock_changes.extend(
+                        (product, warehouses[wid], qty, StockLedgerEntry.Reason.ORDER, reference, plan.order)
+                        for wid, qty in moves
+                    )
+            plan.line_rows.append((line, row, order_line, return_line))
+
+    OrderLine.objects.bulk_create(order_lines)
+    ReturnLine.objects.bulk_create(return_lines)
+    OrderPayment.objects.bulk_create(payments)
+    Return.objects.bulk_update(
+        [r for p in plans for r in p.returns.values()], ["refund_amount"]
+    )  # summed from the lines above
+    noted = [p.order for p in plans if p.notes and p.order is not None]
+    for plan in plans:
+        if plan.notes and plan.order is not None:
+            plan.order.notes += "\n" + "\n".join(plan.notes)
+    if noted:
+        Order.objects.bulk_update(noted, ["notes"])
+
+    new_records, old_records = [], []
+    for plan in plans:
+        plan.record.order = plan.order
+        plan.record.order_return = next(iter(plan.returns.values()), None)
+        (old_records if plan.record.pk else new_records).append(plan.record)
+    LightspeedSale.objects.bulk_create(new_records)
+    if old_records:
+        LightspeedSale.objects.bulk_update(
+            old_records,
+            [
+                "state",
+                "order",
+                "order_return",
+                "voided_at",
+                *_sale_record_fields(scope, plans[0].sale).keys(),
+            ],
+        )
+    rows = []
+    for plan in plans:
+        for _, row, order_line, return_line in plan.line_rows:
+            row.sale = plan.record
+            row.order_line = order_line
+            row.return_line = return_line
+            rows.append(row)
+    LightspeedSaleLine.objects.bulk_create(rows)
+    stock_adjust_many(changes=stock_changes, user=scope.user)
+
+    for plan in plans:
+        counts["orders" if plan.order is not None else "returns_only"] += 1
+        counts["returns"] += len(plan.returns)
+        counts["voided_before_import"] += int(plan.void)
+    counts["lines"] += len(order_lines)
+    counts["return_lines"] += len(return_lines)
+    for item_id, match in unmatched.items():
+        counts["unmatched_items"] += 1
+        sync_issue_record(
+            company_id=company.pk,
+            kind=UnmatchedItem.KIND,
+            key=str(item_id),
+            message=f"Lightspeed {match.item.summary()} matches no product: {match.reason}. "
+            "Its sale lines were imported as unknown lines; choose the product to fix them and their stock.",
+            run=run,
+        )
+    for sku, units in shortfalls.items():
+        sync_issue_record(
+            company_id=company.pk,
+            kind="stock_shortfall",
+            key=sku,
+            message=f"Sales took {units} more units of {sku} than the mapped warehouses had; "
+            "the shortfall was taken from the first warehouse, below zero.",
+            run=run,
+        )
+
+
+def _bare_item(line: SaleLineData):
+    from integrations.lightspeed.services.sale_parse import ItemCodes
+
+    return ItemCodes(item_id=line.item_id)
+
+
+def _sku(line: SaleLineData, product: Product | None) -> str:
+    if product is not None:
+        return product.sku
+    if line.item is not None:
+        return (line.item.custom_sku or line.item.system_sku)[:100]
+    return ""
+
+
+def sales_void(
+    *, scope: ShopScope, voids: list[tuple[LightspeedSale, SaleData | None]], counts: Counter
+) -> None:
+    """Marks imported sales voided, their orders Void, and undoes exactly their stock moves."""
+    records = [rec for rec, _ in voids if rec.state == LightspeedSale.State.IMPORTED]
+    if not records:
+        return
+    now = timezone.now()
+    rows = list(
+        LightspeedSaleLine.objects.filter(sale__in=records).exclude(stock_moves=[]).select_related("product")
+    )
+    warehouse_ids = {wid for row in rows for wid, _ in row.stock_moves}
+    warehouses = {w.pk: w for w in Warehouse.objects.filter(pk__in=warehouse_ids)}
+    by_pk = {rec.pk: rec for rec in records}
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=[r.order_id for r in records if r.order_id])}
+    changes = []
+    for row in rows:
+        rec = by_pk[row.sale_id]
+        for warehouse_id, quantity in row.stock_moves:
+            changes.append(
+                (
+                    row.product,
+                    warehouses[warehouse_id],
+                    -quantity,
+                    StockLedgerEntry.Reason.VOID,
+                    f"{sale_reference(rec.sale_id)} voided",
+                    orders.get(rec.order_id),
+                )
+            )
+    stock_adjust_many(changes=changes, user=scope.user)
+    order_ids = [rec.order_id for rec in records if rec.order_id]
+    Order.objects.filter(pk__in=order_ids).update(status=Order.Status.VOID, updated_at=now)
+    return_ids = [rec.order_return_id for rec in records if rec.order_return_id]
+    if return_ids:
+        Return.objects.filter(pk__in=return_ids).update(reason="Voided in Lightspeed", updated_at=now)
+    for rec, sale in voids:
+        rec.state = LightspeedSale.State.VOIDED
+        rec.voided_at = now
+        if sale is not None:
+            rec.update_time = sale.update_time
+            rec.digest = sale.digest()
+    LightspeedSale.objects.bulk_update(records, ["state", "voided_at", "update_time", "digest"])
+    counts["voided"] += len(records)
