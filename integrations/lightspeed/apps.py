@@ -39,8 +39,28 @@ class LightspeedConfig(AppConfig):
         settings.CELERY_TASK_ROUTES.update(
             {name: {"queue": f"lightspeed.{job}"} for name, job in JOB_TASKS.items()}
         )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "lightspeed-orders",
+            {
+                "task": "lightspeed.download_orders_all",
+                "schedule": timedelta(seconds=settings.LIGHTSPEED_ORDERS_EVERY_SECONDS),
+            },
+        )
         # Renew tokens well before they expire; jobs then rarely need to refresh themselves.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
             "lightspeed-tokens",
             {"task": "lightspeed.refresh_tokens", "schedule": timedelta(minutes=10)},
         )
+        # Operations: alerts no run reported, daily retention, the dashboard, metrics.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "lightspeed-alerts", {"task": "lightspeed.check_alerts", "schedule": timedelta(minutes=5)}
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "lightspeed-retention", {"task": "lightspeed.prune_records", "schedule": timedelta(hours=24)}
+        )
+        for group in (roles.MERCHANTS, roles.OPS_STAFF):
+            roles.grant(group, "lightspeed.Dashboard", ["view"])
+        from integrations.core.health import metrics_collector_register
+        from integrations.lightspeed.metrics import DatabaseCollector
+
+        metrics_collector_register("lightspeed", DatabaseCollector())

@@ -18,6 +18,8 @@ JOB_TASKS = {
     "lightspeed.refresh_token": "tokens",
     "lightspeed.refresh_tokens": "tokens",
     "lightspeed.download_shops": "shops",
+    "lightspeed.download_orders": "orders",
+    "lightspeed.download_orders_all": "orders",
 }
 
 
@@ -59,4 +61,36 @@ def lightspeed_refresh_tokens() -> int:
     )
     for company_id in company_ids:
         lightspeed_refresh_token.delay(company_id)
+    return len(company_ids)
+
+
+@shared_task(name="lightspeed.check_alerts", acks_late=True)
+def lightspeed_check_alerts() -> int:
+    """Beat: alert about conditions no run reported (e.g. a token refused between runs)."""
+    from integrations.lightspeed.services.alerts import alerts_check_all
+
+    return alerts_check_all()
+
+
+@shared_task(name="lightspeed.prune_records", acks_late=True)
+def lightspeed_prune_records() -> dict:
+    """Beat, daily: old runs and closed issues go (see services/retention.py)."""
+    from integrations.lightspeed.services.retention import retention_prune
+
+    return retention_prune()
+
+
+@shared_task(name="lightspeed.download_orders", bind=True, acks_late=True, max_retries=8)
+def lightspeed_download_orders(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    return _run_job(self, company_id, "orders", trigger)
+
+
+@shared_task(name="lightspeed.download_orders_all", acks_late=True)
+def lightspeed_download_orders_all() -> int:
+    """Beat: queue the orders job for every company with Lightspeed POS and order download on."""
+    from integrations.lightspeed.selectors_orders import companies_due_for_order_download
+
+    company_ids = list(companies_due_for_order_download())
+    for company_id in company_ids:
+        lightspeed_download_orders.delay(company_id)
     return len(company_ids)

@@ -169,6 +169,10 @@ LIGHTSPEED_CLIENT_ID = env("LIGHTSPEED_CLIENT_ID", default="")
 LIGHTSPEED_CLIENT_SECRET = env("LIGHTSPEED_CLIENT_SECRET", default="")
 LIGHTSPEED_OAUTH_URL = env("LIGHTSPEED_OAUTH_URL", default="https://cloud.lightspeedapp.com").rstrip("/")
 LIGHTSPEED_API_URL = env("LIGHTSPEED_API_URL", default="https://api.lightspeedapp.com").rstrip("/")
+# Order download: how often beat starts it, and how far back each run re-reads (sales Lightspeed
+# commits late with an earlier timeStamp are still seen; duplicates are impossible by saleID).
+LIGHTSPEED_ORDERS_EVERY_SECONDS = env.int("LIGHTSPEED_ORDERS_EVERY_SECONDS", default=60)
+LIGHTSPEED_ORDERS_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_OVERLAP_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,20 @@
+"""Read-only questions of the order download."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
+
+
+def companies_due_for_order_download() -> QuerySet:
+    """Ids of the companies whose orders the beat downloads: POS enabled, order download on,
+    connected (a company needing re-authorization is left alone until someone reconnects)."""
+    return (
+        LightspeedSettings.objects.filter(
+            enabled=True, order_download_enabled=True, connection_status=ConnectionStatus.CONNECTED
+        )
+        .exclude(refresh_token="")
+        .order_by("company_id")
+        .values_list("company_id", flat=True)
+    )

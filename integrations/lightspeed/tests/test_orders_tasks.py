@@ -1,0 +1,42 @@
+"""The orders job on the schedule: beat fans out one task per company that wants it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from integrations.commerce.models import Company
+from integrations.lightspeed import tasks
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
+
+
+def test_beat_downloads_orders_every_minute_by_default_on_the_orders_queue():
+    entry = settings.CELERY_BEAT_SCHEDULE["lightspeed-orders"]
+    assert entry["task"] == "lightspeed.download_orders_all"
+    assert entry["schedule"] == timedelta(seconds=60)
+    assert settings.CELERY_TASK_ROUTES["lightspeed.download_orders"] == {"queue": "lightspeed.orders"}
+
+
+def test_beat_queues_the_orders_job_only_for_companies_with_pos_and_order_download_on(connected, monkeypatch):
+    LightspeedSettings.objects.filter(pk=connected.pk).update(order_download_enabled=True)
+    for name, enabled, download, status in (
+        ("Download off", True, False, ConnectionStatus.CONNECTED),
+        ("POS off", False, True, ConnectionStatus.CONNECTED),
+        ("Needs a person", True, True, ConnectionStatus.REAUTHORIZATION_REQUIRED),
+    ):
+        other = Company.objects.create(name=name)
+        LightspeedSettings.objects.filter(company=other).update(
+            enabled=enabled,
+            order_download_enabled=download,
+            account_id="2",
+            refresh_token="r",
+            connection_status=status,
+        )
+    queued = []
+    monkeypatch.setattr(
+        tasks.lightspeed_download_orders, "delay", lambda company_id: queued.append(company_id)
+    )
+
+    assert tasks.lightspeed_download_orders_all.run() == 1
+    assert queued == [connected.company_id]
