@@ -231,7 +231,7 @@ def item_update(*, account_id: int, item_id: int, data: dict) -> Item:
     _apply_item_shops(item, as_list(data.get("ItemShops"), "ItemShop"), now=now)
     if changed:
         item.timeStamp = now
-    item.save()
+        item.save()
     return item
 
 

@@ -318,14 +318,26 @@ def _employee_active(employee_id: int, account_id: int) -> bool:
     return _employee_state(employee_id, account_id)[0]
 
 
+# Employees change only through the control API (seed, reset), which calls employees_forget(): so
+# every request need not read the employee again.
+_employee_states: dict[tuple[int, int], tuple[bool, bool]] = {}
+
+
+def employees_forget() -> None:
+    _employee_states.clear()
+
+
 def _employee_state(employee_id: int, account_id: int) -> tuple[bool, bool]:
     """(active, owner) for the employee who authorized a token."""
     if not employee_id:
         return True, True
-    employee = Employee.objects.filter(employeeID=employee_id, accountID=account_id).first()
-    # Archiving or locking out the employee who authorized the app revokes its tokens.
-    active = employee is not None and not employee.archived and not employee.lockOut
-    return active, employee is not None and employee.limitToShopID == 0
+    key = (employee_id, account_id)
+    if key not in _employee_states:
+        employee = Employee.objects.filter(employeeID=employee_id, accountID=account_id).first()
+        # Archiving or locking out the employee who authorized the app revokes its tokens.
+        active = employee is not None and not employee.archived and not employee.lockOut
+        _employee_states[key] = (active, employee is not None and employee.limitToShopID == 0)
+    return _employee_states[key]
 
 
 def access_authenticate(header: str) -> Authenticated:

@@ -65,17 +65,24 @@ def reset(request: HttpRequest) -> dict:
     data = _json(request)
     datasets.sandbox_reset()
     faults.faults_refresh_flag()
-    ratelimit.limits_forget()
-    return {"reset": True, **seed_dataset(data.get("seed", "empty"))}
+    try:
+        return {"reset": True, **seed_dataset(data.get("seed", "empty"))}
+    finally:
+        ratelimit.limits_forget()
+        oauth.employees_forget()
 
 
 @control("POST")
 def seed(request: HttpRequest) -> dict:
     data = _json(request)
-    ratelimit.limits_forget()
-    if "dataset" in data:
-        return seed_dataset(data["dataset"], data.get("accountID"))
-    return datasets.seed_records(data.get("records", data))
+    try:
+        if "dataset" in data:
+            return seed_dataset(data["dataset"], data.get("accountID"))
+        return datasets.seed_records(data.get("records", data))
+    finally:
+        # Registers and employees may have changed: the per-request caches start again.
+        ratelimit.limits_forget()
+        oauth.employees_forget()
 
 
 @control("POST", "DELETE", "GET")
