@@ -18,6 +18,8 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args, **options):
+        if options.get("db"):
+            options["db"] = os.path.abspath(options["db"])  # the server starts in the project root
         env = {**os.environ, **environment_for(options)}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(settings.BASE_DIR), env.get("PYTHONPATH", "")]))
         env.pop("DJANGO_SETTINGS_MODULE", None)
