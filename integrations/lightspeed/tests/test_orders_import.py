@@ -10,9 +10,9 @@ import pytest
 from integrations.commerce.models import Order, StockLedgerEntry, StockLevel, Warehouse
 from integrations.commerce.services.stock import stock_set
 from integrations.lightspeed.jobs import JOBS
-from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models_catalog import ProductLink
-from integrations.lightspeed.models_orders import OrderCursor
+from integrations.lightspeed.models_orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.tests.orders_helpers import (
     customer,
@@ -116,3 +116,220 @@ def test_running_twice_imports_each_sale_once(shop_setup, mocked_lightspeed):
     assert second.counts.get("orders", 0) == 0 and second.counts["already_imported"] == 2
     cursor = OrderCursor.objects.get(company=company)
     assert cursor.sales_after == datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def test_a_line_splits_across_the_shops_warehouses_in_mapping_order(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    boots = product(company, "BOOT-1")
+    stock_set(product=boots, warehouse=shop_setup["downtown"], on_hand=1)
+    stock_set(product=boots, warehouse=shop_setup["main"], on_hand=5)
+    mock_sales(mocked_lightspeed, [sale(701, [line(item(12, sku="BOOT-1"), 3)])])
+
+    run_orders(company)
+
+    assert on_hand(boots, shop_setup["downtown"]) == 0
+    assert on_hand(boots, shop_setup["main"]) == 3
+    assert not SyncIssue.objects.filter(kind="stock_shortfall").exists()
+
+
+def test_a_shortfall_is_taken_from_the_first_warehouse_and_flagged(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    boots = product(company, "BOOT-1")
+    stock_set(product=boots, warehouse=shop_setup["main"], on_hand=1)
+    mock_sales(mocked_lightspeed, [sale(702, [line(item(12, sku="BOOT-1"), 4)])])
+
+    run_orders(company)
+
+    assert on_hand(boots, shop_setup["main"]) == 0
+    assert on_hand(boots, shop_setup["downtown"]) == -3
+    assert "Not enough BOOT-1" in Order.objects.get().notes
+    assert SyncIssue.objects.get(kind="stock_shortfall").key == "BOOT-1"
+
+
+def test_with_shops_mapping_off_stock_comes_from_the_default_warehouse(shop_setup, mocked_lightspeed):
+    settings_obj = shop_setup["settings"]
+    settings_obj.shops_mapping_enabled = False
+    settings_obj.save()
+    boots = product(settings_obj.company, "BOOT-1")
+    stock_set(product=boots, warehouse=shop_setup["main"], on_hand=2)
+    mock_sales(mocked_lightspeed, [sale(703, [line(item(12, sku="BOOT-1"))])])
+
+    run_orders(settings_obj.company)
+
+    assert on_hand(boots, shop_setup["main"]) == 1
+
+
+def test_sales_of_unmapped_shops_are_counted_not_imported(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    mock_sales(mocked_lightspeed, [sale(704, [line(None)], shop_id=2), sale(705, [line(None)], shop_id=1)])
+
+    run = run_orders(company)
+
+    assert list(Order.objects.values_list("channel_order_id", flat=True)) == ["705"]
+    assert run.counts["other_shops"] == 1
+
+
+def test_lines_match_by_upc_ean_and_manufacturer_sku_and_the_method_is_recorded(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    by_upc = product(company, "A", upc="012345678905")
+    by_ean = product(company, "B", ean="4006381333931")
+    by_msku = product(company, "C", manufacturer_sku="MFR-9")
+    mock_sales(
+        mocked_lightspeed,
+        [
+            sale(
+                706,
+                [
+                    line(item(21, upc="012345678905")),
+                    line(item(22, ean="4006381333931")),
+                    line(item(23, msku="MFR-9")),
+                ],
+            )
+        ],
+    )
+
+    run_orders(company)
+
+    methods = dict(ProductLink.objects.values_list("product__sku", "matched_by"))
+    assert methods == {"A": "upc", "B": "ean", "C": "manufacturer_sku"}
+    assert {ln.product for ln in Order.objects.get().lines.all()} == {by_upc, by_ean, by_msku}
+
+
+def test_a_stored_item_link_wins_and_an_ambiguous_code_matches_nothing(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    linked = product(company, "LINKED")
+    ProductLink.objects.create(company=company, product=linked, item_id=31, matched_by="manual")
+    product(company, "TWIN-1", upc="0000000000017")
+    product(company, "TWIN-2", ean="0000000000017")
+    mock_sales(
+        mocked_lightspeed,
+        [sale(707, [line(item(31, sku="SOMETHING-ELSE")), line(item(32, upc="0000000000017"))])],
+    )
+
+    run_orders(company)
+
+    lines = {ln.channel_line_id: ln for ln in Order.objects.get().lines.all()}
+    first, second = sorted(lines.values(), key=lambda ln: int(ln.channel_line_id))
+    assert first.product == linked
+    assert second.product is None and second.unknown_reference == "Lightspeed item 32"
+    issue = SyncIssue.objects.get(kind="unmatched_item")
+    assert issue.key == "32" and "2 products" in issue.message
+
+
+def test_an_unmatched_line_imports_as_an_unknown_line_with_the_items_description_and_an_issue(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    mock_sales(mocked_lightspeed, [sale(708, [line(item(41, sku="NOPE", upc="123456789012"))])])
+
+    run_orders(company)
+
+    [order_line] = Order.objects.get().lines.all()
+    assert (order_line.product, order_line.sku, order_line.title) == (None, "NOPE", "Item 41")
+    issue = SyncIssue.objects.get(kind="unmatched_item", key="41")
+    assert "UPC 123456789012" in issue.message and issue.status == "open"
+
+
+def test_misc_and_fee_lines_are_non_stock_lines(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    mock_sales(
+        mocked_lightspeed,
+        [
+            sale(
+                709,
+                [
+                    line(None, price="15.00", note="Hemming"),
+                    line(None, price="0.10", line_type="item_fee", note="Bag fee"),
+                ],
+            )
+        ],
+    )
+
+    run_orders(company)
+
+    titles = sorted(Order.objects.get().lines.values_list("title", "unknown_reference"))
+    assert titles == [("Bag fee", ""), ("Hemming", "")]
+    assert not SyncIssue.objects.filter(kind="unmatched_item").exists()
+    assert not StockLedgerEntry.objects.exists()
+
+
+def test_a_single_object_sale_line_and_a_sale_without_lines_both_import(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    tee = product(company, "TEE-1")
+    mock_sales(
+        mocked_lightspeed,
+        [
+            sale(710, [line(item(11, sku="TEE-1"))], single_line_object=True),
+            sale(711, [], total="0", payments=[]),
+        ],
+    )
+
+    run_orders(company)
+
+    assert Order.objects.get(channel_order_id="710").lines.get().product == tee
+    empty = Order.objects.get(channel_order_id="711")
+    assert empty.lines.count() == 0 and empty.payment_status == "paid"
+    assert "without payment" in empty.notes or "no payment lines" in empty.notes
+
+
+def test_a_line_whose_item_was_archived_still_imports_and_takes_stock(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    old = product(company, "OLD-1")
+    stock_set(product=old, warehouse=shop_setup["downtown"], on_hand=2)
+    mock_sales(mocked_lightspeed, [sale(712, [line(item(51, sku="OLD-1", archived=True))])])
+
+    run_orders(company)
+
+    assert Order.objects.get().lines.get().product == old
+    assert on_hand(old, shop_setup["downtown"]) == 1
+    assert ProductLink.objects.get(product=old).item_archived is True
+
+
+def test_company_address_and_walk_in_name(shop_setup, mocked_lightspeed):
+    settings_obj = shop_setup["settings"]
+    company = settings_obj.company
+    company.address1, company.city, company.country = "1 Shop Row", "Montpelier", "US"
+    company.save()
+    settings_obj.use_company_address = True
+    settings_obj.save()
+    mock_sales(mocked_lightspeed, [sale(713, [line(None)], customer=customer()), sale(714, [line(None)])])
+
+    run_orders(company)
+
+    with_customer = Order.objects.get(channel_order_id="713")
+    assert with_customer.customer_name == "Ada Lovelace"
+    assert (with_customer.billing_address1, with_customer.shipping_city) == ("1 Shop Row", "Montpelier")
+    assert Order.objects.get(channel_order_id="714").customer_name == "Walk-in customer"
+
+
+def test_an_open_layaway_is_recorded_and_imported_with_its_stock_once_completed(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    tent = product(company, "TENT")
+    stock_set(product=tent, warehouse=shop_setup["downtown"], on_hand=3)
+    open_sale = sale(715, [line(item(61, sku="TENT"), layaway=True)], completed=False, payments=[])
+    mock_sales(mocked_lightspeed, [open_sale])
+    run_orders(company)
+    assert not Order.objects.exists() and on_hand(tent, shop_setup["downtown"]) == 3
+    assert LightspeedSale.objects.get(sale_id=715).state == "open"
+
+    done = sale(
+        715,
+        [
+            line(
+                item(61, sku="TENT"),
+                layaway=True,
+                line_id=int(open_sale["SaleLines"]["SaleLine"][0]["saleLineID"]),
+            )
+        ],
+        time_stamp="2026-11-21T09:00:00+00:00",
+    )
+    mock_sales(mocked_lightspeed, [done])
+    run_orders(company)
+
+    assert Order.objects.get().lines.get().product == tent
+    assert on_hand(tent, shop_setup["downtown"]) == 2
+    assert LightspeedSale.objects.get(sale_id=715).state == "imported"
