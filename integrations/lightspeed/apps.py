@@ -33,6 +33,24 @@ class LightspeedConfig(AppConfig):
         for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
             roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view"])
 
+        from integrations.lightspeed import signals_catalog
+
+        signals_catalog.connect()
+        for model in ("ProductLink", "StockDrift"):
+            roles.grant(roles.MERCHANTS, f"lightspeed.{model}", ["view", "change"])
+            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view", "change"])
+        # Catalog: what changed goes up within a minute; a full pass, the products job and the
+        # drift report catch whatever no signal announced (bulk imports, changes in Lightspeed).
+        for name, task, seconds in (
+            ("lightspeed-upload-changed", "lightspeed.upload_changed_all", 60),
+            ("lightspeed-upload-full", "lightspeed.upload_all", 15 * 60),
+            ("lightspeed-products", "lightspeed.download_products_all", 15 * 60),
+            ("lightspeed-reconcile", "lightspeed.reconcile_all", 30 * 60),
+        ):
+            settings.CELERY_BEAT_SCHEDULE.setdefault(
+                name, {"task": task, "schedule": timedelta(seconds=seconds)}
+            )
+
         from integrations.lightspeed.tasks import JOB_TASKS
 
         # In place: Celery reads these dicts from the settings object. A queue per job (DESIGN §5).

@@ -6,6 +6,8 @@ company's shops and warehouses, not their own); the services check the same rule
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django import forms
 from django.db.models import Q
 
@@ -115,7 +117,9 @@ class LightspeedSettingsForm(forms.ModelForm):
     returns_warehouse = WarehouseChoiceField(
         queryset=Warehouse.objects.none(), required=False, label=field_label("returns_warehouse")
     )
-    redirect_uri = forms.URLField(label=field_label("redirect_uri"), max_length=500, assume_scheme="https")
+    # Not a URLField: its validator refuses single-label hosts ("lightsync", "testserver") that
+    # internal deployments use; what Lightspeed needs is checked in clean_redirect_uri.
+    redirect_uri = forms.CharField(label=field_label("redirect_uri"), max_length=500)
     client_secret = forms.CharField(
         label=field_label("client_secret"),
         required=False,
@@ -150,12 +154,27 @@ class LightspeedSettingsForm(forms.ModelForm):
             self.initial["redirect_uri"] = default_redirect_uri()
         for name, formfield in self.fields.items():
             formfield.help_text = field_help(name)
-            if isinstance(formfield.widget, forms.TextInput | forms.URLInput):
+            if type(formfield.widget) in (forms.TextInput, forms.URLInput):
                 formfield.widget.attrs.setdefault("class", "vTextField")
+
+    def clean_redirect_uri(self) -> str:
+        value = self.cleaned_data["redirect_uri"].strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise forms.ValidationError(
+                f"Enter the full callback URL, like {default_redirect_uri()} (with http:// or https://)."
+            )
+        if parts.fragment:
+            raise forms.ValidationError("A Redirect URI cannot contain a # fragment.")
+        return value
 
     def clean_client_secret(self) -> str:
         # An empty password box means "unchanged": the stored secret is never sent to the page.
         return self.cleaned_data.get("client_secret") or self.instance.client_secret
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The model's URLValidator would undo clean_redirect_uri's more tolerant check.
+        return {*super()._get_validation_exclusions(), "redirect_uri"}
 
     def _post_clean(self) -> None:
         super()._post_clean()  # the instance now holds the submitted values

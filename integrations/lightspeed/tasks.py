@@ -18,16 +18,27 @@ JOB_TASKS = {
     "lightspeed.refresh_token": "tokens",
     "lightspeed.refresh_tokens": "tokens",
     "lightspeed.download_shops": "shops",
+    "lightspeed.download_products": "products",
+    "lightspeed.download_products_all": "products",
+    "lightspeed.upload": "upload",
+    "lightspeed.upload_changed": "upload",
+    "lightspeed.upload_all": "upload",
+    "lightspeed.upload_changed_all": "upload",
+    "lightspeed.reconcile": "reconcile",
+    "lightspeed.reconcile_all": "reconcile",
     "lightspeed.download_orders": "orders",
     "lightspeed.download_orders_all": "orders",
 }
 
 
-def _run_job(task: Task, company_id: int, job: str, trigger: str) -> str:
+def _run_job(
+    task: Task, company_id: int, job: str, trigger: str, fields: frozenset[str] = frozenset()
+) -> str:
     from integrations.lightspeed.jobs import resolve_job
     from integrations.lightspeed.services.runs import job_run
 
-    job_spec, fields = resolve_job(job)
+    job_spec, named_fields = resolve_job(job)
+    fields = named_fields | fields
     try:
         run = job_run(
             company_id=company_id, job=job_spec, fields=fields, trigger=trigger, raise_transient=True
@@ -78,3 +89,59 @@ def lightspeed_download_orders_all() -> int:
     for company_id in company_ids:
         lightspeed_download_orders.delay(company_id)
     return len(company_ids)
+
+
+# --- catalog: products, upload, reconcile -----------------------------------------------------
+
+
+@shared_task(name="lightspeed.download_products", bind=True, acks_late=True, max_retries=8)
+def lightspeed_download_products(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    return _run_job(self, company_id, "products", trigger)
+
+
+@shared_task(name="lightspeed.upload", bind=True, acks_late=True, max_retries=8)
+def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    """The full pass: every linked, enabled product, whatever is marked due."""
+    return _run_job(self, company_id, "upload", trigger)
+
+
+@shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
+def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
+    from integrations.lightspeed.jobs import CHANGED_ONLY
+
+    return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
+
+
+@shared_task(name="lightspeed.reconcile", bind=True, acks_late=True, max_retries=8)
+def lightspeed_reconcile(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
+    return _run_job(self, company_id, "reconcile", trigger)
+
+
+def _fan_out(task, **selection) -> int:
+    from integrations.lightspeed.selectors_catalog import companies_for_catalog
+
+    company_ids = companies_for_catalog(**selection)
+    for company_id in company_ids:
+        task.delay(company_id)
+    return len(company_ids)
+
+
+@shared_task(name="lightspeed.download_products_all", acks_late=True)
+def lightspeed_download_products_all() -> int:
+    return _fan_out(lightspeed_download_products)
+
+
+@shared_task(name="lightspeed.upload_all", acks_late=True)
+def lightspeed_upload_all() -> int:
+    return _fan_out(lightspeed_upload, uploads=True)
+
+
+@shared_task(name="lightspeed.upload_changed_all", acks_late=True)
+def lightspeed_upload_changed_all() -> int:
+    return _fan_out(lightspeed_upload_changed, due_only=True)
+
+
+@shared_task(name="lightspeed.reconcile_all", acks_late=True)
+def lightspeed_reconcile_all() -> int:
+    return _fan_out(lightspeed_reconcile, uploads=True)
