@@ -79,22 +79,57 @@ def _orders(ctx: JobContext) -> dict[str, Any]:
     )
 
 
+def _products(ctx: JobContext) -> dict[str, Any]:
+    from integrations.lightspeed.services.catalog_products import products_download
+
+    return products_download(
+        settings_obj=ctx.settings,
+        client=ctx.client,
+        dry_run=ctx.dry_run,
+        since=ctx.since,
+        progress=ctx.progress,
+    )
+
+
+# Not a command-line field: the frequent upload of what changed passes it (see tasks.py).
+CHANGED_ONLY = "changed"
+
+
+def _upload(ctx: JobContext) -> dict[str, Any]:
+    from integrations.lightspeed.services.catalog_upload import UploadScope, catalog_upload
+
+    return catalog_upload(
+        settings_obj=ctx.settings,
+        client=ctx.client,
+        fields=ctx.fields - {CHANGED_ONLY},
+        scope=UploadScope(due_only=CHANGED_ONLY in ctx.fields),
+        dry_run=ctx.dry_run,
+        progress=ctx.progress,
+    )
+
+
+def _reconcile(ctx: JobContext) -> dict[str, Any]:
+    from integrations.lightspeed.services.catalog_drift import stock_reconcile
+
+    return stock_reconcile(settings_obj=ctx.settings, client=ctx.client, dry_run=ctx.dry_run)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("tokens", "refresh access tokens that expire soon", run=_tokens, needs_client=False),
         Job("shops", "download shops, registers and employees", run=_shops),
-        Job("products", "download and link items; auto-create products", later_issue="the catalog issue"),
+        Job("products", "download and link items; auto-create products", run=_products),
         Job("orders", "download completed sales as Local Store orders", run=_orders),
         Job(
             "upload",
             "upload inventory, prices and costs (one request per changed item)",
-            later_issue="the catalog issue",
+            run=_upload,
         ),
         Job(
             "reconcile",
             "report stock drift between LightSync and Lightspeed",
-            later_issue="the catalog issue",
+            run=_reconcile,
         ),
     )
 }

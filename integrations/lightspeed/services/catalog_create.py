@@ -1,0 +1,138 @@
+"""Auto-create: enabled products missing in Lightspeed become items there, and are linked.
+
+One `POST Item` per product with its description, custom SKU (= SKU), UPC/EAN only when they are
+valid codes (Lightspeed refuses the whole item otherwise), manufacturer SKU, default cost, the
+site price at the configured price level and — with inventory upload on — each shop's quantity,
+so a new item costs one request, not two. A product whose item was archived in Lightspeed is
+linked to it and is never recreated; a refused create is an issue and is not retried until the
+issue is resolved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.lightspeed import errors
+from integrations.lightspeed.client import LightspeedClient
+from integrations.lightspeed.models import (
+    ItemShopState,
+    LightspeedSettings,
+    LightspeedShop,
+    ProductLink,
+    SyncIssue,
+)
+from integrations.lightspeed.normalise import to_int
+from integrations.lightspeed.selectors_catalog import stock_available_by_shop
+from integrations.lightspeed.services.catalog_state import (
+    item_fields_apply,
+    item_shops_apply,
+    shops_by_lightspeed_id,
+)
+from integrations.lightspeed.services.runs import sync_issue_record
+
+CREATE_LIMIT = 500  # per run: a long backlog is created over several runs, sharing the bucket
+REJECTED = "item_create_rejected"
+
+
+def gtin_valid(code: str, lengths: tuple[int, ...]) -> bool:
+    """A UPC/EAN with the right length and check digit (GS1 mod-10)."""
+    if not code or not code.isdigit() or len(code) not in lengths:
+        return False
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def item_body(link: ProductLink, *, price_level: int, quantities: dict[int, int]) -> dict[str, Any]:
+    product = link.product
+    body: dict[str, Any] = {
+        "description": product.title or product.sku,
+        "customSku": product.sku,
+        "defaultCost": str(product.site_cost),
+        "Prices": {"ItemPrice": [{"useTypeID": str(price_level), "amount": str(product.site_price)}]},
+    }
+    if product.manufacturer_sku:
+        body["manufacturerSku"] = product.manufacturer_sku
+    if gtin_valid(product.upc, (12,)):
+        body["upc"] = product.upc
+    if gtin_valid(product.ean, (8, 13)):
+        body["ean"] = product.ean
+    if quantities:
+        body["ItemShops"] = {
+            "ItemShop": [
+                {"shopID": str(shop_id), "qoh": str(qoh)} for shop_id, qoh in sorted(quantities.items())
+            ]
+        }
+    return body
+
+
+def items_create(
+    *,
+    settings_obj: LightspeedSettings,
+    client: LightspeedClient,
+    dry_run: bool = False,
+    limit: int = CREATE_LIMIT,
+) -> dict[str, int]:
+    company_id = settings_obj.company_id
+    refused = SyncIssue.objects.filter(
+        company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
+    ).values_list("key", flat=True)
+    links = list(
+        ProductLink.objects.filter(
+            company_id=company_id, enabled=True, item_id__isnull=True, product__active=True
+        )
+        .exclude(product__sku__in=refused)
+        .select_related("product")
+        .order_by("pk")[:limit]
+    )
+    if dry_run or not links:
+        return {"would_create": len(links)} if dry_run else {}
+    quantities: dict[int, dict[int, int]] = {}
+    if settings_obj.inventory_upload_enabled:
+        shop_ids = dict(LightspeedShop.objects.filter(company_id=company_id).values_list("pk", "shop_id"))
+        for row in stock_available_by_shop(
+            settings_obj=settings_obj,
+            link_ids=[link.pk for link in links],
+            differing_only=False,
+            unlinked=True,
+        ):
+            quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
+    shops = shops_by_lightspeed_id(company_id)
+    counts = {"items_created": 0, "create_refused": 0}
+    for link in links:
+        sent = quantities.get(link.pk, {})
+        body = item_body(link, price_level=settings_obj.price_level, quantities=sent)
+        try:
+            item = client.create_item(body)
+        except errors.LightspeedBadRequestError as exc:
+            counts["create_refused"] += 1
+            sync_issue_record(
+                company_id=company_id,
+                kind=REJECTED,
+                key=link.product.sku,
+                message=f"Lightspeed refused to create {link.product.sku}: {exc.message}",
+                excerpt=exc.body,
+            )
+            continue
+        now = timezone.now()
+        link.item_id = to_int(item.get("itemID"))
+        link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
+        item_fields_apply(link, item, price_level=settings_obj.price_level)
+        link.price_sent, link.price_sent_at = link.product.site_price, now
+        link.cost_sent, link.cost_sent_at = link.product.site_cost, now
+        link.save()
+        item_shops_apply(
+            company_id=company_id,
+            rows=item.get("ItemShops") or [],
+            shops=shops,
+            links_by_item={link.item_id: link.pk},
+        )
+        if sent:
+            ItemShopState.objects.filter(link=link, shop__shop_id__in=list(sent)).update(sent_at=now)
+            for shop_id, qoh in sent.items():
+                ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
+        counts["items_created"] += 1
+    return counts
