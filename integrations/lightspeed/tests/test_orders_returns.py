@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the shared fixtures are imported, then named as parameters
 """Returns, exchanges and voids: stock back where it belongs, exactly once."""
 
 from __future__ import annotations
