@@ -29,6 +29,7 @@ demo: $(STAMP)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py lightspeed_demo_setup
 	@echo
 	@echo "LightSync demo:      http://127.0.0.1:8000/admin/"
 	@echo "  logins (user/password): merchant/demo (Demo Outfitters), harbor/demo (Harbor Goods), ops/demo (ops staff)"

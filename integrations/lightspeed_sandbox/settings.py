@@ -43,6 +43,8 @@ MIDDLEWARE = [
 ]
 ROOT_URLCONF = "integrations.lightspeed_sandbox.urls"
 APPEND_SLASH = False
+# Seed documents for benchmarks are large (100,000 items is tens of megabytes); the server is local.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
 
 # The login pages keep their state in a signed cookie, so no session table is needed.
 SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
