@@ -89,15 +89,15 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
 
         name = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
         return [
-            path("<path:object_id>/shops/", wrap(views_settings.manage_shops_view), name=f"{name}_shops"),
+            path("<str:object_id>/shops/", wrap(views_settings.manage_shops_view), name=f"{name}_shops"),
             path(
-                "<path:object_id>/shops/redownload/",
+                "<str:object_id>/shops/redownload/",
                 wrap(views_settings.redownload_shops_view),
                 name=f"{name}_shops_redownload",
             ),
-            path("<path:object_id>/sync/<str:job>/", wrap(views_settings.sync_now_view), name=f"{name}_sync"),
+            path("<str:object_id>/sync/<str:job>/", wrap(views_settings.sync_now_view), name=f"{name}_sync"),
             path(
-                "<path:object_id>/disconnect/",
+                "<str:object_id>/disconnect/",
                 wrap(views_settings.disconnect_view),
                 name=f"{name}_disconnect",
             ),
