@@ -6,7 +6,6 @@ concurrent requests (any number of server threads) serialize on it and never los
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -201,15 +200,3 @@ def bucket_levels() -> list[dict]:
             }
         )
     return out
-
-
-def parse_relations(raw: str | None) -> list[str] | str:
-    """`["SaleLines","Customer"]` or `all`; a bad value is the caller's 400."""
-    if not raw:
-        return []
-    if raw == "all":
-        return "all"
-    value = json.loads(raw)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("load_relations must be a JSON array of relation names or 'all'")
-    return value
