@@ -1,0 +1,381 @@
+"""The order download end to end: the sandbox over real HTTP, sales rung up through its API.
+
+The expectation is computed from the sandbox's own answer (every sale, read independently with
+plain `requests`), so each check says: LightSync holds exactly what Lightspeed holds, once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from integrations.commerce.models import Company, Order, OrderLine, ReturnLine, StockLedgerEntry
+from integrations.commerce.services.demo import demo_seed
+from integrations.core import demo_catalogue as catalogue
+from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, SyncRun
+from integrations.lightspeed.models_orders import LightspeedSale
+from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
+from integrations.lightspeed.services.runs import job_run
+
+pytestmark = pytest.mark.e2e
+
+BASE_DIR = Path(__file__).resolve().parents[3]
+CASH = 1
+
+
+@pytest.fixture
+def point_at(settings, monkeypatch):
+    def point(server):
+        monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        settings.LIGHTSPEED_OAUTH_URL = server.oauth_url
+        settings.LIGHTSPEED_API_URL = server.api_url
+        settings.LIGHTSPEED_CLIENT_ID = server.client_id
+        settings.LIGHTSPEED_CLIENT_SECRET = server.client_secret
+        return server
+
+    return point
+
+
+class Pos:
+    """A register at the sandbox: rings up, refunds (its own token, as another app would)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url = f"{server.api_url}/API/V3/Account/{server.account_id}"
+        self.http = requests.Session()
+        token = server.mint_tokens(scope="employee:all")["access_token"]
+        self.http.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
+
+    def call(self, method: str, path: str, body=None) -> dict:
+        for _ in range(50):
+            response = self.http.request(method, f"{self.url}/{path}", json=body, timeout=30)
+            if response.status_code != 429:
+                break
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def ring_up(self, item_ids: list[int], *, shop_id: int = 1, quantity: int = 1) -> dict:
+        body = {
+            "shopID": shop_id,
+            "registerID": self.register_of(shop_id),
+            "employeeID": 1,
+            "completed": True,
+            "SaleLines": {"SaleLine": [{"itemID": i, "unitQuantity": quantity} for i in item_ids]},
+            "SalePayments": {"SalePayment": {"paymentTypeID": CASH, "amount": "5000.00"}},
+        }
+        return self.call("POST", "Sale.json", body)["Sale"]
+
+    def register_of(self, shop_id: int) -> int:
+        if not hasattr(self, "_registers"):
+            registers = self.call("GET", "Register.json")["Register"]
+            self._registers = {}
+            for register in registers if isinstance(registers, list) else [registers]:
+                self._registers.setdefault(int(register["shopID"]), int(register["registerID"]))
+        return self._registers[shop_id]
+
+    def lines_of(self, sale_id: int) -> list[dict]:
+        sale = self.call("GET", f"Sale/{sale_id}.json?load_relations=%5B%22SaleLines%22%5D")["Sale"]
+        lines = sale["SaleLines"]["SaleLine"]
+        return lines if isinstance(lines, list) else [lines]
+
+    def partial_refund(self, sale: dict, line: dict) -> dict:
+        body = {
+            "shopID": sale["shopID"],
+            "registerID": sale["registerID"],
+            "employeeID": sale["employeeID"],
+            "completed": True,
+            "SaleLines": {
+                "SaleLine": {
+                    "itemID": line["itemID"],
+                    "unitQuantity": -1,
+                    "unitPrice": line["unitPrice"],
+                    "parentSaleLineID": line["saleLineID"],
+                }
+            },
+            "SalePayments": {"SalePayment": {"paymentTypeID": CASH, "amount": "-5000.00"}},
+        }
+        return self.call("POST", "Sale.json", body)["Sale"]
+
+    def full_refund(self, sale_id: int) -> dict:
+        body = {"SalePayments": {"SalePayment": {"paymentTypeID": CASH}}}
+        return self.call("POST", f"Sale/{sale_id}/refund.json", body)["Sale"]
+
+    def all_sales(self) -> list[dict]:
+        """Every sale, read independently of LightSync's client."""
+        out, url = [], f"{self.url}/Sale.json"
+        params = {"load_relations": json.dumps(["SaleLines"]), "sort": "saleID", "limit": 100}
+        while url:
+            response = self.http.get(url, params=params, timeout=30)
+            if response.status_code == 429:
+                time.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            body = response.json()
+            records = body.get("Sale") or []
+            out.extend(records if isinstance(records, list) else [records])
+            url, params = body["@attributes"]["next"], None
+        return out
+
+
+def connect_demo(server) -> Company:
+    """Demo Outfitters as `make demo` leaves it, connected with minted tokens, shops mapped."""
+    demo_seed(password="demo")
+    company = Company.objects.get(name=catalogue.DEMO_COMPANY)
+    lightspeed_demo_setup()
+    pair = server.mint_tokens(scope="employee:register employee:inventory employee:product_cost")
+    now = timezone.now()
+    LightspeedSettings.objects.filter(company=company).update(
+        enabled=True,
+        account_id=str(server.account_id),
+        auth_token=pair["access_token"],
+        refresh_token=pair["refresh_token"],
+        token_received_at=now,
+        token_expires_at=now + timedelta(hours=1),
+        connection_status=ConnectionStatus.CONNECTED,
+        client_id="",  # the deployment's client (pointed at the sandbox by `point_at`)
+    )
+    run = job_run(company_id=company.pk, job=JOBS["shops"])
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    assert lightspeed_demo_setup()["shops_mapped"] == 3
+    return company
+
+
+def run_orders(company, **kwargs) -> SyncRun:
+    return job_run(company_id=company.pk, job=JOBS["orders"], sleep=lambda s: None, **kwargs)
+
+
+def expected(pos: Pos) -> dict:
+    """What LightSync must hold after importing every sale the sandbox has."""
+    sales = pos.all_sales()
+    orders = returns = 0
+    lines = Counter()
+    sold = Counter()  # item → net units that left the shops (completed, not voided)
+    for sale in sales:
+        if sale["completed"] != "true" and sale["voided"] != "true":
+            continue
+        sale_lines = (sale.get("SaleLines") or {}).get("SaleLine") or []
+        sale_lines = sale_lines if isinstance(sale_lines, list) else [sale_lines]
+        positive = [ln for ln in sale_lines if int(ln["unitQuantity"]) > 0]
+        negative = [ln for ln in sale_lines if int(ln["unitQuantity"]) < 0]
+        orders += bool(positive or not negative)
+        returns += bool(negative)
+        lines["order"] += len(positive)
+        lines["return"] += len(negative)
+        if sale["voided"] != "true":
+            for ln in sale_lines:
+                if ln["itemID"] != "0" and ln.get("lineType") != "item_fee":
+                    sold[int(ln["itemID"])] += int(ln["unitQuantity"])
+    return {"orders": orders, "returns": returns, "lines": lines, "sold": sold, "sales": sales}
+
+
+def held(company) -> dict:
+    return {
+        "orders": Order.objects.filter(company=company, channel=Order.Channel.LOCAL_STORE).count(),
+        "order_ids": Order.objects.filter(company=company).values("channel_order_id").distinct().count(),
+        "lines": OrderLine.objects.filter(order__company=company).count(),
+        "return_lines": ReturnLine.objects.filter(order_return__company=company).count(),
+        "ledger": StockLedgerEntry.objects.filter(
+            product__company=company, reason__in=["order", "return", "void"]
+        ).count(),
+    }
+
+
+def assert_exactly_once(company, pos: Pos) -> None:
+    want = expected(pos)
+    have = held(company)
+    assert have["orders"] == have["order_ids"] == want["orders"]
+    assert have["lines"] == want["lines"]["order"]
+    assert have["return_lines"] == want["lines"]["return"]
+    # Stock: per linked item, LightSync's net move equals what left Lightspeed's shops.
+    from integrations.lightspeed.models_catalog import ProductLink
+
+    links = dict(ProductLink.objects.filter(company=company).values_list("item_id", "product_id"))
+    net = dict(
+        StockLedgerEntry.objects.filter(product__company=company, reason__in=["order", "return", "void"])
+        .values_list("product_id")
+        .annotate(total=Sum("quantity_change"))
+    )
+    for item_id, units in want["sold"].items():
+        if item_id in links:
+            assert net.get(links[item_id], 0) == -units, f"item {item_id}"
+
+
+def test_sales_refunds_and_a_void_at_the_sandbox_become_orders_and_returns_exactly_once(
+    demo_sandbox, point_at, db
+):
+    server = point_at(demo_sandbox)
+    company = connect_demo(server)
+    pos = Pos(server)
+    items = catalogue_item_ids()
+
+    first = run_orders(company)
+    assert first.outcome == SyncRun.Outcome.SUCCEEDED, first.error
+    assert first.counts["orders"] > 50 and first.counts["voided_before_import"] == 1
+
+    a = pos.ring_up(items[:2], quantity=2)
+    b = pos.ring_up(items[2:3], shop_id=2)
+    c = pos.ring_up(items[3:5], shop_id=3)
+    pos.partial_refund(a, pos.lines_of(int(a["saleID"]))[0])
+    pos.full_refund(int(b["saleID"]))
+    second = run_orders(company)
+    assert second.outcome == SyncRun.Outcome.SUCCEEDED, second.error
+    assert second.counts["orders"] == 3 and second.counts["returns"] == 2
+
+    server.void_sale(int(c["saleID"]))
+    run_orders(company)
+    snapshot = held(company)
+    again = run_orders(company)
+
+    assert again.counts.get("orders", 0) == 0 and held(company) == snapshot
+    assert_exactly_once(company, pos)
+    assert Order.objects.get(company=company, channel_order_id=c["saleID"]).status == Order.Status.VOID
+    voided = StockLedgerEntry.objects.filter(product__company=company, reason="void")
+    assert voided.count() == len(pos.lines_of(int(c["saleID"])))
+    full = LightspeedSale.objects.get(company=company, sale_id=int(b["saleID"]))
+    assert full.order.payment_status == "paid"
+    assert (
+        LightspeedSale.objects.filter(company=company, state="open").count() == 1
+    )  # the demo's open layaway
+
+
+def catalogue_item_ids() -> list[int]:
+    return [
+        i.item_id for i in catalogue.demo_lightspeed_items() if i.custom_sku and any(q for _, q in i.qoh)
+    ][:8]
+
+
+@pytest.fixture
+def busy_sandbox(sandbox_server_factory, point_at):
+    """A sandbox with enough sales for several pages, and a drip rate that never makes us wait."""
+    server = point_at(sandbox_server_factory(seed="demo", drip_rate=1000, bucket_size=100000))
+    return server
+
+
+def ring_up_many(pos: Pos, count: int) -> None:
+    items = catalogue_item_ids()
+    for n in range(count):
+        pos.ring_up([items[n % len(items)]], shop_id=1 + n % 3)
+
+
+def test_faults_on_the_third_page_fail_the_run_cleanly_and_the_next_run_imports_every_sale_once(
+    busy_sandbox, db
+):
+    server = busy_sandbox
+    company = connect_demo(server)
+    pos = Pos(server)
+    ring_up_many(pos, 160)  # with the demo history: three pages and more
+    pages = []
+
+    def after_page(count: int) -> None:
+        pages.append(count)
+        if len(pages) == 2:
+            server.add_fault(method="GET", path="/Sale.json", kind="status", status=500, count=1)
+            server.add_fault(method="GET", path="/Sale.json", kind="drop", count=1)
+            server.add_fault(method="GET", path="/Sale.json", kind="truncated", count=1)
+
+    failed = run_orders(company, progress=after_page)
+
+    assert failed.outcome == SyncRun.Outcome.FAILED and "not JSON" in failed.error
+    assert len(pages) == 2
+    imported_before = Order.objects.filter(company=company).count()
+    assert 0 < imported_before <= 200
+
+    server.clear_faults()
+    done = run_orders(company)
+    assert done.outcome == SyncRun.Outcome.SUCCEEDED, done.error
+    assert_exactly_once(company, pos)
+
+
+def test_two_runs_started_at_the_same_moment_import_each_sale_once(busy_sandbox, transactional_db):
+    server = busy_sandbox
+    company = connect_demo(server)
+    ring_up_many(Pos(server), 40)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def worker(bypass_lock: bool) -> None:
+        from integrations.lightspeed.services.connection import lightspeed_client_for
+        from integrations.lightspeed.services.orders import orders_download
+
+        try:
+            barrier.wait()
+            if bypass_lock:
+                # As if the job lock had expired under a stalled worker: only the database stands
+                # between two imports of the same page.
+                settings_obj = LightspeedSettings.objects.select_related("company").get(company=company)
+                orders_download(settings_obj=settings_obj, client=lightspeed_client_for(settings_obj))
+                outcomes.append("direct")
+            else:
+                outcomes.append(run_orders(company).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(flag,)) for flag in (False, True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+
+    assert len(outcomes) == 2
+    assert_exactly_once(company, Pos(server))
+
+
+def test_a_worker_killed_mid_run_leaves_every_sale_exactly_once_after_restart(
+    busy_sandbox, transactional_db, settings
+):
+    server = busy_sandbox
+    company = connect_demo(server)
+    ring_up_many(Pos(server), 250)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "lightsync.settings.test",
+        "LIGHTSPEED_API_URL": server.api_url,
+        "LIGHTSPEED_OAUTH_URL": server.oauth_url,
+        "LIGHTSPEED_CLIENT_ID": server.client_id,
+        "LIGHTSPEED_CLIENT_SECRET": server.client_secret,
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
+    }
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{connection.settings_dict['NAME']}"
+    else:
+        db = connection.settings_dict
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    argv = [sys.executable, "manage.py", "lightspeed_sync", "orders", "--company", str(company.pk)]
+    worker = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not Order.objects.filter(company=company).exists():
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    partial = Order.objects.filter(company=company).count()
+    assert 0 < partial < expected(Pos(server))["orders"], "the worker was killed before it finished"
+
+    # The lock of the killed worker is still held: restarting is what its expiry allows.
+    from integrations.core.models import NamedLock
+
+    NamedLock.objects.all().delete()
+    if settings.REDIS_URL:
+        from integrations.core.locks import redis_client
+
+        for key in redis_client().scan_iter("lightsync:lock:*"):
+            redis_client().delete(key)
+    done = run_orders(company)
+    assert done.outcome == SyncRun.Outcome.SUCCEEDED, done.error
+    assert_exactly_once(company, Pos(server))
