@@ -51,6 +51,11 @@ class LightspeedConfig(AppConfig):
                 name, {"task": task, "schedule": timedelta(seconds=seconds)}
             )
 
+        roles.grant(roles.MERCHANTS, "lightspeed.LightspeedSale", ["view"])
+        roles.grant(roles.MERCHANTS, "lightspeed.UnmatchedItem", ["view"])
+        roles.grant(roles.OPS_STAFF, "lightspeed.LightspeedSale", ["view"])
+        roles.grant(roles.OPS_STAFF, "lightspeed.UnmatchedItem", ["view", "change"])
+
         from integrations.lightspeed.tasks import JOB_TASKS
 
         # In place: Celery reads these dicts from the settings object. A queue per job (DESIGN §5).
