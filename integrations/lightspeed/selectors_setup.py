@@ -92,7 +92,7 @@ def setup_checklist(settings_obj: LightspeedSettings) -> list[SetupStep]:
             "shops",
             "Download your Lightspeed shops",
             has_shops,
-            "Manage Lightspeed Shops → Re-Download Lightspeed POS Shops, or Actions → Sync now: shops.",
+            "Actions → Re-Download Lightspeed POS Shops, once the token is fetched.",
             shops_page_url(settings_obj)
             if settings_obj.shops_mapping_enabled
             else _settings_url(settings_obj, "actions"),

@@ -215,6 +215,9 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
         fetch_token_url=reverse("lightspeed:fetch_token_start", args=[settings_obj.company_id]),
         shops_url=reverse("admin:lightspeed_lightspeedsettings_shops", args=[settings_obj.pk]),
         disconnect_url=reverse("admin:lightspeed_lightspeedsettings_disconnect", args=[settings_obj.pk]),
+        redownload_url=reverse(
+            "admin:lightspeed_lightspeedsettings_shops_redownload", args=[settings_obj.pk]
+        ),
         sync_entries=_sync_entries(settings_obj),
         change_log=_change_log(settings_obj),
         order_source_warning=(

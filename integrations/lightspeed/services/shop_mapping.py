@@ -10,15 +10,21 @@ from django.db import transaction
 
 from integrations.commerce.models import Company, User, Warehouse
 from integrations.core.changelog import changelog_record, field_values
+from integrations.core.locks import company_job_lock
 from integrations.core.models import ChangeLog
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed import errors
+from integrations.lightspeed.client import ClientStats
+from integrations.lightspeed.jobs import JOBS, JobContext
 from integrations.lightspeed.models import (
     LightspeedEmployee,
     LightspeedRegister,
+    LightspeedSettings,
     LightspeedShop,
     LightspeedShopWarehouse,
     SyncRun,
 )
+from integrations.lightspeed.services import runs
+from integrations.lightspeed.services.connection import lightspeed_client_for
 from integrations.lightspeed.services.runs import job_run
 
 
@@ -147,13 +153,55 @@ class ShopsDownloadReport:
         )
 
 
-def shops_redownload(*, company_id: int) -> ShopsDownloadReport:
-    """Runs the shops job now (recorded as an admin-triggered run) and says what changed."""
+def _connection_refusal(settings_obj: LightspeedSettings) -> str | None:
+    if settings_obj.needs_reauthorization:
+        return (
+            f"Re-authorization required: {settings_obj.connection_error or 'Lightspeed refused the token.'}"
+        )
+    if not settings_obj.refresh_token or not settings_obj.account_id:
+        return "Lightspeed is not connected: run Fetch Token first."
+    return None
+
+
+def shops_download_now(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN) -> SyncRun:
+    """The shops job, run because a person asked for it — also while Lightspeed POS Enabled is off.
+
+    The master switch stops scheduled work; shops, registers and employees are what a merchant
+    needs to finish the settings before turning it on, and downloading them changes no order or
+    stock. Recorded as a SyncRun like any run (same lock, same issue on failure).
+    """
+    settings_obj = LightspeedSettings.objects.select_related("company").get(company_id=company_id)
+    if settings_obj.enabled:
+        return job_run(company_id=company_id, job=JOBS["shops"], trigger=trigger)
+    run = SyncRun.objects.create(company_id=company_id, job="shops", trigger=trigger)
+    refusal = _connection_refusal(settings_obj)
+    if refusal:
+        return runs._finish(run, SyncRun.Outcome.REFUSED, error=refusal)
+    with company_job_lock(company_id, "shops") as acquired:
+        if not acquired:
+            return runs._finish(
+                run, SyncRun.Outcome.SKIPPED, error="Another shops run for this company is in progress."
+            )
+        stats = ClientStats()
+        try:
+            client = lightspeed_client_for(settings_obj, stats=stats)
+            counts = JOBS["shops"].run(JobContext(settings=settings_obj, client=client))
+        except errors.LightspeedError as exc:
+            if not isinstance(exc, errors.LightspeedTransientError):
+                runs.sync_issue_record(
+                    company_id=company_id, kind="shops_failed", key="shops", message=exc.message, run=run
+                )
+            return runs._finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+        return runs._finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)
+
+
+def shops_redownload(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN) -> ShopsDownloadReport:
+    """Downloads shops, registers and employees now and says what changed."""
     before = {
         shop.shop_id: (shop.name, shop.archived)
         for shop in LightspeedShop.objects.filter(company_id=company_id)
     }
-    run = job_run(company_id=company_id, job=JOBS["shops"], trigger=SyncRun.Trigger.ADMIN)
+    run = shops_download_now(company_id=company_id, trigger=trigger)
     if run.outcome not in (SyncRun.Outcome.SUCCEEDED, SyncRun.Outcome.PARTIAL):
         return ShopsDownloadReport(ok=False, error=run.error or run.get_outcome_display())
     report = ShopsDownloadReport(

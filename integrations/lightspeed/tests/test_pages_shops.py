@@ -50,7 +50,8 @@ def test_with_mapping_off_the_page_sends_you_back_with_the_reason(browser, store
 
 
 def test_the_actions_menu_offers_manage_shops_only_while_mapping_is_on(browser, store):
-    assert shops_url(store.settings) not in browser.get(settings_url(store.settings)).content.decode()
+    html = browser.get(settings_url(store.settings)).content.decode()
+    assert ">Manage Lightspeed Shops</a>" not in html and f'href="{shops_url(store.settings)}"' not in html
     mapping_on(store)
     html = browser.get(settings_url(store.settings)).content.decode()
     assert f'<a href="{shops_url(store.settings)}">Manage Lightspeed Shops</a>' in html
@@ -206,4 +207,31 @@ def test_re_download_while_not_connected_says_why(browser, store):
     mapping_on(store)
     url = f"{shops_url(store.settings)}redownload/"
     html = post(browser, url, token_from=shops_url(store.settings), follow=True).content.decode()
-    assert "Shops were not downloaded: Lightspeed POS Enabled is off for this company." in html
+    assert "Shops were not downloaded: Lightspeed is not connected: run Fetch Token first." in html
+    assert SyncRun.objects.get(job="shops").outcome == SyncRun.Outcome.REFUSED
+
+
+def test_shops_can_be_downloaded_from_the_actions_menu_before_lightspeed_pos_is_enabled(
+    browser, store, mocked_lightspeed
+):
+    """Shop Name, Register ID and EmployeeID are chosen from the downloaded lists, before the
+    master switch goes on: a person's download is allowed while it is off (scheduled jobs are not)."""
+    connect(store)
+    shop = {
+        "shopID": "1",
+        "name": "Downtown",
+        "Registers": {"Register": {"registerID": "11", "name": "Front"}},
+    }
+    mocked_lightspeed.get(resource_url("Shop"), json={"@attributes": {"count": "1"}, "Shop": shop})
+    mocked_lightspeed.get(resource_url("Employee"), json={"@attributes": {"count": "0"}})
+    html = browser.get(settings_url(store.settings)).content.decode()
+    url = f"{shops_url(store.settings)}redownload/"
+    assert f'<form method="post" action="{url}">' in html
+
+    response = post(browser, url, token_from=settings_url(store.settings), follow=True)
+
+    assert response.redirect_chain[-1][0] == settings_url(store.settings)  # mapping is off
+    assert "archived Uptown" in response.content.decode()
+    assert store.refresh().enabled is False
+    run = SyncRun.objects.get(job="shops")
+    assert (run.outcome, run.trigger) == (SyncRun.Outcome.SUCCEEDED, SyncRun.Trigger.ADMIN)
