@@ -74,3 +74,16 @@ class LightspeedConfig(AppConfig):
             "lightspeed-tokens",
             {"task": "lightspeed.refresh_tokens", "schedule": timedelta(minutes=10)},
         )
+        # Operations: alerts no run reported, daily retention, the dashboard, metrics.
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "lightspeed-alerts", {"task": "lightspeed.check_alerts", "schedule": timedelta(minutes=5)}
+        )
+        settings.CELERY_BEAT_SCHEDULE.setdefault(
+            "lightspeed-retention", {"task": "lightspeed.prune_records", "schedule": timedelta(hours=24)}
+        )
+        for group in (roles.MERCHANTS, roles.OPS_STAFF):
+            roles.grant(group, "lightspeed.Dashboard", ["view"])
+        from integrations.core.health import metrics_collector_register
+        from integrations.lightspeed.metrics import DatabaseCollector
+
+        metrics_collector_register("lightspeed", DatabaseCollector())

@@ -75,6 +75,22 @@ def lightspeed_refresh_tokens() -> int:
     return len(company_ids)
 
 
+@shared_task(name="lightspeed.check_alerts", acks_late=True)
+def lightspeed_check_alerts() -> int:
+    """Beat: alert about conditions no run reported (e.g. a token refused between runs)."""
+    from integrations.lightspeed.services.alerts import alerts_check_all
+
+    return alerts_check_all()
+
+
+@shared_task(name="lightspeed.prune_records", acks_late=True)
+def lightspeed_prune_records() -> dict:
+    """Beat, daily: old runs and closed issues go (see services/retention.py)."""
+    from integrations.lightspeed.services.retention import retention_prune
+
+    return retention_prune()
+
+
 @shared_task(name="lightspeed.download_orders", bind=True, acks_late=True, max_retries=8)
 def lightspeed_download_orders(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
     return _run_job(self, company_id, "orders", trigger)

@@ -12,7 +12,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -42,6 +42,20 @@ class ClientStats:
     rate_limited: int = 0
     retries: int = 0
     refreshes: int = 0
+    # For operations (SyncRun, /metrics): what the requests cost and how full the bucket got.
+    cost: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    bucket_peak: float | None = None
+    bucket_size: float | None = None
+
+    def count_status(self, status: str) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def observe_bucket(self, reading: BucketReading) -> None:
+        if reading.level is not None:
+            self.bucket_peak = max(self.bucket_peak or 0.0, reading.level)
+        if reading.size:
+            self.bucket_size = reading.size
 
 
 class LightspeedTransport:
@@ -107,6 +121,7 @@ class LightspeedTransport:
             if wait > 0:
                 self.sleep(wait)
             token = self.tokens.access_token()
+            self.stats.cost += cost
             try:
                 response = self.session.request(
                     method,
@@ -119,6 +134,7 @@ class LightspeedTransport:
                 )
             except requests.Timeout as exc:
                 self.stats.requests += 1
+                self.stats.count_status("timeout")
                 if self._may_retry(method, attempt):
                     attempt = self._backoff(attempt)
                     continue
@@ -128,6 +144,7 @@ class LightspeedTransport:
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 # ChunkedEncodingError: the connection dropped while the body was arriving.
                 self.stats.requests += 1
+                self.stats.count_status("connection_error")
                 if self._may_retry(method, attempt):
                     attempt = self._backoff(attempt)
                     continue
@@ -136,8 +153,11 @@ class LightspeedTransport:
                 ) from exc
 
             self.stats.requests += 1
-            self.pacer.observe(BucketReading.from_headers(response.headers))
+            reading = BucketReading.from_headers(response.headers)
+            self.pacer.observe(reading)
+            self.stats.observe_bucket(reading)
             status = response.status_code
+            self.stats.count_status(str(status))
 
             if status == 401:
                 if not refreshed:

@@ -174,13 +174,47 @@ LIGHTSPEED_API_URL = env("LIGHTSPEED_API_URL", default="https://api.lightspeedap
 LIGHTSPEED_ORDERS_EVERY_SECONDS = env.int("LIGHTSPEED_ORDERS_EVERY_SECONDS", default=60)
 LIGHTSPEED_ORDERS_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_OVERLAP_SECONDS", default=300)
 
+# --- Operations -------------------------------------------------------------------------------
+# Alerts: a job alerts after this many failed runs in a row; stock drift above this many items
+# alerts; the same alert is repeated only after the quiet period (or when what it says changes).
+LIGHTSPEED_ALERT_FAILED_RUNS = env.int("LIGHTSPEED_ALERT_FAILED_RUNS", default=3)
+LIGHTSPEED_ALERT_DRIFT_ITEMS = env.int("LIGHTSPEED_ALERT_DRIFT_ITEMS", default=10)
+LIGHTSPEED_ALERT_QUIET_HOURS = env.float("LIGHTSPEED_ALERT_QUIET_HOURS", default=24)
+# Retention: sync runs, and resolved or ignored issues, older than this are pruned daily (open
+# issues are kept until resolved).
+LIGHTSPEED_RUN_RETENTION_DAYS = env.int("LIGHTSPEED_RUN_RETENTION_DAYS", default=90)
+LIGHTSPEED_ISSUE_RETENTION_DAYS = env.int("LIGHTSPEED_ISSUE_RETENTION_DAYS", default=90)
+# /healthz calls the beat stale after this many seconds without a tick (ticks come every 60 s).
+HEALTHZ_BEAT_MAX_AGE = env.int("HEALTHZ_BEAT_MAX_AGE", default=300)
+# When set, /metrics wants "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+# Structured logs: every line carries company_id, job and run_id; secrets and email addresses are
+# masked (integrations.core.logging). LOG_FORMAT=json writes one JSON object per line.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+# Workers keep this configuration instead of Celery's own root logger setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {
+        "context": {"()": "integrations.core.logging.ContextFilter"},
+        "redact": {"()": "integrations.core.logging.RedactingFilter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [company=%(company_id)s job=%(job)s "
+            "run=%(run_id)s] %(message)s"
+        },
+        "json": {"()": "integrations.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -6,15 +6,19 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from integrations.core.locks import company_job_lock
+from integrations.core.logging import log_context
 from integrations.lightspeed import errors
 from integrations.lightspeed.client import ClientStats
 from integrations.lightspeed.jobs import Job, JobContext, require_available
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue, SyncRun
 from integrations.lightspeed.services.connection import lightspeed_client_for
+from integrations.lightspeed.services.progress import RunProgress
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +47,35 @@ def _finish(
     if stats is not None:
         run.api_requests = stats.requests
         run.api_rate_limited = stats.rate_limited
+        run.api_cost = Decimal(str(round(stats.cost, 2)))
+        run.api_statuses = dict(stats.statuses)
+        if stats.bucket_peak is not None:
+            run.api_bucket_peak = Decimal(str(round(stats.bucket_peak, 2)))
+        if stats.bucket_size is not None:
+            run.api_bucket_size = Decimal(str(round(stats.bucket_size, 2)))
     run.save()
+    _observe_finished(run, stats)
     return run
+
+
+def _observe_finished(run: SyncRun, stats: ClientStats | None) -> None:
+    """Operations' view of a finished run: metrics now, alerts once it is committed."""
+    from integrations.lightspeed.metrics import run_counted
+    from integrations.lightspeed.services.alerts import alerts_check_company
+
+    try:
+        run_counted(run, stats)
+    except Exception:  # metrics must never fail the run they describe
+        logger.exception("Could not count the %s run %s in the metrics", run.job, run.pk)
+    company_id = run.company_id
+
+    def check_alerts() -> None:
+        try:
+            alerts_check_company(company_id=company_id)
+        except Exception:  # an alert that cannot be sent must not fail the run; beat retries
+            logger.exception("Could not check the alerts of company %s", company_id)
+
+    transaction.on_commit(check_alerts)
 
 
 def sync_issue_record(
@@ -93,7 +124,36 @@ def job_run(
     """
     require_available(job)
     settings_obj = LightspeedSettings.objects.select_related("company").get(company_id=company_id)
-    run = SyncRun.objects.create(company_id=company_id, job=job.name, trigger=trigger, dry_run=dry_run)
+    run = SyncRun.objects.create(
+        company_id=company_id, job=job.name, trigger=trigger, dry_run=dry_run, heartbeat_at=timezone.now()
+    )
+    with log_context(company_id=company_id, job=job.name, run_id=run.pk):
+        return _job_run_recorded(
+            run,
+            settings_obj=settings_obj,
+            job=job,
+            dry_run=dry_run,
+            since=since,
+            fields=fields,
+            progress=progress,
+            raise_transient=raise_transient,
+            sleep=sleep,
+        )
+
+
+def _job_run_recorded(
+    run: SyncRun,
+    *,
+    settings_obj: LightspeedSettings,
+    job: Job,
+    dry_run: bool,
+    since: datetime | None,
+    fields: frozenset[str],
+    progress: Callable[[int], None] | None,
+    raise_transient: bool,
+    sleep: Callable[[float], None],
+) -> SyncRun:
+    company_id = settings_obj.company_id
     refusal = job_refusal(settings_obj)
     if refusal:
         return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
@@ -104,6 +164,7 @@ def job_run(
                 run, SyncRun.Outcome.SKIPPED, error=f"Another {job.name} run for this company is in progress."
             )
         stats = ClientStats()
+        live_progress = RunProgress(run, stats=stats, forward=progress)
         try:
             client = lightspeed_client_for(settings_obj, stats=stats, sleep=sleep)
             context = JobContext(
@@ -112,7 +173,7 @@ def job_run(
                 dry_run=dry_run,
                 since=since,
                 fields=fields,
-                progress=progress,
+                progress=live_progress,
             )
             counts = job.run(context)
         except errors.LightspeedTransientError as exc:
@@ -137,5 +198,7 @@ def job_run(
         # The job works again: its failure issue (if any) is resolved, and reopens if it recurs.
         SyncIssue.objects.filter(
             company_id=company_id, kind=f"{job.name}_failed", status=SyncIssue.Status.OPEN
-        ).update(status=SyncIssue.Status.RESOLVED)
+        ).update(
+            status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution="The job worked again."
+        )
         return _finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)

@@ -120,16 +120,24 @@ def token_refresh(
                     client_secret=settings_obj.effective_client_secret(),
                 )
             except errors.LightspeedOAuthError as exc:
+                _refresh_counted("failed")
                 if exc.error not in oauth.PERMANENT_OAUTH_ERRORS:
                     raise
                 refused = exc
             else:
                 _store_pair(settings_obj, pair, in_own_transaction=row_lock)
+                _refresh_counted("succeeded")
                 return pair.access_token
         lost = connection_lost(company_id=company_id, reason=_refusal_reason(refused))
         raise errors.LightspeedReauthorizationRequiredError(
             f"Re-authorization required: {lost.connection_error}"
         )
+
+
+def _refresh_counted(result: str) -> None:
+    from integrations.lightspeed.metrics import counter_add
+
+    counter_add("token_refreshes", result=result)
 
 
 class DatabaseTokenProvider:

@@ -1,0 +1,224 @@
+"""The issues queue: recording problems with things, and acting on them (retry, map, ignore).
+
+An issue is one problem with one thing — an unmatched Lightspeed item, a write Lightspeed
+refused, a payload LightSync could not read, a duplicate SKU/UPC, a job that failed — counted
+while it recurs (`sync_issue_record`). Resolving one replays what it held back: the job that
+recorded a kind registers how to retry it (and, for unmatched items, how to apply a mapping):
+
+    from integrations.lightspeed.services.issues import issue_handler_register
+
+    issue_handler_register(
+        "write_refused",
+        retry=lambda issue: item_upload_retry(issue=issue),  # -> IssueOutcome
+    )
+
+A handler returns an `IssueOutcome`: whether the thing is now fixed (the issue resolves) and
+what happened, in words. Without a handler, Retry says plainly that nothing can replay it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.commerce.models import Product, User
+from integrations.lightspeed.models import SyncIssue
+from integrations.lightspeed.services.runs import sync_issue_record
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DUPLICATE_CODE",
+    "UNMATCHED_ITEM",
+    "UNREADABLE_PAYLOAD",
+    "WRITE_REFUSED",
+    "IssueActionRefused",
+    "IssueOutcome",
+    "issue_handler_register",
+    "issue_ignore",
+    "issue_map_to_product",
+    "issue_retry",
+    "sync_issue_record",
+]
+
+# The kinds of DESIGN.md / issue 8; a job's own failure is "<job>_failed".
+UNMATCHED_ITEM = "unmatched_item"
+WRITE_REFUSED = "write_refused"
+UNREADABLE_PAYLOAD = "unreadable_payload"
+DUPLICATE_CODE = "duplicate_code"
+JOB_FAILED_SUFFIX = "_failed"
+
+
+class IssueActionRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    resolved: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class IssueHandler:
+    retry: Callable[[SyncIssue], IssueOutcome] | None = None
+    map_to_product: Callable[[SyncIssue, Product], IssueOutcome] | None = None
+
+
+_handlers: dict[str, IssueHandler] = {}
+
+
+def issue_handler_register(
+    kind: str,
+    *,
+    retry: Callable[[SyncIssue], IssueOutcome] | None = None,
+    map_to_product: Callable[[SyncIssue, Product], IssueOutcome] | None = None,
+) -> None:
+    """Declares how to replay an issue of `kind` (Retry) and how to apply a product mapping."""
+    current = _handlers.get(kind, IssueHandler())
+    _handlers[kind] = IssueHandler(
+        retry=retry or current.retry, map_to_product=map_to_product or current.map_to_product
+    )
+
+
+def _job_of(issue: SyncIssue) -> str | None:
+    from integrations.lightspeed.jobs import JOBS
+
+    if issue.kind.endswith(JOB_FAILED_SUFFIX):
+        job = issue.kind.removesuffix(JOB_FAILED_SUFFIX)
+        return job if job in JOBS else None
+    return None
+
+
+def find_service(name: str):
+    """A service of the order download found by name (services/orders*.py), or None while that
+    work has not landed: operations offers the action only once the service exists."""
+    import importlib
+    import pkgutil
+
+    from integrations.lightspeed import services
+
+    for module in sorted(
+        pkgutil.iter_modules(services.__path__), key=lambda m: not m.name.startswith("orders")
+    ):
+        if module.name.startswith(("orders", "unmatched", "sale")):
+            found = getattr(
+                importlib.import_module(f"integrations.lightspeed.services.{module.name}"), name, None
+            )
+            if callable(found):
+                return found
+    return None
+
+
+def _unmatched_item_service():
+    return find_service("unmatched_item_resolve")
+
+
+def handler_for(issue: SyncIssue) -> IssueHandler:
+    handler = _handlers.get(issue.kind)
+    if handler is not None:
+        return handler
+    if _job_of(issue) is not None:
+        return IssueHandler(retry=_retry_job)
+    if issue.kind == UNMATCHED_ITEM and _unmatched_item_service() is not None:
+        return IssueHandler(map_to_product=_map_unmatched_item)
+    return IssueHandler()
+
+
+def can_retry(issue: SyncIssue) -> bool:
+    return issue.status != SyncIssue.Status.RESOLVED and handler_for(issue).retry is not None
+
+
+def can_map(issue: SyncIssue) -> bool:
+    return issue.status != SyncIssue.Status.RESOLVED and handler_for(issue).map_to_product is not None
+
+
+def _retry_job(issue: SyncIssue) -> IssueOutcome:
+    from integrations.lightspeed.services.jobs_enqueue import JobEnqueueRefused, job_enqueue
+
+    job = _job_of(issue)
+    try:
+        job_enqueue(company_id=issue.company_id, job=job, trigger="manual")
+    except JobEnqueueRefused as exc:
+        raise IssueActionRefused(exc.message) from exc
+    return IssueOutcome(False, f"The {job} job is queued; the issue resolves when it works again.")
+
+
+def _map_unmatched_item(issue: SyncIssue, product: Product) -> IssueOutcome:
+    resolve = _unmatched_item_service()
+    result = resolve(issue=issue, product=product)
+    detail = f" ({result})" if isinstance(result, str) and result else ""
+    return IssueOutcome(True, f"Mapped to {product.sku}; the orders it held back were updated{detail}.")
+
+
+def _close(issue: SyncIssue, *, status: str, actor: User | None, resolution: str) -> SyncIssue:
+    with transaction.atomic():
+        issue = SyncIssue.objects.select_for_update().get(pk=issue.pk)
+        issue.status = status
+        issue.resolved_at = timezone.now()
+        issue.resolved_by = actor
+        issue.resolution = resolution[:500]
+        issue.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
+    return issue
+
+
+def _actor_label(actor: User | None) -> str:
+    return actor.get_username() if actor is not None else "LightSync"
+
+
+def issue_retry(*, issue: SyncIssue, actor: User | None = None) -> IssueOutcome:
+    """Replays what the issue held back. Resolves it when the replay fixed the thing."""
+    handler = handler_for(issue)
+    if issue.status == SyncIssue.Status.RESOLVED:
+        raise IssueActionRefused("This issue is already resolved.")
+    if handler.retry is None:
+        raise IssueActionRefused(
+            f"Nothing can replay a {issue.kind.replace('_', ' ')} issue yet: fix the cause in Lightspeed "
+            "or LightSync; it resolves itself on the next run that succeeds."
+        )
+    outcome = handler.retry(issue)
+    if outcome.resolved:
+        _close(
+            issue,
+            status=SyncIssue.Status.RESOLVED,
+            actor=actor,
+            resolution=f"Retried by {_actor_label(actor)}: {outcome.message}",
+        )
+    logger.info("Issue %s (%s) retried: %s", issue.pk, issue.kind, outcome.message)
+    return outcome
+
+
+def issue_map_to_product(*, issue: SyncIssue, product: Product, actor: User | None = None) -> IssueOutcome:
+    """Maps the issue's Lightspeed item to a product of the same company, and replays."""
+    if product.company_id != issue.company_id:
+        raise IssueActionRefused("That product belongs to another company.")
+    if issue.status == SyncIssue.Status.RESOLVED:
+        raise IssueActionRefused("This issue is already resolved.")
+    handler = handler_for(issue)
+    if handler.map_to_product is None:
+        raise IssueActionRefused(f"A {issue.kind.replace('_', ' ')} issue cannot be mapped to a product.")
+    outcome = handler.map_to_product(issue, product)
+    if outcome.resolved:
+        _close(
+            issue,
+            status=SyncIssue.Status.RESOLVED,
+            actor=actor,
+            resolution=f"{outcome.message} — {_actor_label(actor)}",
+        )
+    logger.info("Issue %s (%s) mapped to product %s", issue.pk, issue.kind, product.pk)
+    return outcome
+
+
+def issue_ignore(*, issue: SyncIssue, actor: User | None = None) -> SyncIssue:
+    """Stops showing the issue as open; it is still counted (not reopened) if the problem recurs."""
+    if issue.status == SyncIssue.Status.RESOLVED:
+        raise IssueActionRefused("This issue is already resolved.")
+    return _close(
+        issue, status=SyncIssue.Status.IGNORED, actor=actor, resolution=f"Ignored by {_actor_label(actor)}"
+    )

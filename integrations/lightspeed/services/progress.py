@@ -1,0 +1,59 @@
+"""Live progress of a run: what a job reports through `JobContext.progress`, on its SyncRun.
+
+A job calls `ctx.progress(n)` as it finishes n things (and, when it knows, `ctx.progress.set_total(n)`
+first). The count reaches the run's row at most every few seconds, so the dashboard can show a
+run in progress without the job writing a row per record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.utils import timezone
+
+from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.transport import ClientStats
+
+FLUSH_INTERVAL = 2.0  # seconds between writes of a running run's progress
+
+
+class RunProgress:
+    def __init__(
+        self,
+        run: SyncRun,
+        *,
+        stats: ClientStats,
+        forward: Callable[[int], None] | None = None,
+        interval: float = FLUSH_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.run = run
+        self.stats = stats
+        self.forward = forward
+        self.interval = interval
+        self.clock = clock
+        self.done = 0
+        self.total: int | None = None
+        self._flushed_at = clock()
+
+    def __call__(self, n: int = 1) -> None:
+        self.done += n
+        if self.forward is not None:
+            self.forward(n)
+        if self.clock() - self._flushed_at >= self.interval:
+            self.flush()
+
+    def set_total(self, total: int) -> None:
+        self.total = max(0, int(total))
+        self.flush()
+
+    def flush(self) -> None:
+        self._flushed_at = self.clock()
+        SyncRun.objects.filter(pk=self.run.pk).update(
+            progress_done=self.done,
+            progress_total=self.total,
+            heartbeat_at=timezone.now(),
+            api_requests=self.stats.requests,
+            api_rate_limited=self.stats.rate_limited,
+        )
