@@ -32,6 +32,7 @@ class ListRequest:
     params: QueryDict
     legacy: bool  # V2 paths page with offsets
     page_url: str  # scheme://host/path of this request, for next/previous links
+    raw_query: str = ""  # as sent: an or= clause must percent-encode its '='
 
 
 def relations_requested(resource: Resource, raw: str | None) -> set[str]:
@@ -64,7 +65,11 @@ def _local_zone(account_id: int) -> str:
 
 
 def filtered(
-    resource: Resource, account_id: int, params: QueryDict, loaded: frozenset[str] = frozenset()
+    resource: Resource,
+    account_id: int,
+    params: QueryDict,
+    loaded: frozenset[str] = frozenset(),
+    raw_query: str = "",
 ) -> QuerySet:
     model = resource.model
     queryset = model.objects.filter(accountID=account_id)
@@ -84,6 +89,8 @@ def filtered(
         for raw in params.getlist(key):
             queryset = queryset.filter(_condition(resource, key, raw, zone, loaded))
     if "or" in params:
+        if any(part.startswith("or=") and "=" in part[3:] for part in raw_query.split("&")):
+            raise bad_request("Every '=' inside an or= query must be percent-encoded as %3D.")
         zone = zone or _local_zone(account_id)
         for raw in params.getlist("or"):
             alternatives = Q()
@@ -160,7 +167,7 @@ def _link(req: ListRequest, sort: Sort, limit: int, **cursor: str) -> str:
 
 def list_payload(req: ListRequest, relations: set[str]) -> dict:
     resource = req.resource
-    queryset = filtered(resource, req.account_id, req.params, frozenset(relations))
+    queryset = filtered(resource, req.account_id, req.params, frozenset(relations), req.raw_query)
     if req.params.get("count") == "1":
         clashing = [p for p in ("limit", "sort", "after", "before") if p in req.params]
         if clashing:

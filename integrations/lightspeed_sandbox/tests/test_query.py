@@ -116,6 +116,13 @@ def test_or_combines_conditions(sandbox, api):
     _seed_items(sandbox, 10)
     items = as_list(api.get("Item", **{"or": "customSku=SKU-00002|upc=000000000007"}).get("Item"))
     assert [i["itemID"] for i in items] == ["2", "7"]
+    # The '=' inside the clause must be percent-encoded, or the query fails.
+    raw = requests.get(
+        api.url("Item") + "?or=customSku=SKU-00002|itemID=3",
+        timeout=10,
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert raw.status_code == 400
 
 
 def test_dot_filters_reach_one_level_into_a_loaded_relation(sandbox, api):

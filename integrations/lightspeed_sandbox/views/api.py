@@ -141,7 +141,10 @@ def _dispatch(
         if pk is not None:
             return single_payload(resource, account_id, pk, relations)
         page_url = request.build_absolute_uri(request.path)
-        return list_payload(ListRequest(resource, account_id, request.GET, legacy, page_url), relations)
+        raw_query = request.META.get("QUERY_STRING", "")
+        return list_payload(
+            ListRequest(resource, account_id, request.GET, legacy, page_url, raw_query), relations
+        )
     name = resource.name
     if action == "refund":
         record = refunds.sale_refund(account_id=account_id, sale_id=pk, data=body)
