@@ -32,9 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Runs that say nothing about whether the job works: they did not try.
 _NOT_ATTEMPTS = (SyncRun.Outcome.RUNNING, SyncRun.Outcome.SKIPPED, SyncRun.Outcome.REFUSED)
-# The jobs whose runs report drift (the count "drift": items whose quantity moved in Lightspeed
-# without a sale explaining it).
-DRIFT_JOBS = ("reconcile", "upload")
+# Drift: items whose quantity moved in Lightspeed without a sale explaining it (StockDrift rows
+# the catalog jobs record), counted over this window.
+DRIFT_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -113,30 +113,30 @@ def _failing_jobs(company_id: int, company_name: str) -> list[Condition]:
     return conditions
 
 
-def _drift(company_id: int, company_name: str) -> Condition | None:
-    latest = (
-        SyncRun.objects.filter(company_id=company_id, job__in=DRIFT_JOBS, dry_run=False)
-        .filter(outcome__in=(SyncRun.Outcome.SUCCEEDED, SyncRun.Outcome.PARTIAL))
-        .exclude(counts__drift=None)
-        .order_by("-started_at", "-id")
-        .first()
+def _drift(company_id: int, company_name: str, now: datetime) -> Condition | None:
+    from integrations.lightspeed.models_catalog import StockDrift
+
+    drifted = (
+        StockDrift.objects.filter(company_id=company_id, detected_at__gte=now - DRIFT_WINDOW)
+        .values("link_id")
+        .distinct()
+        .count()
     )
-    drift = (latest.counts or {}).get("drift") if latest else None
     threshold = settings.LIGHTSPEED_ALERT_DRIFT_ITEMS
-    if not isinstance(drift, int) or drift < threshold:
+    if drifted < threshold or drifted == 0:
         return None
     return Condition(
         kind=AlertNotice.Kind.DRIFT,
         subject="",
-        summary=f"{drift} items drifted",
+        summary=f"{drifted} items drifted in the last 24 hours",
         # Said again when it doubles, not each time one more item moves.
-        fingerprint_text=f"drift 2^{int(math.log2(drift))}",
+        fingerprint_text=f"drift 2^{int(math.log2(drifted))}",
         subject_line=f"[LightSync] Stock in Lightspeed drifted for {company_name}",
         body=(
-            f"{drift} items had a quantity in Lightspeed that no sale explains (the alert threshold is "
-            f"{threshold}), found by the {latest.job} run of {latest.started_at:%Y-%m-%d %H:%M} UTC.\n\n"
+            f"In the last 24 hours {drifted} items had a quantity in Lightspeed that no sale explains "
+            f"(the alert threshold is {threshold}).\n\n"
             "LightSync is the source of truth for stock and sets those quantities back. If someone is "
-            "counting stock directly in Lightspeed, do it in LightSync instead."
+            "counting or receiving stock directly in Lightspeed, do it in LightSync instead."
         ),
     )
 
@@ -149,12 +149,12 @@ def _send(company, subject: str, body: str) -> int:
     return send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
 
 
-def _conditions(settings_obj: LightspeedSettings) -> list[Condition]:
+def _conditions(settings_obj: LightspeedSettings, now: datetime) -> list[Condition]:
     company = settings_obj.company
     found = [
         _reauthorization(settings_obj),
         *_failing_jobs(company.pk, company.name),
-        _drift(company.pk, company.name),
+        _drift(company.pk, company.name, now),
     ]
     return [c for c in found if c is not None]
 
@@ -177,7 +177,7 @@ def alerts_check_company(*, company_id: int, now: datetime | None = None) -> lis
 def _check(settings_obj: LightspeedSettings, now: datetime) -> list[AlertNotice]:
     company = settings_obj.company
     dashboard = _dashboard_url(company.pk)
-    conditions = {(c.kind, c.subject): c for c in _conditions(settings_obj)}
+    conditions = {(c.kind, c.subject): c for c in _conditions(settings_obj, now)}
     notices = {(n.kind, n.subject): n for n in AlertNotice.objects.filter(company=company)}
     sent: list[AlertNotice] = []
 
