@@ -179,7 +179,10 @@ def catalog_upload(
     if dry_run:
         lines = preview_lines(plans, {pk: s.name for pk, s in shops.items()})
         return {"would_send_items": len(plans), "would_send": len(lines), "preview": lines}
-    if not plans:
+    # The frequent run of what changed asks Lightspeed nothing when nothing changed here; the full
+    # pass always polls, so a count done in Lightspeed is seen (and, unexplained, overwritten).
+    full_pass = not scope.due_only and scope.link_ids is None
+    if not plans and not (full_pass and INVENTORY in fields):
         _clear_due(settings_obj, scope, started, held=set())
         return {"items_sent": 0}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from integrations.commerce.models import Product, Warehouse
@@ -61,7 +63,7 @@ def link(
             defaults={
                 "qoh_seen": qoh,
                 "item_shop_id": item_id * 10 + at.shop_id,
-                "seen_time_stamp": timezone.now(),
+                "seen_time_stamp": timezone.now() - timedelta(hours=1),
             },
         )
     return made

@@ -1,0 +1,280 @@
+"""The upload job against a strict HTTP mock: exact requests, only what changed, never a sale."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from integrations.commerce.models import StockLedgerEntry
+from integrations.commerce.services.stock import stock_adjust
+from integrations.lightspeed.jobs import CHANGED_ONLY, JOBS, resolve_job
+from integrations.lightspeed.models import ItemShopState, ProductLink, StockDrift, SyncIssue, SyncRun
+from integrations.lightspeed.services.runs import job_run
+
+from .catalog_support import link, product, shop, stock, uploads_on, warehouse
+from .conftest import resource_url
+
+EMPTY_PAGE = {"@attributes": {"next": "", "previous": ""}}
+
+
+def stamp(moment) -> str:
+    return (
+        moment.astimezone(timezone.UTC if hasattr(timezone, "UTC") else None)
+        .replace(microsecond=0)
+        .isoformat()
+    )
+
+
+def iso(moment) -> str:
+    from datetime import UTC
+
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def item_answer(item_id: int, shops: dict[int, int], price: str = "19.99", cost: str = "8.5") -> dict:
+    now = iso(timezone.now())
+    return {
+        "@attributes": {"count": "1"},
+        "Item": {
+            "itemID": str(item_id),
+            "systemSku": f"21{item_id:010d}",
+            "defaultCost": cost,
+            "timeStamp": now,
+            "archived": "false",
+            "Prices": {"ItemPrice": [{"amount": price, "useTypeID": "1", "useType": "Default"}]},
+            "ItemShops": {
+                "ItemShop": [
+                    {
+                        "itemShopID": str(item_id * 10 + s),
+                        "itemID": str(item_id),
+                        "shopID": str(s),
+                        "qoh": str(q),
+                        "timeStamp": now,
+                    }
+                    for s, q in shops.items()
+                ]
+            },
+        },
+    }
+
+
+def item_shop_page(rows: list[tuple[int, int, int, object]]) -> dict:
+    return {
+        **EMPTY_PAGE,
+        "ItemShop": [
+            {
+                "itemShopID": str(i * 10 + s),
+                "itemID": str(i),
+                "shopID": str(s),
+                "qoh": str(q),
+                "timeStamp": iso(t),
+            }
+            for i, s, q, t in rows
+        ],
+    }
+
+
+def bodies(mock, method: str = "PUT") -> list[tuple[str, dict]]:
+    return [
+        (call.request.url.split("/Account/100001/")[1], json.loads(call.request.body))
+        for call in mock.calls
+        if call.request.method == method
+    ]
+
+
+@pytest.fixture
+def store(connected):
+    company = connected.company
+    main, uptown = warehouse(company, "Main"), warehouse(company, "Uptown")
+    downtown_shop, uptown_shop = shop(company, 1, "Downtown", main), shop(company, 2, "Uptown", uptown)
+    return uploads_on(connected), main, uptown, downtown_shop, uptown_shop
+
+
+def run_upload(company_id: int, *fields: str) -> SyncRun:
+    run = job_run(company_id=company_id, job=JOBS["upload"], fields=frozenset(fields))
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    return run
+
+
+def test_everything_that_changed_for_an_item_goes_in_one_put(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    jacket = product(settings_obj.company, "JACKET", site_price=Decimal("24.50"), site_cost=Decimal("9.2500"))
+    stock(jacket, main, 7)
+    stock(jacket, uptown, 9)
+    link(jacket, 101, seen={downtown: 5, up: 3}, price=Decimal("19.99"), cost=Decimal("8.5"))
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 101), json=item_answer(101, {1: 7, 2: 9}, "24.5", "9.25"))
+
+    run = run_upload(settings_obj.company_id)
+
+    assert bodies(mocked_lightspeed) == [
+        (
+            "Item/101.json",
+            {
+                "ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "7"}, {"shopID": "2", "qoh": "9"}]},
+                "Prices": {"ItemPrice": [{"useTypeID": "1", "amount": "24.50"}]},
+                "defaultCost": "9.2500",
+            },
+        )
+    ]
+    assert run.api_requests == 2 and run.counts["items_sent"] == 1 and run.counts["quantities_sent"] == 2
+    jacket_link = ProductLink.objects.get(product=jacket)
+    assert (jacket_link.price_sent, jacket_link.cost_sent) == (Decimal("24.50"), Decimal("9.2500"))
+    assert jacket_link.upload_due_at is None
+    assert dict(ItemShopState.objects.filter(link=jacket_link).values_list("shop__shop_id", "qoh_sent")) == {
+        1: 7,
+        2: 9,
+    }
+
+
+def test_only_the_shops_and_fields_that_changed_are_sent(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    boots = product(settings_obj.company, "BOOTS")
+    stock(boots, main, 2)
+    stock(boots, uptown, 4)
+    link(boots, 102, seen={downtown: 2, up: 1})  # price and cost already agree
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 102), json=item_answer(102, {1: 2, 2: 4}))
+
+    run_upload(settings_obj.company_id)
+
+    assert bodies(mocked_lightspeed) == [
+        ("Item/102.json", {"ItemShops": {"ItemShop": [{"shopID": "2", "qoh": "4"}]}})
+    ]
+
+
+def test_nothing_changed_means_no_request_and_the_full_pass_only_polls(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    hat = product(settings_obj.company, "HAT")
+    stock(hat, main, 1)
+    link(hat, 103, seen={downtown: 1, up: 0})
+
+    changed = job_run(
+        company_id=settings_obj.company_id, job=JOBS["upload"], fields=frozenset({CHANGED_ONLY})
+    )
+
+    assert changed.api_requests == 0 and changed.counts == {"items_sent": 0}
+    assert len(mocked_lightspeed.calls) == 0
+
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    full = run_upload(settings_obj.company_id)
+
+    assert full.api_requests == 1 and full.counts["items_sent"] == 0
+    assert [c.request.method for c in mocked_lightspeed.calls] == ["GET"]
+
+
+def test_the_upload_follows_the_enable_settings_and_the_field_named_on_the_command_line(
+    store, mocked_lightspeed
+):
+    settings_obj, main, uptown, downtown, up = store
+    uploads_on(settings_obj, price_upload_enabled=False)
+    cap = product(settings_obj.company, "CAP", site_price=Decimal("30"), site_cost=Decimal("12"))
+    stock(cap, main, 6)
+    link(cap, 104, seen={downtown: 1, up: 0}, price=Decimal("1"), cost=Decimal("1"))
+    mocked_lightspeed.put(resource_url("Item", 104), json=item_answer(104, {1: 1, 2: 0}, "1", "12"))
+
+    job, fields = resolve_job("costs")
+    run = job_run(company_id=settings_obj.company_id, job=job, fields=fields)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert bodies(mocked_lightspeed) == [("Item/104.json", {"defaultCost": "12.0000"})]
+
+
+def test_a_quantity_sold_at_a_register_is_held_until_the_order_download_has_it_then_goes_up(
+    store, mocked_lightspeed
+):
+    settings_obj, main, uptown, downtown, up = store
+    settings_obj.order_download_enabled = True
+    settings_obj.save(update_fields=["order_download_enabled"])
+    scarf = product(settings_obj.company, "SCARF")
+    stock(scarf, main, 7)  # LightSync received 2 more; Lightspeed still shows 5
+    link(scarf, 105, seen={downtown: 5, up: 0})
+    sold_at = timezone.now() - timedelta(minutes=2)
+    mocked_lightspeed.get(resource_url("ItemShop"), json=item_shop_page([(105, 1, 4, sold_at)]))
+
+    first = run_upload(settings_obj.company_id)
+
+    assert bodies(mocked_lightspeed) == []
+    assert first.counts["held_back"] == 1 and first.counts["moved_in_lightspeed"] == 1
+    state = ItemShopState.objects.get(link__product=scarf, shop=downtown)
+    assert (state.qoh_seen, state.moved_at) == (4, sold_at.replace(microsecond=0))
+    assert ProductLink.objects.get(product=scarf).upload_due_at is not None  # the next cycle looks again
+
+    # The order download imports the sale (its stock comes off here) and has read past it.
+    stock_adjust(product=scarf, warehouse=main, quantity_change=-1, reason=StockLedgerEntry.Reason.ORDER)
+    SyncRun.objects.create(company=settings_obj.company, job="orders", outcome=SyncRun.Outcome.SUCCEEDED)
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 105), json=item_answer(105, {1: 6, 2: 0}))
+
+    second = run_upload(settings_obj.company_id)
+
+    assert bodies(mocked_lightspeed) == [
+        ("Item/105.json", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "6"}]}})
+    ]
+    assert second.counts["items_sent"] == 1
+    state.refresh_from_db()
+    assert (state.qoh_seen, state.qoh_sent, state.moved_at) == (6, 6, None)
+
+
+def test_a_move_no_sale_explains_is_overwritten_once_the_download_caught_up_and_recorded_as_drift(
+    store, mocked_lightspeed
+):
+    settings_obj, main, uptown, downtown, up = store
+    settings_obj.order_download_enabled = True
+    settings_obj.save(update_fields=["order_download_enabled"])
+    belt = product(settings_obj.company, "BELT")
+    stock(belt, main, 5)
+    link(belt, 106, seen={downtown: 5, up: 0})
+    counted_at = timezone.now() - timedelta(minutes=5)
+    SyncRun.objects.create(company=settings_obj.company, job="orders", outcome=SyncRun.Outcome.SUCCEEDED)
+    mocked_lightspeed.get(resource_url("ItemShop"), json=item_shop_page([(106, 1, 9, counted_at)]))
+    mocked_lightspeed.put(resource_url("Item", 106), json=item_answer(106, {1: 5, 2: 0}))
+
+    run = run_upload(settings_obj.company_id, "inventory")
+
+    assert bodies(mocked_lightspeed) == [
+        ("Item/106.json", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "5"}]}})
+    ]
+    drift = StockDrift.objects.get()
+    assert (drift.lightsync_qoh, drift.lightspeed_qoh, drift.status) == (5, 9, StockDrift.Status.PUSHED)
+    assert run.counts["drift_overwritten"] == 1
+
+
+def test_a_write_lightspeed_refuses_becomes_an_issue_and_the_run_goes_on(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    first, second = product(settings_obj.company, "A-1"), product(settings_obj.company, "B-2")
+    for item, item_id in ((first, 107), (second, 108)):
+        stock(item, main, 3)
+        link(item, item_id, seen={downtown: 0, up: 0})
+    refusal = {
+        "httpCode": "400",
+        "httpMessage": "Bad Request",
+        "message": "Item 107 is a matrix item.",
+        "errorClass": "Exception",
+    }
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 107), status=400, json=refusal)
+    mocked_lightspeed.put(resource_url("Item", 108), json=item_answer(108, {1: 3, 2: 0}))
+
+    run = run_upload(settings_obj.company_id)
+
+    assert run.counts["rejected"] == 1 and run.counts["items_sent"] == 1
+    issue = SyncIssue.objects.get(kind="upload_rejected")
+    assert issue.key == "107" and "Item 107 is a matrix item." in issue.message
+
+
+def test_dry_run_lists_what_would_be_sent_without_sending(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    vest = product(settings_obj.company, "VEST", site_price=Decimal("40"))
+    stock(vest, uptown, 2)
+    link(vest, 109, seen={downtown: 0, up: 5}, price=Decimal("35"))
+
+    run = job_run(company_id=settings_obj.company_id, job=JOBS["upload"], dry_run=True)
+
+    assert len(mocked_lightspeed.calls) == 0
+    assert run.counts["preview"] == ["VEST @ Uptown: qoh 5 → 2", "VEST: price 35 → 40"]
+    assert ItemShopState.objects.get(link__product=vest, shop=up).qoh_seen == 5
