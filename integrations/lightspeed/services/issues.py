@@ -9,7 +9,7 @@ recorded a kind registers how to retry it (and, for unmatched items, how to appl
 
     issue_handler_register(
         "write_refused",
-        retry=lambda issue: item_upload_retry(issue=issue),  # -> IssueOutcome
+        retry=lambda issue, actor: item_upload_retry(issue=issue, user=actor),  # -> IssueOutcome
     )
 
 A handler returns an `IssueOutcome`: whether the thing is now fixed (the issue resolves) and
@@ -67,8 +67,8 @@ class IssueOutcome:
 
 @dataclass(frozen=True)
 class IssueHandler:
-    retry: Callable[[SyncIssue], IssueOutcome] | None = None
-    map_to_product: Callable[[SyncIssue, Product], IssueOutcome] | None = None
+    retry: Callable[[SyncIssue, User | None], IssueOutcome] | None = None
+    map_to_product: Callable[[SyncIssue, Product, User | None], IssueOutcome] | None = None
 
 
 _handlers: dict[str, IssueHandler] = {}
@@ -77,8 +77,8 @@ _handlers: dict[str, IssueHandler] = {}
 def issue_handler_register(
     kind: str,
     *,
-    retry: Callable[[SyncIssue], IssueOutcome] | None = None,
-    map_to_product: Callable[[SyncIssue, Product], IssueOutcome] | None = None,
+    retry: Callable[[SyncIssue, User | None], IssueOutcome] | None = None,
+    map_to_product: Callable[[SyncIssue, Product, User | None], IssueOutcome] | None = None,
 ) -> None:
     """Declares how to replay an issue of `kind` (Retry) and how to apply a product mapping."""
     current = _handlers.get(kind, IssueHandler())
@@ -139,7 +139,7 @@ def can_map(issue: SyncIssue) -> bool:
     return issue.status != SyncIssue.Status.RESOLVED and handler_for(issue).map_to_product is not None
 
 
-def _retry_job(issue: SyncIssue) -> IssueOutcome:
+def _retry_job(issue: SyncIssue, actor: User | None) -> IssueOutcome:
     from integrations.lightspeed.services.jobs_enqueue import JobEnqueueRefused, job_enqueue
 
     job = _job_of(issue)
@@ -150,11 +150,15 @@ def _retry_job(issue: SyncIssue) -> IssueOutcome:
     return IssueOutcome(False, f"The {job} job is queued; the issue resolves when it works again.")
 
 
-def _map_unmatched_item(issue: SyncIssue, product: Product) -> IssueOutcome:
+def _map_unmatched_item(issue: SyncIssue, product: Product, actor: User | None) -> IssueOutcome:
     resolve = _unmatched_item_service()
-    result = resolve(issue=issue, product=product)
-    detail = f" ({result})" if isinstance(result, str) and result else ""
-    return IssueOutcome(True, f"Mapped to {product.sku}; the orders it held back were updated{detail}.")
+    try:
+        result = resolve(issue=issue, product=product, user=actor)
+    except ValueError as exc:  # the order download's refusal (UnmatchedItemResolveError), in its words
+        raise IssueActionRefused(str(exc)) from exc
+    lines = result.get("lines") if isinstance(result, dict) else None
+    detail = f": {lines} sale line(s) fixed and their stock moved" if lines is not None else ""
+    return IssueOutcome(True, f"Item {issue.key} mapped to {product.sku}{detail}.")
 
 
 def _close(issue: SyncIssue, *, status: str, actor: User | None, resolution: str) -> SyncIssue:
@@ -182,7 +186,7 @@ def issue_retry(*, issue: SyncIssue, actor: User | None = None) -> IssueOutcome:
             f"Nothing can replay a {issue.kind.replace('_', ' ')} issue yet: fix the cause in Lightspeed "
             "or LightSync; it resolves itself on the next run that succeeds."
         )
-    outcome = handler.retry(issue)
+    outcome = handler.retry(issue, actor)
     if outcome.resolved:
         _close(
             issue,
@@ -203,7 +207,7 @@ def issue_map_to_product(*, issue: SyncIssue, product: Product, actor: User | No
     handler = handler_for(issue)
     if handler.map_to_product is None:
         raise IssueActionRefused(f"A {issue.kind.replace('_', ' ')} issue cannot be mapped to a product.")
-    outcome = handler.map_to_product(issue, product)
+    outcome = handler.map_to_product(issue, product, actor)
     if outcome.resolved:
         _close(
             issue,

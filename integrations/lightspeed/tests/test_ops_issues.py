@@ -1,0 +1,145 @@
+"""The issues queue: retry, map to a product, ignore — and resolving one replays what it held back."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from integrations.commerce import roles
+from integrations.commerce.models import Company, Product, User
+from integrations.lightspeed.models import ProductLink, SyncIssue
+from integrations.lightspeed.services import issues as issue_services
+from integrations.lightspeed.services.issues import IssueOutcome, issue_handler_register
+
+
+@pytest.fixture
+def merchant_client(client, connected):
+    roles.roles_apply()
+    user = User.objects.create_user("merchant", password="pw", company=connected.company, is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.MERCHANTS))
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def _issue(company, kind="unmatched_item", key="210000042", **fields) -> SyncIssue:
+    return SyncIssue.objects.create(company=company, kind=kind, key=key, message=f"{kind} {key}", **fields)
+
+
+def _act(issue, action):
+    return reverse("admin:lightspeed_syncissue_act", args=[issue.pk, action])
+
+
+def test_retrying_a_failed_job_issue_queues_the_job(
+    merchant_client, connected, monkeypatch, django_capture_on_commit_callbacks
+):
+    from integrations.lightspeed import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.lightspeed_download_shops, "apply_async", lambda *a, **kw: sent.append(kw))
+    issue = _issue(connected.company, kind="shops_failed", key="shops")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = merchant_client.post(_act(issue, "retry"), follow=True)
+
+    assert sent == [{"args": [connected.company_id], "kwargs": {"trigger": "manual"}}]
+    assert "The shops job is queued; the issue resolves when it works again." in response.content.decode()
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.OPEN  # until the job works again
+
+
+def test_a_registered_replay_resolves_the_issue_it_held_back(merchant_client, connected):
+    replayed = []
+
+    def replay(issue, actor):
+        replayed.append((issue.key, actor.username))
+        return IssueOutcome(True, "Sent again; Lightspeed took it.")
+
+    issue_handler_register("test_write_refused", retry=replay)
+    issue = _issue(connected.company, kind="test_write_refused", key="item 7")
+
+    response = merchant_client.post(_act(issue, "retry"), follow=True)
+
+    assert replayed == [("item 7", "merchant")]
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.RESOLVED and issue.resolved_by.username == "merchant"
+    assert issue.resolution == "Retried by merchant: Sent again; Lightspeed took it."
+    assert "Sent again; Lightspeed took it." in response.content.decode()
+
+
+def test_retry_says_so_when_nothing_can_replay_an_issue(merchant_client, connected):
+    issue = _issue(connected.company, kind="item_archived", key="5")
+
+    response = merchant_client.post(_act(issue, "retry"), follow=True)
+
+    assert "Nothing can replay a item archived issue yet" in response.content.decode()
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.OPEN
+
+
+def test_ignoring_an_issue_takes_it_off_the_dashboard_and_records_who(merchant_client, connected):
+    issue = _issue(connected.company, kind="stock_shortfall", key="sale 9")
+    dashboard = reverse("admin:lightspeed_dashboard_changelist")
+
+    merchant_client.post(_act(issue, "ignore"), {"next": dashboard})
+
+    issue.refresh_from_db()
+    assert (issue.status, issue.resolution, issue.resolved_by.username) == (
+        "ignored",
+        "Ignored by merchant",
+        "merchant",
+    )
+    assert "stock_shortfall sale 9" not in merchant_client.get(dashboard).content.decode()
+
+
+def test_mapping_an_unmatched_item_links_it_to_the_product_and_resolves_the_issue(merchant_client, connected):
+    product = Product.objects.create(company=connected.company, sku="TEE-RED-M", title="Red tee")
+    issue = _issue(connected.company, key="210000042")
+
+    page = merchant_client.get(_act(issue, "map"))
+    assert "TEE-RED-M" in page.content.decode()
+    response = merchant_client.post(_act(issue, "map"), {"product": product.pk}, follow=True)
+
+    assert "Item 210000042 mapped to TEE-RED-M: 0 sale line(s) fixed" in response.content.decode()
+    link = ProductLink.objects.get(product=product)
+    assert (link.item_id, link.matched_by) == (210000042, ProductLink.MatchedBy.MANUAL)
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.RESOLVED and issue.resolved_by.username == "merchant"
+
+
+def test_an_item_cannot_be_mapped_to_another_companys_product(merchant_client, connected):
+    other = Company.objects.create(name="Harbor Goods")
+    foreign = Product.objects.create(company=other, sku="HARBOR-1", title="Not yours")
+    issue = _issue(connected.company)
+
+    page = merchant_client.get(_act(issue, "map")).content.decode()
+    merchant_client.post(_act(issue, "map"), {"product": foreign.pk})
+
+    assert "HARBOR-1" not in page
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.OPEN and not ProductLink.objects.filter(product=foreign).exists()
+    with pytest.raises(issue_services.IssueActionRefused, match="another company"):
+        issue_services.issue_map_to_product(issue=issue, product=foreign)
+
+
+def test_a_merchant_cannot_act_on_another_companys_issue(merchant_client, connected):
+    other = Company.objects.create(name="Harbor Goods")
+    issue = _issue(other, kind="stock_shortfall")
+
+    response = merchant_client.post(_act(issue, "ignore"))
+
+    assert response.status_code in (403, 404)
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.OPEN
+
+
+def test_an_ignored_issue_is_still_counted_when_it_recurs(connected):
+    from integrations.lightspeed.services.runs import sync_issue_record
+
+    issue = _issue(connected.company, kind="sale_invalid", key="77")
+    issue_services.issue_ignore(issue=issue)
+    sync_issue_record(company_id=connected.company_id, kind="sale_invalid", key="77", message="again")
+
+    issue.refresh_from_db()
+    assert (issue.status, issue.count) == (SyncIssue.Status.IGNORED, 2)
