@@ -97,6 +97,10 @@ class JsonFormatter(_JsonFormatter):
         kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", *args, **kwargs)
 
+    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+        # python-json-logger formats exc_info itself instead of reading record.exc_text.
+        return redact(super().formatException(ei))
+
     def add_fields(self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict) -> None:
         super().add_fields(log_record, record, message_dict)
         for name in CONTEXT_FIELDS:

@@ -39,13 +39,15 @@ class RunProgress:
 
     def __call__(self, n: int = 1) -> None:
         self.done += n
+        # The run object is saved whole when the run finishes: it must hold the final count.
+        self.run.progress_done = self.done
         if self.forward is not None:
             self.forward(n)
         if self.clock() - self._flushed_at >= self.interval:
             self.flush()
 
     def set_total(self, total: int) -> None:
-        self.total = max(0, int(total))
+        self.total = self.run.progress_total = max(0, int(total))
         self.flush()
 
     def flush(self) -> None:

@@ -1,0 +1,198 @@
+"""Sync runs as operations sees them: cost, statuses, live progress, metrics, structured logs."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from decimal import Decimal
+
+import pytest
+
+from integrations.core.logging import ContextFilter, JsonFormatter, RedactingFilter, redact
+from integrations.lightspeed.jobs import JOBS, Job
+from integrations.lightspeed.metrics import counter_add
+from integrations.lightspeed.models import MetricCounter, SyncRun
+from integrations.lightspeed.services.progress import RunProgress
+from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.transport import ClientStats
+
+from .conftest import resource_url
+from .test_jobs import EMPLOYEES_PAGE, SHOPS_PAGE
+
+
+def _counter(name: str, labels: str) -> int:
+    row = MetricCounter.objects.filter(name=name, labels=labels).first()
+    return row.value if row else 0
+
+
+def test_a_run_records_its_rate_limit_cost_fullest_bucket_and_statuses(connected, mocked_lightspeed, sleeps):
+    mocked_lightspeed.get(
+        resource_url("Shop"), status=429, headers={"Retry-After": "1", "X-LS-API-Bucket-Level": "88/90"}
+    )
+    mocked_lightspeed.get(resource_url("Shop"), json=SHOPS_PAGE, headers={"X-LS-API-Bucket-Level": "45/90"})
+    mocked_lightspeed.get(
+        resource_url("Employee"), json=EMPLOYEES_PAGE, headers={"X-LS-API-Bucket-Level": "40/90"}
+    )
+
+    run = job_run(company_id=connected.company_id, job=JOBS["shops"], sleep=sleeps)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED
+    assert run.api_statuses == {"429": 1, "200": 2}
+    assert (run.api_requests, run.api_rate_limited) == (3, 1)
+    assert run.api_cost == Decimal("3.80")  # Shop with Registers costs 1.4, sent twice; Employee 1
+    assert (run.api_bucket_peak, run.api_bucket_size) == (Decimal("88.00"), Decimal("90.00"))
+
+
+def test_a_finished_run_raises_the_metrics_counters(connected, mocked_lightspeed, sleeps):
+    mocked_lightspeed.get(resource_url("Shop"), json=SHOPS_PAGE)
+    mocked_lightspeed.get(resource_url("Employee"), status=400, json={"message": "Bad relation"})
+
+    job_run(company_id=connected.company_id, job=JOBS["shops"], sleep=sleeps)
+
+    assert _counter("runs", "job=shops,outcome=failed") == 1
+    assert _counter("run_failures", "job=shops") == 1
+    assert (_counter("api_requests", "status=200"), _counter("api_requests", "status=400")) == (1, 1)
+
+
+def test_orders_imported_and_items_sent_come_from_the_jobs_counts(connected):
+    from integrations.lightspeed.metrics import run_counted
+
+    run_counted(
+        SyncRun(
+            company=connected.company,
+            job="orders",
+            outcome="succeeded",
+            counts={"created": 7, "unchanged": 3},
+        ),
+        None,
+    )
+    run_counted(
+        SyncRun(company=connected.company, job="upload", outcome="succeeded", counts={"updated": 4}), None
+    )
+    run_counted(
+        SyncRun(
+            company=connected.company, job="upload", outcome="succeeded", counts={"updated": 9}, dry_run=True
+        ),
+        None,
+    )
+
+    assert _counter("orders_imported", "") == 7 and _counter("items_sent", "") == 4
+    assert _counter("records", "job=orders,result=unchanged") == 3
+
+
+def test_a_counter_refuses_unknown_names_and_wrong_labels(db):
+    with pytest.raises(KeyError):
+        counter_add("orders_imported_typo")
+    with pytest.raises(ValueError, match="labels"):
+        counter_add("runs", job="orders")
+
+
+def _job(name: str, body) -> Job:
+    return Job(name, "a test job", run=body, needs_client=False)
+
+
+def test_a_run_in_progress_shows_how_far_it_got(connected):
+    seen = {}
+
+    def body(ctx):
+        ctx.progress.set_total(250)
+        for _ in range(3):
+            ctx.progress(1)
+        ctx.progress.flush()
+        live = SyncRun.objects.get(outcome=SyncRun.Outcome.RUNNING)
+        seen.update(done=live.progress_done, total=live.progress_total, heartbeat=live.heartbeat_at)
+        return {"created": 3}
+
+    run = job_run(company_id=connected.company_id, job=_job("progress_demo", body))
+
+    assert seen["done"] == 3 and seen["total"] == 250 and seen["heartbeat"] is not None
+    run.refresh_from_db()
+    assert (run.outcome, run.progress_done, run.progress_total) == (SyncRun.Outcome.SUCCEEDED, 3, 250)
+
+
+def test_progress_is_written_at_most_every_two_seconds(connected):
+    run = SyncRun.objects.create(company=connected.company, job="shops")
+    now = [0.0]
+    forwarded = []
+    progress = RunProgress(run, stats=ClientStats(), forward=forwarded.append, clock=lambda: now[0])
+
+    for step in range(10):
+        now[0] = step * 0.5
+        progress(1)
+
+    run.refresh_from_db()
+    assert forwarded == [1] * 10  # the command's progress bar sees every step
+    assert run.progress_done == 9  # flushed at 2.0 s (5 done) and 4.0 s (9 done), not 10 times
+
+
+def _json_log(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def json_log():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
+def test_log_lines_of_a_run_carry_the_company_job_and_run(connected, json_log):
+    def body(ctx):
+        logging.getLogger("integrations.lightspeed.test").info("halfway through %s", "the shops")
+        return {}
+
+    run = job_run(company_id=connected.company_id, job=_job("logging_demo", body))
+    logging.getLogger("integrations.lightspeed.test").info("after the run")
+
+    lines = [line for line in _json_log(json_log) if line["logger"] == "integrations.lightspeed.test"]
+    assert lines[0]["message"] == "halfway through the shops"
+    assert (lines[0]["company_id"], lines[0]["job"], lines[0]["run_id"]) == (
+        connected.company_id,
+        "logging_demo",
+        run.pk,
+    )
+    assert lines[0]["level"] == "INFO" and "time" in lines[0]
+    assert (lines[1]["company_id"], lines[1]["run_id"]) == (None, None)
+
+
+def test_secrets_and_email_addresses_are_masked_in_messages_and_tracebacks(json_log):
+    log = logging.getLogger("integrations.lightspeed.test")
+    log.warning("sent Authorization: Bearer abc123def456 for ada@example.com")
+    log.warning(
+        "body %s", {"access_token": "tok-AAAA", "refresh_token": "tok-BBBB", "client_secret": "sec-CCCC"}
+    )
+    log.warning("callback /lightspeed/oauth/callback/?code=def50200abc&state=xyz789")
+    try:
+        raise ValueError("refresh_token=tok-DDDD refused")
+    except ValueError:
+        log.exception("refresh failed")
+
+    text = json_log.getvalue()
+    for secret in (
+        "abc123def456",
+        "ada@example.com",
+        "tok-AAAA",
+        "tok-BBBB",
+        "sec-CCCC",
+        "def50200abc",
+        "xyz789",
+        "tok-DDDD",
+    ):
+        assert secret not in text
+    assert "Authorization: [redacted]" in text and "[email]" in text
+
+
+def test_redaction_leaves_ordinary_words_alone():
+    assert redact("Downloaded 3 shops; state of the connection: connected") == (
+        "Downloaded 3 shops; state of the connection: connected"
+    )
