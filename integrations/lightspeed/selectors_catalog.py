@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -30,8 +31,13 @@ from integrations.lightspeed.models import (
 )
 
 # A successful order run that started at S has read every sale completed before S, give or take
-# the difference between our clock and Lightspeed's.
+# the difference between our clock and Lightspeed's (LIGHTSPEED_CLOCK_SKEW_SECONDS).
 CLOCK_SKEW = timedelta(seconds=30)
+
+
+def clock_skew() -> timedelta:
+    seconds = getattr(settings, "LIGHTSPEED_CLOCK_SKEW_SECONDS", None)
+    return CLOCK_SKEW if seconds is None else timedelta(seconds=float(seconds))
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,7 @@ def orders_caught_up_to(company_id: int) -> datetime | None:
     """Up to when (Lightspeed's clock) every completed sale has been downloaded, or None.
 
     The later of the order download's cursor (`OrderCursor.sales_after`, the Sale.timeStamp it
-    has read up to) and the start of its latest successful run minus `CLOCK_SKEW` (a run that
+    has read up to) and the start of its latest successful run minus the clock skew allowance (a run that
     found no new sales does not move the cursor, but it has still read everything before it).
     """
     from integrations.lightspeed.models_orders import OrderCursor
@@ -227,7 +233,7 @@ def orders_caught_up_to(company_id: int) -> datetime | None:
         .first()
     )
     if started:
-        moments.append(started - CLOCK_SKEW)
+        moments.append(started - clock_skew())
     return max(moments) if moments else None
 
 
