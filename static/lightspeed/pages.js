@@ -52,9 +52,10 @@
     });
   }
 
-  function button(text, title, onClick) {
+  function button(className, text, title, onClick) {
     var b = document.createElement("button");
     b.type = "button";
+    b.className = className;
     b.textContent = text;
     b.title = title;
     b.setAttribute("aria-label", title);
@@ -84,13 +85,13 @@
       var name = li.querySelector(".ls-name").textContent;
       var tools = document.createElement("span");
       tools.className = "ls-tools";
-      tools.appendChild(button("↑", "Draw from " + name + " earlier", function () {
+      tools.appendChild(button("ls-up", "↑", "Draw from " + name + " earlier", function () {
         if (li.previousElementSibling) { list.insertBefore(li, li.previousElementSibling); sync(); }
       }));
-      tools.appendChild(button("↓", "Draw from " + name + " later", function () {
+      tools.appendChild(button("ls-down", "↓", "Draw from " + name + " later", function () {
         if (li.nextElementSibling) { list.insertBefore(li.nextElementSibling, li); sync(); }
       }));
-      tools.appendChild(button("✕", "Remove " + name, function () { li.remove(); sync(); }));
+      tools.appendChild(button("ls-remove", "✕", "Remove " + name, function () { li.remove(); sync(); }));
       li.appendChild(tools);
     }
 

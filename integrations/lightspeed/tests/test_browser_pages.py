@@ -112,18 +112,29 @@ def open_actions(page) -> None:
     page.click("details.ls-actions > summary")
 
 
+def fits_the_window(page) -> bool:
+    """No sideways scrolling of the whole page (tables may scroll inside their own box)."""
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def log_in(page, base_url: str) -> None:
+    page.goto(f"{base_url}/admin/")
+    page.fill("#id_username", "merchant")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+
 def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     chromium, lightsync, lightspeed, demo_company
 ):
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
 
     # Log in and find the page from the admin's home.
-    page.goto(f"{lightsync.url}/admin/")
-    page.fill("#id_username", "merchant")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    log_in(page, lightsync.url)
     page.click("text=Lightspeed POS settings")
     assert page.locator("h1").inner_text() == "General Settings — Demo Outfitters"
     assert "Not connected — run Fetch Token." in page.inner_text("#connection")
@@ -156,6 +167,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
 
     # The lists Shop Name, Register ID and EmployeeID are chosen from.
     open_actions(page)
+    shot(page, "04b-actions-menu")
     page.click("details.ls-actions button:has-text('Re-Download Lightspeed POS Shops')")
     assert "Downloaded" in page.inner_text(".messagelist")
     assert LightspeedShop.objects.filter(company=demo_company, archived=False).count() >= 3
@@ -175,6 +187,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     assert (stored.shop.name, stored.register.shop_id) == ("Downtown", stored.shop_id)
     assert str(stored.employee) == employee and register.startswith(stored.register.name)
     assert "Lightspeed Register ID" in page.inner_text("#change-log")
+    assert fits_the_window(page)
     shot(page, "06-general-settings-saved")
 
     # Turn on shops mapping, then map warehouses, an employee and a register to Downtown.
@@ -207,6 +220,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     assert row.locator("ol.ls-chosen .ls-name").all_inner_texts() == ["Downtown", "Main"]
     assert row.locator("select[name$='-register'] option:checked").inner_text() == registers[1]
     assert row.locator("select[name$='-employee'] option:checked").inner_text() == employee_option
+    assert fits_the_window(page)
     shot(page, "08-manage-shops-saved")
     downtown.refresh_from_db()
     assert [link.warehouse.name for link in downtown.warehouse_links.order_by("position")] == [
@@ -214,4 +228,47 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
         "Main",
     ]
     assert downtown.register is not None and downtown.employee is not None
+    assert script_errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_many_registers_and_warehouses_keep_the_pages_readable_at_laptop_width(
+    chromium, lightsync, settings, transactional_db, width
+):
+    roles.roles_apply()
+    settings.SITE_URL = lightsync.url
+    company = Company.objects.create(name="Big Box Outfitters")
+    for number in range(40):
+        WarehouseFactory(
+            company=company, name=f"Regional distribution centre {number:02d}", code=f"RDC{number}"
+        )
+    shop = LightspeedShop.objects.create(
+        company=company, shop_id=1, name="Flagship on the Main Street Corner"
+    )
+    for number in range(25):
+        shop.registers.create(company=company, register_id=100 + number, name=f"Checkout lane {number:02d}")
+    LightspeedSettings.objects.filter(company=company).update(shops_mapping_enabled=True)
+    merchant = MerchantFactory(username="merchant", company=company)
+    merchant.set_password(PASSWORD)
+    merchant.save()
+    settings_obj = LightspeedSettings.objects.get(company=company)
+
+    context = chromium.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(str(error)))
+    log_in(page, lightsync.url)
+    page.goto(f"{lightsync.url}/admin/lightspeed/lightspeedsettings/{settings_obj.pk}/shops/")
+    row = page.locator("tr[data-shop='1']")
+    for number in range(6):
+        row.locator("select.ls-add").select_option(label=f"Regional distribution centre {number:02d}")
+    assert len(row.locator("select[name$='-register'] option").all_inner_texts()) == 26
+    assert len(row.locator("ol.ls-chosen li").all()) == 6
+    assert fits_the_window(page)
+    shot(page, f"09-manage-shops-many-{width}")
+    page.goto(f"{lightsync.url}/admin/lightspeed/lightspeedsettings/{settings_obj.pk}/change/?edit=1")
+    assert fits_the_window(page)
+    shot(page, f"10-general-settings-edit-{width}")
+    assert script_errors == []
     context.close()
