@@ -156,6 +156,12 @@ def _sync_entries(settings_obj: LightspeedSettings) -> list[dict]:
     ]
 
 
+def _common_refusal(entries: list[dict]) -> str:
+    """The one reason every Sync now entry is refused for (e.g. the master switch is off)."""
+    reasons = {entry["refusal"] for entry in entries}
+    return reasons.pop() if len(reasons) == 1 and None not in reasons else ""
+
+
 def _change_log(settings_obj: LightspeedSettings):
     from django.contrib.contenttypes.models import ContentType
 
@@ -196,6 +202,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
         form = LightspeedSettingsForm(instance=settings_obj)
 
     checklist = setup_checklist(settings_obj)
+    sync_entries = _sync_entries(settings_obj)
     context = _context(
         request,
         model_admin,
@@ -218,7 +225,8 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
         redownload_url=reverse(
             "admin:lightspeed_lightspeedsettings_shops_redownload", args=[settings_obj.pk]
         ),
-        sync_entries=_sync_entries(settings_obj),
+        sync_entries=sync_entries,
+        sync_blocked=_common_refusal(sync_entries),
         change_log=_change_log(settings_obj),
         order_source_warning=(
             ORDER_SOURCE_WARNING

@@ -257,3 +257,10 @@ def test_ops_staff_can_act_for_any_company(ops_browser, store, sent, django_capt
         response = post(ops_browser, sync_url(store, "shops"), token_from=settings_url(store.settings))
     assert response.status_code == 302
     assert sent == [("lightspeed.download_shops", (store.company.pk,), {"trigger": "admin"})]
+
+
+def test_while_lightspeed_pos_is_off_the_menu_says_why_sync_now_is_unavailable(browser, store):
+    connect(store)
+    html = browser.get(settings_url(store.settings)).content.decode()
+    assert '<li class="ls-note">Lightspeed POS Enabled is off for this company.</li>' in html
+    assert html.count('disabled title="Lightspeed POS Enabled is off for this company."') == len(JOBS)
