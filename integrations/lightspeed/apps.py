@@ -39,6 +39,8 @@ class LightspeedConfig(AppConfig):
         for model in ("ProductLink", "StockDrift"):
             roles.grant(roles.MERCHANTS, f"lightspeed.{model}", ["view", "change"])
             roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view", "change"])
+        for group in (roles.MERCHANTS, roles.OPS_STAFF):
+            roles.grant(group, "lightspeed.UploadPreview", ["view"])
         # Catalog: what changed goes up within a minute; a full pass, the products job and the
         # drift report catch whatever no signal announced (bulk imports, changes in Lightspeed).
         for name, task, seconds in (

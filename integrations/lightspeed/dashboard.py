@@ -54,6 +54,8 @@ class CompanyRow:
     failing_jobs: list[str] = field(default_factory=list)
     last_errors: list[str] = field(default_factory=list)
     open_issues: int = 0
+    issue_kinds: list[tuple[str, int]] = field(default_factory=list)
+    last_failure: SyncRun | None = None  # the latest failed run within the window
     last_success: dict[str, datetime] = field(default_factory=dict)
 
     @property
@@ -87,6 +89,22 @@ def _latest_attempts(companies: list[int]) -> dict[tuple[int, str], SyncRun]:
     return {(run.company_id, run.job): run for run in ranked}
 
 
+def _latest_failures(companies: list[int], since: datetime) -> dict[int, SyncRun]:
+    ranked = (
+        SyncRun.objects.filter(
+            company_id__in=companies, outcome=SyncRun.Outcome.FAILED, started_at__gte=since
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("company_id")], order_by=[F("started_at").desc(), F("id").desc()]
+            )
+        )
+        .filter(rank=1)
+        .defer("counts", "api_statuses")
+    )
+    return {run.company_id: run for run in ranked}
+
+
 def _last_successes(companies: list[int]) -> dict[tuple[int, str], datetime]:
     rows = (
         SyncRun.objects.filter(
@@ -116,12 +134,15 @@ def attention_overview(
         .annotate(n=Count("id"))
     ):
         failed[row["company_id"]] = row["n"]
-    issues = dict(
+    issue_kinds: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for row in (
         SyncIssue.objects.filter(company_id__in=ids, status=SyncIssue.Status.OPEN)
-        .values("company_id")
+        .values("company_id", "kind")
         .annotate(n=Count("id"))
-        .values_list("company_id", "n")
-    )
+        .order_by("company_id", "-n", "kind")
+    ):
+        issue_kinds[row["company_id"]].append((row["kind"], row["n"]))
+    failures = _latest_failures(ids, now - window)
     attempts = _latest_attempts(ids)
     successes = _last_successes(ids)
     rows = []
@@ -129,7 +150,9 @@ def attention_overview(
         row = CompanyRow(
             company=company, settings=settings_by.get(company.pk), failed_runs=failed[company.pk]
         )
-        row.open_issues = issues.get(company.pk, 0)
+        row.issue_kinds = issue_kinds.get(company.pk, [])
+        row.open_issues = sum(n for _, n in row.issue_kinds)
+        row.last_failure = failures.get(company.pk)
         for job in JOBS:
             run = attempts.get((company.pk, job))
             if run is not None and run.outcome == SyncRun.Outcome.FAILED:

@@ -14,18 +14,18 @@ from django.utils.safestring import SafeString, mark_safe
 
 PALETTE = ("#2f6fb1", "#e07b24", "#3a9d5d", "#b23a48", "#7b5ea7", "#8c6d31", "#4a9fb5", "#666666")
 WIDTH, HEIGHT = 560, 220
-LEFT, RIGHT, TOP, BOTTOM = 46, 12, 14, 44
+LEFT, RIGHT, TOP, BOTTOM = 46, 16, 24, 44
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest 1/2/2.5/5 × 10^n at or above `value` (an axis that ends on a round number)."""
+def nice_axis(value: float, *, ticks: int = 4) -> tuple[float, int]:
+    """An axis top and its number of gridline steps, on round numbers (1, 2, 5 × 10^n per step)."""
     if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+        return 1.0, 1
+    rough = value / ticks
+    magnitude = 10 ** math.floor(math.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if rough <= m * magnitude)
+    steps = max(1, math.ceil(value / step - 1e-9))
+    return step * steps, steps
 
 
 def _number(value: float) -> str:
@@ -35,7 +35,13 @@ def _number(value: float) -> str:
 
 
 def _frame(
-    title: str, y_max: float, unit: str, categories: Sequence[str], body: list[str], legend: list[str]
+    title: str,
+    y_max: float,
+    steps: int,
+    unit: str,
+    categories: Sequence[str],
+    body: list[str],
+    legend: list[str],
 ) -> str:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
@@ -43,19 +49,20 @@ def _frame(
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(5):
-        y = TOP + plot_h - plot_h * i / 4
+    for i in range(steps + 1):
+        y = TOP + plot_h - plot_h * i / steps
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#e3e3e3"/>')
         parts.append(
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10" fill="#666">'
-            f"{_number(y_max * i / 4)}</text>"
+            f"{_number(y_max * i / steps)}</text>"
         )
     if unit:
-        parts.append(f'<text x="4" y="{TOP - 2}" font-size="10" fill="#666">{escape(unit)}</text>')
-    step = max(1, math.ceil(len(categories) / 8))
+        parts.append(f'<text x="{LEFT}" y="{TOP - 10}" font-size="10" fill="#666">{escape(unit)}</text>')
+    step = max(1, math.ceil(len(categories) / 7))
     slot = plot_w / max(1, len(categories))
     for i, label in enumerate(categories):
-        if i % step == 0 or i == len(categories) - 1:
+        # Counted from the newest, so the latest period always has its label.
+        if (len(categories) - 1 - i) % step == 0:
             x = LEFT + slot * (i + 0.5)
             parts.append(
                 f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" font-size="10" '
@@ -80,7 +87,7 @@ def bar_chart(
 ) -> SafeString:
     """Stacked bars: one bar per category, one segment per series."""
     totals = [sum(values[i] for _, values in series) for i in range(len(categories))]
-    y_max = nice_ceiling(max(totals, default=0))
+    y_max, steps = nice_axis(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(categories))
     bar_w = max(2.0, slot * 0.7)
@@ -100,7 +107,7 @@ def bar_chart(
                 f"{_number(value)}</title></rect>"
             )
             base += value
-    return mark_safe(_frame(title, y_max, unit, categories, body, [name for name, _ in series]))  # noqa: S308 - every value is escaped above
+    return mark_safe(_frame(title, y_max, steps, unit, categories, body, [name for name, _ in series]))  # noqa: S308 - every value is escaped above
 
 
 def line_chart(
@@ -113,7 +120,7 @@ def line_chart(
 ) -> SafeString:
     """Lines with a dot per known value; None leaves a gap (no data in that period)."""
     values = [v for _, vals in series for v in vals if v is not None]
-    y_max = y_max or nice_ceiling(max(values, default=0))
+    y_max, steps = (y_max, 4) if y_max else nice_axis(max(values, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(categories))
     body: list[str] = []
@@ -135,4 +142,4 @@ def line_chart(
             if len(segment) > 1:
                 points = " ".join(f"{x:.1f},{y:.1f}" for x, y in segment)
                 body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
-    return mark_safe(_frame(title, y_max, unit, categories, body, [name for name, _ in series]))  # noqa: S308 - every value is escaped above
+    return mark_safe(_frame(title, y_max, steps, unit, categories, body, [name for name, _ in series]))  # noqa: S308 - every value is escaped above
