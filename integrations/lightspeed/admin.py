@@ -13,17 +13,16 @@ from functools import update_wrapper
 
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from integrations.core.admin import CompanyScopedAdmin, CompanyScopedInline, user_company_id
+from integrations.core.admin import CompanyScopedAdmin, user_company_id
 from integrations.lightspeed import views_settings
 from integrations.lightspeed.models import (
     LightspeedEmployee,
     LightspeedRegister,
     LightspeedSettings,
     LightspeedShop,
-    LightspeedShopWarehouse,
 )
 from integrations.lightspeed.services.shop_mapping import shops_redownload
 
@@ -105,42 +104,55 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
         ]
 
 
-class ShopWarehouseInline(CompanyScopedInline, admin.TabularInline):
-    model = LightspeedShopWarehouse
-    company_field = "shop__company"
-    fields = ("position", "warehouse")
-    ordering = ("position",)
-    extra = 0
-
-
 @admin.register(LightspeedShop)
 class LightspeedShopAdmin(CompanyScopedAdmin):
+    """The downloaded shops with their mapping, read-only: the mapping is changed only on
+    Manage Lightspeed Shops, where it is validated as a whole and logged."""
+
     list_display = ("name", "shop_id", "archived", "mapped_warehouses", "employee", "register", "company")
+    list_select_related = ("employee", "register", "company")
     list_filter = ("archived", "company")
     search_fields = ("name",)
-    fields = ("company", "shop_id", "name", "time_zone", "archived", "downloaded_at", "employee", "register")
-    readonly_fields = ("company", "shop_id", "name", "time_zone", "archived", "downloaded_at")
-    inlines = [ShopWarehouseInline]
+    fields = (
+        "company",
+        "shop_id",
+        "name",
+        "time_zone",
+        "archived",
+        "downloaded_at",
+        "mapped_warehouses",
+        "employee",
+        "register",
+        "manage_link",
+    )
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False  # shops come from Lightspeed (the shops job)
 
-    @admin.display(description="warehouses")
-    def mapped_warehouses(self, shop: LightspeedShop) -> str:
-        return (
-            ", ".join(link.warehouse.name for link in shop.warehouse_links.select_related("warehouse")) or "—"
-        )
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-        shop = LightspeedShop.objects.filter(pk=object_id).first() if object_id else None
-        if formfield is not None and shop is not None:
-            if db_field.name == "register":
-                formfield.queryset = formfield.queryset.filter(shop=shop)
-            elif db_field.name == "employee":
-                formfield.queryset = formfield.queryset.filter(company_id=shop.company_id)
-        return formfield
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="warehouses (in drawing order)")
+    def mapped_warehouses(self, shop: LightspeedShop) -> str:
+        links = shop.warehouse_links.select_related("warehouse").order_by("position", "id")
+        return ", ".join(link.warehouse.name for link in links) or "—"
+
+    @admin.display(description="change the mapping")
+    def manage_link(self, shop: LightspeedShop) -> str:
+        settings_obj = LightspeedSettings.objects.filter(company_id=shop.company_id).first()
+        if settings_obj is None:
+            return "—"
+        if not settings_obj.shops_mapping_enabled:
+            return format_html(
+                'Turn on Enable Lightspeed Shops Mapping in <a href="{}">General Settings</a> first.',
+                views_settings.settings_page_url(settings_obj),
+            )
+        url = reverse("admin:lightspeed_lightspeedsettings_shops", args=[settings_obj.pk])
+        return format_html('<a href="{}">Manage Lightspeed Shops</a>', url)
 
 
 class DownloadedAdmin(CompanyScopedAdmin):

@@ -235,3 +235,18 @@ def test_shops_can_be_downloaded_from_the_actions_menu_before_lightspeed_pos_is_
     assert store.refresh().enabled is False
     run = SyncRun.objects.get(job="shops")
     assert (run.outcome, run.trigger) == (SyncRun.Outcome.SUCCEEDED, SyncRun.Trigger.ADMIN)
+
+
+def test_the_shop_admin_shows_the_mapping_read_only_and_points_to_manage_shops(browser, store):
+    from django.urls import reverse
+
+    mapping_on(store)
+    store.downtown.warehouse_links.create(warehouse=store.main, position=0)
+    url = reverse("admin:lightspeed_lightspeedshop_change", args=[store.downtown.pk])
+    html = browser.get(url).content.decode()
+    assert 'name="employee"' not in html and "warehouse_links-TOTAL_FORMS" not in html
+    assert f'<a href="{shops_url(store.settings)}">Manage Lightspeed Shops</a>' in html
+    data = {"employee": store.ada.pk, "csrfmiddlewaretoken": "x"}
+    browser.post(url, data)
+    store.downtown.refresh_from_db()
+    assert store.downtown.employee is None
