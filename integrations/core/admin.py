@@ -217,6 +217,9 @@ class CompanyScopedAdmin(CompanyScopedMixin, admin.ModelAdmin):
     def get_list_filter(self, request):
         scoped = []
         for entry in super().get_list_filter(request):
+            if isinstance(entry, type):  # a SimpleListFilter scopes its own choices
+                scoped.append(entry)
+                continue
             name, filter_class = (entry, None) if isinstance(entry, str) else (entry[0], entry[1])
             if name == self.company_path and not self.sees_all(request):
                 continue  # one company: nothing to filter by

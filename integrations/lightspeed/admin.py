@@ -183,3 +183,4 @@ class LightspeedEmployeeAdmin(DownloadedAdmin):
 # Sync runs and issues live in the operations module.
 from integrations.lightspeed import admin_operations  # noqa: E402, F401
 from integrations.lightspeed import admin_orders  # noqa: E402, F401
+from integrations.lightspeed import admin_catalog  # noqa: E402, F401

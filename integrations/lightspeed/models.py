@@ -456,6 +456,7 @@ from integrations.lightspeed.models_catalog import (  # noqa: E402, F401
     ItemShopState,
     ProductLink,
     StockDrift,
+    UploadPreview,
 )
 from integrations.lightspeed.models_operations import AlertNotice, Dashboard, MetricCounter  # noqa: E402, F401
 from integrations.lightspeed.models_orders import (  # noqa: E402, F401

@@ -168,3 +168,12 @@ class StockDrift(models.Model):
     @property
     def difference(self) -> int:
         return self.lightspeed_qoh - self.lightsync_qoh
+
+
+class UploadPreview(ProductLink):
+    """The admin's "Preview upload" list: the links whose next upload would send something."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "upload preview"
+        verbose_name_plural = "preview upload"

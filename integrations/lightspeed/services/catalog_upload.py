@@ -113,21 +113,28 @@ def upload_plan(
     return plans
 
 
+def plan_lines(plan: ItemPlan, shop_names: dict[int, str], *, prefix: str = "") -> list[str]:
+    """One line per shop or field of an item's plan: Lightspeed now → new."""
+    lines = []
+    for row in plan.quantities:
+        if row.differs:
+            seen = "unknown" if row.qoh_seen is None else row.qoh_seen
+            held = " (held: moved in Lightspeed)" if row.moved_at else ""
+            lines.append(
+                f"{prefix}@ {shop_names.get(row.shop_pk, row.shop_pk)}: qoh {seen} → {row.quantity}{held}"
+            )
+    if plan.price:
+        lines.append(f"{prefix}: price {_money(plan.price[0])} → {_money(plan.price[1])}".replace(" :", ":"))
+    if plan.cost:
+        lines.append(f"{prefix}: cost {_money(plan.cost[0])} → {_money(plan.cost[1])}".replace(" :", ":"))
+    return [line.removeprefix(": ") for line in lines]
+
+
 def preview_lines(plans: dict[int, ItemPlan], shop_names: dict[int, str]) -> list[str]:
     """What a run would send, one line per product and shop or field: Lightspeed now → new."""
     lines = []
     for plan in sorted(plans.values(), key=lambda p: p.sku):
-        for row in plan.quantities:
-            if row.differs:
-                seen = "unknown" if row.qoh_seen is None else row.qoh_seen
-                held = " (held: moved in Lightspeed)" if row.moved_at else ""
-                lines.append(
-                    f"{plan.sku} @ {shop_names.get(row.shop_pk, row.shop_pk)}: qoh {seen} → {row.quantity}{held}"
-                )
-        if plan.price:
-            lines.append(f"{plan.sku}: price {_money(plan.price[0])} → {_money(plan.price[1])}")
-        if plan.cost:
-            lines.append(f"{plan.sku}: cost {_money(plan.cost[0])} → {_money(plan.cost[1])}")
+        lines += plan_lines(plan, shop_names, prefix=f"{plan.sku} ")
     return lines
 
 
