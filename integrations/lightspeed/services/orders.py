@@ -90,6 +90,9 @@ def orders_download(
     backfill = backfill if backfill is not None and backfill < cursor.start_at else None
     scope.start_at = min(d for d in (cursor.start_at, backfill, since) if d is not None)
     counts: Counter = Counter()
+    # Sales read in full by the first pass: the second need not fetch them again (a dry run has
+    # rolled their import back, so the database alone cannot tell).
+    handled: set[int] = set()
 
     def commit(work: Callable[[OrderCursor], None]) -> None:
         with transaction.atomic():
@@ -119,6 +122,8 @@ def orders_download(
                 locked.sales_after = newest
 
         commit(work)
+        if dry_run:
+            handled.update(s.sale_id for s in sales if isinstance(s, SaleData) and (s.completed or s.voided))
         counts["sales_read"] += len(records)
         if progress:
             progress(len(records))
@@ -128,6 +133,7 @@ def orders_download(
     params = {"updatetime": f">,{iso_utc(read_from)}", "sort": "updatetime"}
     for records in _pages(client, "Sale", params):
         needed, voided = _changes_needed(scope, records)
+        needed = [sale_id for sale_id in needed if sale_id not in handled]
         full = _fetch_sales(client, needed)
         sales = _parsed(scope, client, full, counts, run)
 
