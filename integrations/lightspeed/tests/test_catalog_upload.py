@@ -278,3 +278,32 @@ def test_dry_run_lists_what_would_be_sent_without_sending(store, mocked_lightspe
     assert len(mocked_lightspeed.calls) == 0
     assert run.counts["preview"] == ["VEST @ Uptown: qoh 5 → 2", "VEST: price 35 → 40"]
     assert ItemShopState.objects.get(link__product=vest, shop=up).qoh_seen == 5
+
+
+def test_lightspeed_sync_inventory_dry_run_prints_each_quantity_it_would_send(store, mocked_lightspeed):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings_obj, main, uptown, downtown, up = store
+    vest = product(settings_obj.company, "VEST", site_price=Decimal("40"))
+    stock(vest, main, 3)
+    link(vest, 110, seen={downtown: 1, up: 0}, price=Decimal("35"))
+    out = StringIO()
+
+    call_command(
+        "lightspeed_sync",
+        "inventory",
+        "--dry-run",
+        "--company",
+        str(settings_obj.company_id),
+        stdout=out,
+        stderr=StringIO(),
+    )
+
+    text = out.getvalue()
+    assert "  would send VEST @ Downtown: qoh 1 → 3" in text
+    assert "price" not in text  # limited to inventory
+    assert len(mocked_lightspeed.calls) == 0 and ProductLink.objects.get(product=vest).price_seen == Decimal(
+        "35"
+    )

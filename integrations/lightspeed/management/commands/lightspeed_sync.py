@@ -79,6 +79,8 @@ class Command(BaseCommand):
                     bar.write(line, file=self.stdout._out)
                 elif company is not None or len(work) <= 10:
                     bar.write(f"{company_obj.name}: {spec.name} {_counts(run.counts)}", file=self.stdout._out)
+                for preview in run.counts.get("preview") or []:  # a dry run's would-be writes
+                    bar.write(f"  would send {preview}", file=self.stdout._out)
                 bar.update(1)
 
         label = "+".join(names) + (" (dry run)" if dry_run else "")
@@ -94,4 +96,5 @@ class Command(BaseCommand):
 
 
 def _counts(counts: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "no changes"
+    shown = {k: v for k, v in counts.items() if not isinstance(v, list | dict)}
+    return ", ".join(f"{k} {v}" for k, v in sorted(shown.items()) if v) or "no changes"
