@@ -77,9 +77,12 @@ def lightspeed_refresh_tokens() -> int:
 
 @shared_task(name="lightspeed.check_alerts", acks_late=True)
 def lightspeed_check_alerts() -> int:
-    """Beat: alert about conditions no run reported (e.g. a token refused between runs)."""
+    """Beat: close runs whose worker stopped, then alert about what no run reported (e.g. a
+    token refused between runs)."""
     from integrations.lightspeed.services.alerts import alerts_check_all
+    from integrations.lightspeed.services.progress import runs_stalled_close
 
+    runs_stalled_close()
     return alerts_check_all()
 
 

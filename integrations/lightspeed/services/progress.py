@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.lightspeed.models import SyncRun
@@ -59,3 +61,24 @@ class RunProgress:
             api_requests=self.stats.requests,
             api_rate_limited=self.stats.rate_limited,
         )
+
+
+# A run is protected by its company-and-job lock for an hour (core.locks.company_job_lock); a run
+# still "running" with no progress for longer lost its worker (a crash, a restart, a killed pod).
+STALLED_AFTER = timedelta(hours=1)
+
+
+def runs_stalled_close(*, now: datetime | None = None, after: timedelta = STALLED_AFTER) -> int:
+    """Marks runs whose worker stopped as failed, so they stop showing as running and count
+    towards the job's failure alerts. Returns how many were closed."""
+    now = now or timezone.now()
+    cutoff = now - after
+    stalled = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    return stalled.update(
+        outcome=SyncRun.Outcome.FAILED,
+        finished_at=now,
+        error=f"No progress for over {int(after.total_seconds() // 60)} minutes: the worker running it stopped "
+        "(a crash or a restart). The next scheduled run starts afresh.",
+    )

@@ -196,3 +196,29 @@ def test_redaction_leaves_ordinary_words_alone():
     assert redact("Downloaded 3 shops; state of the connection: connected") == (
         "Downloaded 3 shops; state of the connection: connected"
     )
+
+
+def test_a_run_whose_worker_stopped_is_closed_as_failed_after_an_hour(connected):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.lightspeed.services.progress import runs_stalled_close
+
+    now = timezone.now()
+    lost = SyncRun.objects.create(
+        company=connected.company, job="orders", heartbeat_at=now - timedelta(minutes=61)
+    )
+    busy = SyncRun.objects.create(
+        company=connected.company,
+        job="products",
+        started_at=now - timedelta(hours=3),
+        heartbeat_at=now - timedelta(seconds=5),
+    )
+
+    assert runs_stalled_close(now=now) == 1
+
+    lost.refresh_from_db()
+    busy.refresh_from_db()
+    assert lost.outcome == SyncRun.Outcome.FAILED and "the worker running it stopped" in lost.error
+    assert busy.outcome == SyncRun.Outcome.RUNNING
