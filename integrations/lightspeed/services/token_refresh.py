@@ -93,6 +93,7 @@ def token_refresh(
                 "Another worker is renewing this company's Lightspeed token and has not finished yet."
             )
         refused: errors.LightspeedOAuthError | None = None
+        transient: errors.LightspeedError | None = None
         # select_for_update is a no-op on SQLite; there the named lock alone serializes, and the
         # HTTP call stays outside a transaction so SQLite's single writer lock is not held.
         row_lock = connection.vendor != "sqlite"
@@ -122,12 +123,18 @@ def token_refresh(
             except errors.LightspeedOAuthError as exc:
                 _refresh_counted("failed")
                 if exc.error not in oauth.PERMANENT_OAUTH_ERRORS:
-                    raise
-                refused = exc
+                    transient = exc  # raised below, once the count is committed
+                else:
+                    refused = exc
+            except errors.LightspeedError as exc:  # timeouts, 5xx: the old pair still works
+                _refresh_counted("failed")
+                transient = exc
             else:
                 _store_pair(settings_obj, pair, in_own_transaction=row_lock)
                 _refresh_counted("succeeded")
                 return pair.access_token
+        if transient is not None:
+            raise transient
         lost = connection_lost(company_id=company_id, reason=_refusal_reason(refused))
         raise errors.LightspeedReauthorizationRequiredError(
             f"Re-authorization required: {lost.connection_error}"

@@ -222,3 +222,26 @@ def test_a_run_whose_worker_stopped_is_closed_as_failed_after_an_hour(connected)
     busy.refresh_from_db()
     assert lost.outcome == SyncRun.Outcome.FAILED and "the worker running it stopped" in lost.error
     assert busy.outcome == SyncRun.Outcome.RUNNING
+
+
+def test_token_refreshes_are_counted_by_result(connected, mocked_lightspeed):
+    from integrations.lightspeed import errors
+    from integrations.lightspeed.services.token_refresh import token_refresh
+
+    from .conftest import TOKEN_URL, token_answer
+
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer("a2", "r2"))
+    mocked_lightspeed.post(TOKEN_URL, status=503, body="Service Unavailable")
+    mocked_lightspeed.post(
+        TOKEN_URL, status=400, json={"error": "invalid_grant", "error_description": "revoked"}
+    )
+
+    token_refresh(company_id=connected.company_id, force=True)
+    for _ in range(2):
+        with pytest.raises(errors.LightspeedError):
+            token_refresh(company_id=connected.company_id, force=True)
+
+    assert (
+        _counter("token_refreshes", "result=succeeded"),
+        _counter("token_refreshes", "result=failed"),
+    ) == (1, 2)
