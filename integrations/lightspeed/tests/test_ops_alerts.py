@@ -189,3 +189,21 @@ def test_failing_runs_of_a_real_job_alert_once_after_the_third(connected, people
         "[LightSync] The Lightspeed shops job keeps failing for Demo Outfitters"
     ]
     assert "Invalid query" in mail.outbox[0].body
+
+
+def test_beat_checks_alerts_every_five_minutes_also_for_what_no_run_reported(connected, people, settings):
+    from integrations.lightspeed.tasks import lightspeed_check_alerts
+
+    assert settings.CELERY_BEAT_SCHEDULE["lightspeed-alerts"] == {
+        "task": "lightspeed.check_alerts",
+        "schedule": timedelta(minutes=5),
+    }
+    connected.connection_status = ConnectionStatus.REAUTHORIZATION_REQUIRED
+    connected.connection_error = "Lightspeed refused to renew the token."
+    connected.save()  # as if marked elsewhere, without the connection's own email
+
+    assert lightspeed_check_alerts() == 1
+    assert lightspeed_check_alerts() == 0
+    assert [m.subject for m in mail.outbox if m.to == ["ops@example.com"]] == [
+        "[LightSync] Lightspeed needs re-authorization for Demo Outfitters"
+    ]
