@@ -238,7 +238,9 @@ def test_lightspeed_sync_reports_refusals_per_company(connected):
     assert out.getvalue().strip().endswith("shops: 1 run(s) — 1 refused; 0 API request(s), 0 rate-limited.")
 
 
-def test_lightspeed_sync_refuses_a_job_that_is_not_built_yet(connected):
+def test_lightspeed_sync_refuses_a_job_that_is_not_built_yet(connected, monkeypatch):
+    # Every canonical job is built now: stand one back to "registered ahead of its issue".
+    monkeypatch.setitem(JOBS, "orders", Job("orders", "download orders", later_issue="the orders issue"))
     with pytest.raises(CommandError, match="orders job .* is not available yet"):
         call_command("lightspeed_sync", "orders", stdout=StringIO(), stderr=StringIO())
     assert not SyncRun.objects.exists()
@@ -254,7 +256,7 @@ def test_lightspeed_status_shows_connection_token_and_job_state(connected):
     text = out.getvalue()
     assert "Connection: Connected" in text and "Account: 100001 (Demo Outfitters)" in text
     assert "Access token expires: in 59" in text or "Access token expires: in 1" in text
-    assert "shops      succeeded" in text and "orders     not available yet" in text
+    assert "shops      succeeded" in text and "orders     never run" in text
 
 
 def test_lightspeed_status_shows_why_reauthorization_is_needed(connected):
