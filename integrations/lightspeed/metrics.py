@@ -47,9 +47,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "token_refreshes": ("Lightspeed token refreshes, by result (succeeded, failed).", ("result",)),
     "alerts_sent": ("Alert emails sent, by kind.", ("kind",)),
 }
-# Which count of which job feeds the two headline counters (the job's own words for "done").
-ORDERS_IMPORTED_COUNTS = {("orders", "created"), ("orders", "imported")}
-ITEMS_SENT_COUNTS = {("upload", "updated"), ("upload", "sent")}
+# Which count of which job feeds the two headline counters (the jobs' own words, see
+# services/sale_import.py and services/catalog_upload.py).
+ORDERS_IMPORTED_COUNTS = {("orders", "orders")}
+ITEMS_SENT_COUNTS = {("upload", "items_sent")}
 
 
 def _labels_key(labels: dict[str, Any]) -> str:

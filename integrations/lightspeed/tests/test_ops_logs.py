@@ -15,7 +15,7 @@ from django.utils import timezone
 from integrations.commerce.models import Company
 from integrations.core import demo_catalogue as catalogue
 from integrations.core.logging import ContextFilter, JsonFormatter, RedactingFilter
-from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, SyncRun
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, MetricCounter, SyncRun
 from integrations.lightspeed.models_orders import LightspeedSale
 from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
 
@@ -81,6 +81,7 @@ def test_a_full_sync_logs_no_token_secret_or_customer_data(at_sandbox, caplog, s
     assert settings_obj.auth_token != tokens["access_token"]  # the pair was rotated
     assert LightspeedSale.objects.filter(company=company).exists()  # sales with customers came down
     assert SyncRun.objects.filter(company=company, job="orders").exists()
+    assert MetricCounter.objects.get(name="orders_imported").value > 0  # and /metrics counted them
     secrets = {
         tokens["access_token"],
         tokens["refresh_token"],

@@ -63,22 +63,26 @@ def test_orders_imported_and_items_sent_come_from_the_jobs_counts(connected):
             company=connected.company,
             job="orders",
             outcome="succeeded",
-            counts={"created": 7, "unchanged": 3},
+            counts={"orders": 7, "already_imported": 3},
         ),
         None,
     )
     run_counted(
-        SyncRun(company=connected.company, job="upload", outcome="succeeded", counts={"updated": 4}), None
+        SyncRun(company=connected.company, job="upload", outcome="succeeded", counts={"items_sent": 4}), None
     )
     run_counted(
         SyncRun(
-            company=connected.company, job="upload", outcome="succeeded", counts={"updated": 9}, dry_run=True
+            company=connected.company,
+            job="upload",
+            outcome="succeeded",
+            counts={"items_sent": 9},
+            dry_run=True,
         ),
         None,
     )
 
     assert _counter("orders_imported", "") == 7 and _counter("items_sent", "") == 4
-    assert _counter("records", "job=orders,result=unchanged") == 3
+    assert _counter("records", "job=orders,result=already_imported") == 3
 
 
 def test_a_counter_refuses_unknown_names_and_wrong_labels(db):
