@@ -34,6 +34,7 @@ from integrations.lightspeed.jobs import JOBS
 from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
+    SyncRun,
     default_redirect_uri,
     mask_secret,
 )
@@ -242,7 +243,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
 def sync_now_view(request: HttpRequest, *, model_admin, object_id: str, job: str) -> HttpResponse:
     settings_obj = _load(request, model_admin, object_id, change=True)
     try:
-        queued = job_enqueue(company_id=settings_obj.company_id, job=job, trigger="admin")
+        queued = job_enqueue(company_id=settings_obj.company_id, job=job, trigger=SyncRun.Trigger.MANUAL)
     except JobEnqueueRefused as exc:
         messages.error(request, f"Sync now ({job}) refused: {exc.message}")
     else:

@@ -146,7 +146,7 @@ def test_sync_now_queues_the_job_after_a_csrf_checked_post(
     with django_capture_on_commit_callbacks(execute=True):
         response = post(browser, sync_url(store, "shops"), token_from=settings_url(store.settings))
     assert response.status_code == 302
-    assert sent == [("lightspeed.download_shops", (store.company.pk,), {"trigger": "admin"})]
+    assert sent == [("lightspeed.download_shops", (store.company.pk,), {"trigger": "manual"})]
     html = browser.get(settings_url(store.settings)).content.decode()
     assert "The shops job is queued for Demo Outfitters" in html
 
@@ -256,7 +256,7 @@ def test_ops_staff_can_act_for_any_company(ops_browser, store, sent, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         response = post(ops_browser, sync_url(store, "shops"), token_from=settings_url(store.settings))
     assert response.status_code == 302
-    assert sent == [("lightspeed.download_shops", (store.company.pk,), {"trigger": "admin"})]
+    assert sent == [("lightspeed.download_shops", (store.company.pk,), {"trigger": "manual"})]
 
 
 def test_while_lightspeed_pos_is_off_the_menu_says_why_sync_now_is_unavailable(browser, store):
