@@ -199,8 +199,19 @@ def sales_import(
         LightspeedSale.objects.bulk_create(open_new)
     if open_seen:
         LightspeedSale.objects.bulk_update(open_seen, ["time_stamp", "update_time"])
-    if to_import:
-        _import(scope, to_import, known, counts, run)
+    # A refund of a sale in the same batch must find that sale's lines imported: such a batch is
+    # imported in chunks, each ending before the first sale that refunds a line of its own chunk.
+    chunk: list[tuple[SaleData, bool]] = []
+    chunk_lines: set[int] = set()
+    for entry in to_import:
+        parents = {ln.parent_sale_line_id for ln in entry[0].lines if ln.is_return}
+        if parents & chunk_lines:
+            _import(scope, chunk, known, counts, run)
+            chunk, chunk_lines = [], set()
+        chunk.append(entry)
+        chunk_lines.update(ln.sale_line_id for ln in entry[0].lines)
+    if chunk:
+        _import(scope, chunk, known, counts, run)
     if to_void:
         sales_void(scope=scope, voids=to_void, counts=counts)
 

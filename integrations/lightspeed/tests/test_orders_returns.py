@@ -186,3 +186,17 @@ def test_sale_voids_are_read_when_the_scope_is_granted(shop_setup, mocked_lights
     assert Order.objects.get().status == Order.Status.VOID
     assert on_hand(tee, shop_setup["downtown"]) == 5
     assert OrderCursor.objects.get(company=company).voids_after_id == 3
+
+
+def test_a_refund_in_the_same_page_as_its_sale_is_a_return_against_that_order(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    tee = product(company, "TEE-1")
+    stock_set(product=tee, warehouse=shop_setup["downtown"], on_hand=5)
+    sold = sale(811, [line(item(11, sku="TEE-1"), 2, line_id=9811)])
+    refund = sale(812, [line(item(11, sku="TEE-1"), -1, parent=9811)], time_stamp="2026-11-20T10:01:00+00:00")
+    mock_sales(mocked_lightspeed, [sold, refund])
+
+    run_orders(company)
+
+    assert Return.objects.get().order == Order.objects.get(channel_order_id="811")
+    assert on_hand(tee, shop_setup["downtown"]) == 3 and on_hand(tee, shop_setup["returns"]) == 1
