@@ -350,3 +350,12 @@ def test_a_user_who_may_only_view_cannot_edit(store):
         ).status_code
         == 403
     )
+
+
+def test_a_redirect_uri_other_than_this_servers_callback_is_pointed_out(browser, store):
+    assert "differs from this server" not in html_of(browser.get(settings_url(store.settings)))
+    LightspeedSettings.objects.filter(pk=store.settings.pk).update(
+        redirect_uri="https://old-host.example/lightspeed/oauth/callback/"
+    )
+    html = html_of(browser.get(settings_url(store.settings)))
+    assert "The stored Redirect URI differs from this server's callback" in html
