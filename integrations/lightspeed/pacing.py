@@ -30,21 +30,24 @@ class BucketReading:
     level: float | None = None
     size: float | None = None
     drip_rate: float | None = None
+    burst: float | None = None  # requests allowed per 1-second window (X-LS-API-Burst-Level)
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> BucketReading:
         # requests' headers are case-insensitive; plain dicts from tests may not be.
         lowered = {k.lower(): v for k, v in headers.items()}
         level = parse_bucket_level(lowered.get("x-ls-api-bucket-level"))
+        burst = parse_bucket_level(lowered.get("x-ls-api-burst-level"))
         return cls(
             level=level[0] if level else None,
             size=level[1] if level else None,
             drip_rate=parse_float(lowered.get("x-ls-api-drip-rate")),
+            burst=burst[1] if burst else None,
         )
 
     @property
     def empty(self) -> bool:
-        return self.level is None and self.drip_rate is None
+        return self.level is None and self.drip_rate is None and self.burst is None
 
 
 class Pacer(Protocol):
@@ -64,16 +67,30 @@ def _reserve(level: float, size: float, drip: float, elapsed: float, cost: float
     return wait, level + cost
 
 
+# The burst limiter counts requests per 1-second window. A leaky model whose capacity and drip are
+# each half the window's allowance never sends more than the allowance within any one second.
+DEFAULT_BURST = round(DEFAULT_SIZE * 2 / 9)  # 20 for 90, as observed; the headers correct it
+
+
+def _burst_half(burst: float | None) -> float:
+    return max(1.0, (burst or DEFAULT_BURST) / 2)
+
+
 class DatabasePacer:
     def __init__(self, key: str, *, clock: Callable[[], float] = time.time) -> None:
         self.key = key
         self.clock = clock
 
-    def _bucket(self):
+    def _bucket(self, suffix: str = ""):
         from integrations.lightspeed.models import ApiBucket
 
+        defaults = (
+            {"size": DEFAULT_BURST, "drip_rate": DEFAULT_BURST}
+            if suffix
+            else {"size": DEFAULT_SIZE, "drip_rate": DEFAULT_DRIP_RATE}
+        )
         bucket, _ = ApiBucket.objects.select_for_update().get_or_create(
-            key=self.key, defaults={"size": DEFAULT_SIZE, "drip_rate": DEFAULT_DRIP_RATE}
+            key=self.key + suffix, defaults=defaults
         )
         return bucket
 
@@ -85,12 +102,24 @@ class DatabasePacer:
             wait, bucket.level = _reserve(bucket.level, bucket.size, bucket.drip_rate, elapsed, cost)
             bucket.observed_at = now
             bucket.save(update_fields=["level", "observed_at"])
-        return wait
+            burst = self._bucket("#burst")  # `size` holds the window's allowance
+            half = _burst_half(burst.size)
+            elapsed = now - burst.observed_at if burst.observed_at else 0.0
+            level = max(0.0, burst.level - half * max(0.0, elapsed))
+            wait = max(wait, (level + 1 - half) / half)
+            burst.level, burst.observed_at = level + 1, now
+            burst.save(update_fields=["level", "observed_at"])
+        return max(0.0, wait)
 
     def observe(self, reading: BucketReading) -> None:
         if reading.empty:
             return
         with transaction.atomic():
+            if reading.burst:
+                burst = self._bucket("#burst")
+                if burst.size != reading.burst:
+                    burst.size = reading.burst
+                    burst.save(update_fields=["size"])
             bucket = self._bucket()
             if reading.level is not None:
                 bucket.level = reading.level
@@ -129,17 +158,13 @@ class RedisPacer:
         self.clock = clock
 
     def reserve(self, cost: float) -> float:
+        now = repr(self.clock())
         wait = self.redis.eval(
-            _REDIS_RESERVE,
-            1,
-            self.key,
-            repr(self.clock()),
-            repr(cost),
-            repr(HEADROOM),
-            DEFAULT_SIZE,
-            DEFAULT_DRIP_RATE,
+            _REDIS_RESERVE, 1, self.key, now, repr(cost), repr(HEADROOM), DEFAULT_SIZE, DEFAULT_DRIP_RATE
         )
-        return float(wait)
+        half = _burst_half(None)
+        burst_wait = self.redis.eval(_REDIS_RESERVE, 1, f"{self.key}:burst", now, "1", "0", half, half)
+        return max(float(wait), float(burst_wait))
 
     def observe(self, reading: BucketReading) -> None:
         if reading.empty:
@@ -151,8 +176,13 @@ class RedisPacer:
             values["size"] = repr(reading.size)
         if reading.drip_rate:
             values["drip"] = repr(reading.drip_rate)
-        self.redis.hset(self.key, mapping=values)
-        self.redis.expire(self.key, 86400)
+        if values:
+            self.redis.hset(self.key, mapping=values)
+            self.redis.expire(self.key, 86400)
+        if reading.burst:
+            half = repr(_burst_half(reading.burst))
+            self.redis.hset(f"{self.key}:burst", mapping={"size": half, "drip": half})
+            self.redis.expire(f"{self.key}:burst", 86400)
 
 
 def pacer_for(key: str) -> Pacer:
