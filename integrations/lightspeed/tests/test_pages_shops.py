@@ -224,14 +224,16 @@ def test_shops_can_be_downloaded_from_the_actions_menu_before_lightspeed_pos_is_
     }
     mocked_lightspeed.get(resource_url("Shop"), json={"@attributes": {"count": "1"}, "Shop": shop})
     mocked_lightspeed.get(resource_url("Employee"), json={"@attributes": {"count": "0"}})
+    LightspeedShop.objects.filter(company=store.company).delete()
     html = browser.get(settings_url(store.settings)).content.decode()
     url = f"{shops_url(store.settings)}redownload/"
-    assert f'<form method="post" action="{url}">' in html
+    assert f'<form method="post" action="{url}">' in html  # the Actions menu
+    assert f'<form method="post" action="{url}" class="ls-inline">' in html  # the checklist step
 
     response = post(browser, url, token_from=settings_url(store.settings), follow=True)
 
     assert response.redirect_chain[-1][0] == settings_url(store.settings)  # mapping is off
-    assert "archived Uptown" in response.content.decode()
+    assert "added Downtown" in response.content.decode()
     assert store.refresh().enabled is False
     run = SyncRun.objects.get(job="shops")
     assert (run.outcome, run.trigger) == (SyncRun.Outcome.SUCCEEDED, SyncRun.Trigger.ADMIN)
