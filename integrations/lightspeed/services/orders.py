@@ -37,7 +37,7 @@ from integrations.lightspeed.models import LightspeedSettings, SyncRun
 from integrations.lightspeed.models_orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.normalise import iso_utc, records_in, to_bool, to_datetime, to_int
 from integrations.lightspeed.services.runs import sync_issue_record
-from integrations.lightspeed.services.sale_import import sales_import, sales_void
+from integrations.lightspeed.services.sale_import import sales_import
 from integrations.lightspeed.services.sale_parse import (
     CustomerData,
     ItemCodes,
@@ -49,6 +49,7 @@ from integrations.lightspeed.services.sale_parse import (
     sale_parse,
 )
 from integrations.lightspeed.services.sale_stock import ShopScope, shop_scope_load
+from integrations.lightspeed.services.sale_void import sales_void
 
 logger = logging.getLogger(__name__)
 

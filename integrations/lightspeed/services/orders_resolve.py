@@ -18,7 +18,7 @@ from integrations.commerce.services.stock import stock_adjust_many
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.models_catalog import ProductLink
 from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
-from integrations.lightspeed.services.sale_import import sale_reference
+from integrations.lightspeed.services.sale_build import sale_reference
 from integrations.lightspeed.services.sale_stock import Availability, shop_scope_load
 
 

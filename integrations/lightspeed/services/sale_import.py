@@ -29,29 +29,24 @@ from integrations.commerce.models import (
     Return,
     ReturnLine,
     StockLedgerEntry,
-    Warehouse,
 )
 from integrations.commerce.services.stock import stock_adjust_many
 from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
 from integrations.lightspeed.services.runs import sync_issue_record
+from integrations.lightspeed.services.sale_build import (
+    attribution,
+    order_build,
+    sale_record_fields,
+    sale_reference,
+    unknown_reference,
+)
 from integrations.lightspeed.services.sale_matching import ItemMatch, item_links_save, items_match
 from integrations.lightspeed.services.sale_parse import SaleData, SaleLineData
 from integrations.lightspeed.services.sale_stock import Availability, ShopScope
+from integrations.lightspeed.services.sale_void import sales_void
 
 ZERO = Decimal("0")
-NO_PAYMENT_NOTE = (
-    "Marked paid although Lightspeed sent no payment lines: a completed POS sale has been settled "
-    "at the counter (a zero total, a gift or a payment on account)."
-)
-
-
-def sale_reference(sale_id: int) -> str:
-    return f"Lightspeed sale {sale_id}"
-
-
-def unknown_reference(item_id: int) -> str:
-    return f"Lightspeed item {item_id}"
 
 
 @dataclass
@@ -65,89 +60,6 @@ class _Plan:
         default_factory=list
     )
     notes: list[str] = field(default_factory=list)
-
-
-def _customer_fields(scope: ShopScope, sale: SaleData) -> dict:
-    customer = sale.customer
-    fields: dict = {}
-    if customer is not None:
-        fields.update(
-            customer_name=customer.name, customer_email=customer.email, customer_phone=customer.phone
-        )
-        address = {
-            "name": customer.name,
-            "company": customer.company,
-            "address1": customer.address1,
-            "address2": customer.address2,
-            "city": customer.city,
-            "state": customer.state,
-            "postal_code": customer.postal_code,
-            "country": customer.country,
-        }
-    else:
-        address = {}
-    if scope.settings.use_company_address:
-        address = scope.company.address_dict()
-    for prefix in ("billing", "shipping"):
-        for key in ("name", "company", "address1", "address2", "city", "state", "postal_code", "country"):
-            if key in address:
-                fields[f"{prefix}_{key}"] = (address[key] or "")[: 2 if key == "country" else 255]
-    return fields
-
-
-def _attribution(scope: ShopScope, sale: SaleData) -> str:
-    shop = scope.shops.get(sale.shop_id)
-    register = scope.registers.get(sale.register_id)
-    employee = scope.employees.get(sale.employee_id)
-    parts = [
-        f"Lightspeed sale {sale.sale_id}" + (f", ticket {sale.ticket_number}" if sale.ticket_number else ""),
-        f"shop {shop.name if shop else sale.shop_id}",
-        f"register {register.name if register else sale.register_id}",
-        f"employee {employee if employee else sale.employee_id}",
-    ]
-    return "; ".join(parts) + "."
-
-
-def _order_build(scope: ShopScope, sale: SaleData, *, void: bool) -> Order:
-    notes = [_attribution(scope, sale)]
-    if not sale.payments and not void:
-        notes.append(NO_PAYMENT_NOTE)
-    if void:
-        notes.append("Voided in Lightspeed before it was downloaded: no stock was moved.")
-    return Order(
-        company=scope.company,
-        channel=Order.Channel.LOCAL_STORE,
-        channel_order_id=str(sale.sale_id),
-        status=Order.Status.VOID if void else Order.Status.COMPLETED,
-        payment_status=Order.PaymentStatus.PAID,
-        shipping_status=Order.ShippingStatus.SHIPPED,
-        shipping_carrier="Other",
-        shipping_service="Pickup",
-        order_date=sale.order_date or timezone.now(),
-        subtotal=sale.subtotal,
-        discount=sale.discount,
-        tax=sale.tax,
-        total=sale.total,
-        notes="\n".join(notes),
-        **_customer_fields(scope, sale),
-    )
-
-
-def _sale_record_fields(scope: ShopScope, sale: SaleData) -> dict:
-    return {
-        "shop": scope.shops.get(sale.shop_id),
-        "register": scope.registers.get(sale.register_id),
-        "employee": scope.employees.get(sale.employee_id),
-        "shop_id_seen": sale.shop_id,
-        "register_id_seen": sale.register_id,
-        "employee_id_seen": sale.employee_id,
-        "ticket_number": sale.ticket_number,
-        "time_stamp": sale.time_stamp,
-        "update_time": sale.update_time,
-        "complete_time": sale.complete_time,
-        "total": sale.total,
-        "digest": sale.digest(),
-    }
 
 
 def sales_import(
@@ -188,7 +100,7 @@ def sales_import(
             counts["open"] += 1
             if rec is None:
                 open_new.append(LightspeedSale(company=company, sale_id=sale.sale_id, state="open"))
-                for key, value in _sale_record_fields(scope, sale).items():
+                for key, value in sale_record_fields(scope, sale).items():
                     setattr(open_new[-1], key, value)
             else:
                 rec.time_stamp, rec.update_time = sale.time_stamp, sale.update_time
@@ -242,7 +154,7 @@ def _import(
     plans: list[_Plan] = []
     for sale, void in to_import:
         record = known.get(sale.sale_id) or LightspeedSale(company=company, sale_id=sale.sale_id)
-        for key, value in _sale_record_fields(scope, sale).items():
+        for key, value in sale_record_fields(scope, sale).items():
             setattr(record, key, value)
         record.state = LightspeedSale.State.VOIDED if void else LightspeedSale.State.IMPORTED
         if void:
@@ -251,7 +163,7 @@ def _import(
         positive = [line for line in sale.lines if not line.is_return]
         negative = [line for line in sale.lines if line.is_return]
         if positive or not negative:
-            plan.order = _order_build(scope, sale, void=void)
+            plan.order = order_build(scope, sale, void=void)
         for line in negative:
             parent = parents.get(line.parent_sale_line_id)
             original = parent.sale.order if parent is not None and parent.sale.order_id else None
@@ -267,7 +179,7 @@ def _import(
                     return_date=sale.order_date or timezone.now(),
                     reason="Refunded in Lightspeed",
                     refund_amount=ZERO,
-                    notes=_attribution(scope, sale)
+                    notes=attribution(scope, sale)
                     + ("" if original else " The original sale was not imported: a standalone return.")
                     + (" Voided in Lightspeed before it was downloaded: no stock was moved." if void else ""),
                 )
@@ -418,7 +330,7 @@ def _import(
                 "order",
                 "order_return",
                 "voided_at",
-                *_sale_record_fields(scope, plans[0].sale).keys(),
+                *sale_record_fields(scope, plans[0].sale).keys(),
             ],
         )
     rows = []
@@ -470,48 +382,3 @@ def _sku(line: SaleLineData, product: Product | None) -> str:
     if line.item is not None:
         return (line.item.custom_sku or line.item.system_sku)[:100]
     return ""
-
-
-def sales_void(
-    *, scope: ShopScope, voids: list[tuple[LightspeedSale, SaleData | None]], counts: Counter
-) -> None:
-    """Marks imported sales voided, their orders Void, and undoes exactly their stock moves."""
-    records = [rec for rec, _ in voids if rec.state == LightspeedSale.State.IMPORTED]
-    if not records:
-        return
-    now = timezone.now()
-    rows = list(
-        LightspeedSaleLine.objects.filter(sale__in=records).exclude(stock_moves=[]).select_related("product")
-    )
-    warehouse_ids = {wid for row in rows for wid, _ in row.stock_moves}
-    warehouses = {w.pk: w for w in Warehouse.objects.filter(pk__in=warehouse_ids)}
-    by_pk = {rec.pk: rec for rec in records}
-    orders = {o.pk: o for o in Order.objects.filter(pk__in=[r.order_id for r in records if r.order_id])}
-    changes = []
-    for row in rows:
-        rec = by_pk[row.sale_id]
-        for warehouse_id, quantity in row.stock_moves:
-            changes.append(
-                (
-                    row.product,
-                    warehouses[warehouse_id],
-                    -quantity,
-                    StockLedgerEntry.Reason.VOID,
-                    f"{sale_reference(rec.sale_id)} voided",
-                    orders.get(rec.order_id),
-                )
-            )
-    stock_adjust_many(changes=changes, user=scope.user)
-    order_ids = [rec.order_id for rec in records if rec.order_id]
-    Order.objects.filter(pk__in=order_ids).update(status=Order.Status.VOID, updated_at=now)
-    return_ids = [rec.order_return_id for rec in records if rec.order_return_id]
-    if return_ids:
-        Return.objects.filter(pk__in=return_ids).update(reason="Voided in Lightspeed", updated_at=now)
-    for rec, sale in voids:
-        rec.state = LightspeedSale.State.VOIDED
-        rec.voided_at = now
-        if sale is not None:
-            rec.update_time = sale.update_time
-            rec.digest = sale.digest()
-    LightspeedSale.objects.bulk_update(records, ["state", "voided_at", "update_time", "digest"])
-    counts["voided"] += len(records)
