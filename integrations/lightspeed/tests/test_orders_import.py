@@ -333,3 +333,40 @@ def test_an_open_layaway_is_recorded_and_imported_with_its_stock_once_completed(
     assert Order.objects.get().lines.get().product == tent
     assert on_hand(tent, shop_setup["downtown"]) == 2
     assert LightspeedSale.objects.get(sale_id=715).state == "imported"
+
+
+def test_items_and_customers_left_out_of_the_page_are_fetched_in_one_request_each(
+    shop_setup, mocked_lightspeed
+):
+    from responses import matchers
+
+    from integrations.lightspeed.tests.conftest import resource_url
+
+    company = shop_setup["settings"].company
+    tee = product(company, "TEE-1")
+    bare_lines = []
+    for n in range(3):
+        record = line(item(11 + n, sku=f"TEE-{n + 1}"))
+        del record["Item"]
+        bare_lines.append(record)
+    record = sale(720, bare_lines)
+    record["customerID"] = "7"
+    mock_sales(mocked_lightspeed, [record])
+    mocked_lightspeed.get(
+        resource_url("Item"),
+        json={"@attributes": {"next": ""}, "Item": [item(11, sku="TEE-1"), item(12), item(13)]},
+        match=[
+            matchers.query_param_matcher({"itemID": "IN,[11,12,13]", "archived": "true"}, strict_match=False)
+        ],
+    )
+    mocked_lightspeed.get(
+        resource_url("Customer"),
+        json={"@attributes": {"next": ""}, "Customer": customer(7, first="Grace", last="Hopper")},
+    )
+
+    run_orders(company)
+
+    order = Order.objects.get()
+    assert order.customer_name == "Grace Hopper"
+    assert [ln.product for ln in order.lines.order_by("id")][0] == tee
+    assert len([c for c in mocked_lightspeed.calls if "/Item.json" in c.request.url]) == 1
