@@ -58,7 +58,7 @@ def unmatched_item_resolve(*, issue: SyncIssue, product: Product, user: User | N
     _link(company, item_id, product, user)
 
     rows = list(
-        LightspeedSaleLine.objects.select_for_update()
+        LightspeedSaleLine.objects.select_for_update(of=("self",))
         .filter(sale__company=company, item_id=item_id, product__isnull=True)
         .exclude(kind=LightspeedSaleLine.Kind.NON_STOCK)
         .select_related("sale", "sale__order", "order_line", "return_line", "return_line__order_return")
