@@ -370,3 +370,38 @@ def test_items_and_customers_left_out_of_the_page_are_fetched_in_one_request_eac
     assert order.customer_name == "Grace Hopper"
     assert [ln.product for ln in order.lines.order_by("id")][0] == tee
     assert len([c for c in mocked_lightspeed.calls if "/Item.json" in c.request.url]) == 1
+
+
+def test_after_a_long_outage_the_next_run_reads_from_its_cursor_not_a_fixed_look_back(
+    shop_setup, mocked_lightspeed
+):
+    from responses import matchers
+
+    from integrations.lightspeed.tests.orders_helpers import SALE_URL, page
+
+    company = shop_setup["settings"].company
+    cursor_at = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)  # weeks before the sales below
+    OrderCursor.objects.create(
+        company=company, start_at=START, sales_after=cursor_at, updates_after=cursor_at
+    )
+    mocked_lightspeed.get(
+        SALE_URL,
+        json=page(
+            [sale(730 + n, [line(None)], time_stamp=f"2026-11-{10 + n}T10:00:00+00:00") for n in range(5)]
+        ),
+        match=[
+            matchers.query_param_matcher({"timeStamp": ">,2026-11-03T11:55:00+00:00"}, strict_match=False)
+        ],
+    )
+    mocked_lightspeed.get(
+        SALE_URL,
+        json=page([]),
+        match=[
+            matchers.query_param_matcher({"updatetime": ">,2026-11-03T11:55:00+00:00"}, strict_match=False)
+        ],
+    )
+
+    run_orders(company)
+
+    assert Order.objects.count() == 5
+    assert OrderCursor.objects.get(company=company).sales_after == datetime(2026, 11, 14, 10, tzinfo=UTC)
