@@ -190,3 +190,39 @@ def test_a_user_without_a_company_cannot_open_the_dashboard(client, groups):
     client.force_login(user)
 
     assert client.get(reverse(DASHBOARD)).status_code == 403
+
+
+def test_the_sync_runs_list_shows_a_running_runs_progress_and_a_finished_runs_cost(
+    merchant_client, connected
+):
+    running = SyncRun.objects.create(
+        company=connected.company, job="upload", progress_done=7, progress_total=20, api_requests=8
+    )
+    done = _run(connected.company, api_requests=12, api_cost=14.4, counts={"shops_created": 3})
+
+    html = merchant_client.get(reverse("admin:lightspeed_syncrun_changelist")).content.decode()
+
+    assert "7 of 20 done, 8 requests" in html and "shops_created 3" in html and "14.40" in html
+    assert (
+        merchant_client.get(reverse("admin:lightspeed_syncrun_change", args=[running.pk])).status_code == 200
+    )
+    assert merchant_client.get(reverse("admin:lightspeed_syncrun_change", args=[done.pk])).status_code == 200
+
+
+def test_an_issue_page_offers_the_actions_that_apply(merchant_client, connected):
+    unmatched = SyncIssue.objects.create(
+        company=connected.company, kind="unmatched_item", key="5", message="no match"
+    )
+    failed = SyncIssue.objects.create(
+        company=connected.company, kind="shops_failed", key="shops", message="boom"
+    )
+
+    unmatched_page = merchant_client.get(
+        reverse("admin:lightspeed_syncissue_change", args=[unmatched.pk])
+    ).content.decode()
+    failed_page = merchant_client.get(
+        reverse("admin:lightspeed_syncissue_change", args=[failed.pk])
+    ).content.decode()
+
+    assert "Map to product" in unmatched_page and "Ignore" in unmatched_page
+    assert "Retry" in failed_page and "Map to product" not in failed_page
