@@ -379,3 +379,28 @@ def test_a_worker_killed_mid_run_leaves_every_sale_exactly_once_after_restart(
     done = run_orders(company)
     assert done.outcome == SyncRun.Outcome.SUCCEEDED, done.error
     assert_exactly_once(company, Pos(server))
+
+
+def test_a_429_storm_is_ridden_out_and_every_sale_imports_once(busy_sandbox, db):
+    server = busy_sandbox
+    company = connect_demo(server)
+    pos = Pos(server)
+    ring_up_many(pos, 130)
+    # Lightspeed's 429s, with its headers: twice on the first page, three times on a later one.
+    storm = {
+        "method": "GET",
+        "path": "/Sale.json",
+        "kind": "status",
+        "status": 429,
+        "headers": {"Retry-After": "1", "X-LS-API-RateLimit-Type": "api-leaky-bucket"},
+        "body": {"httpCode": "429", "httpMessage": "Too Many Requests", "message": "Rate limit exceeded"},
+    }
+    server.add_fault(**storm, count=2)
+    server.add_fault(**storm, count=3, query="after=")
+
+    run = run_orders(company)
+
+    server.clear_faults()
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    assert run.api_rate_limited == 5
+    assert_exactly_once(company, pos)
