@@ -195,15 +195,18 @@ class ShopMappingForm(forms.Form):
     `shop_<pk>-employee`, `shop_<pk>-register`."""
 
     def __init__(self, *args, shops, warehouses, employees, **kwargs) -> None:
+        """`warehouses`: all of the company's; only the sellable ones can be mapped."""
         super().__init__(*args, **kwargs)
         self.shops = list(shops)
-        self.warehouses = list(warehouses)
+        self.all_warehouses = {w.pk: w for w in warehouses}
+        self.warehouses = [w for w in self.all_warehouses.values() if w.is_sellable]
         warehouse_ids = {w.pk for w in self.warehouses}
         for shop in self.shops:
             prefix = f"shop_{shop.pk}"
             links = list(shop.warehouse_links.all())
             self.fields[f"{prefix}-warehouses"] = OrderedIdsField(
                 allowed=warehouse_ids,
+                names={pk: w.name for pk, w in self.all_warehouses.items()},
                 required=False,
                 initial=",".join(str(link.warehouse_id) for link in links),
                 label=f"{shop.name}: warehouses",
@@ -223,7 +226,9 @@ class ShopMappingForm(forms.Form):
             )
 
     def rows(self) -> list[dict]:
-        warehouses = {w.pk: w for w in self.warehouses}
+        # Every mapped warehouse is shown, also one that stopped being sellable, so the person
+        # sees why SAVE refuses it and can remove it.
+        warehouses = self.all_warehouses
         rows = []
         for shop in self.shops:
             prefix = f"shop_{shop.pk}"
@@ -261,9 +266,10 @@ class OrderedIdsField(forms.CharField):
 
     widget = forms.HiddenInput
 
-    def __init__(self, *, allowed: set[int], **kwargs) -> None:
+    def __init__(self, *, allowed: set[int], names: dict[int, str], **kwargs) -> None:
         super().__init__(**kwargs)
         self.allowed = allowed
+        self.names = names
 
     def to_python(self, value) -> list[int]:
         text = super().to_python(value)
@@ -271,6 +277,10 @@ class OrderedIdsField(forms.CharField):
         for part in (p.strip() for p in text.split(",")):
             if not part:
                 continue
+            if part.isdigit() and int(part) in self.names and int(part) not in self.allowed:
+                raise forms.ValidationError(
+                    f"{self.names[int(part)]} is not sellable, so its stock cannot be offered in a shop: remove it."
+                )
             if not part.isdigit() or int(part) not in self.allowed:
                 raise forms.ValidationError(
                     "Choose warehouses from the list: only the company's sellable warehouses can be mapped."

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 
-from integrations.commerce.models import Company, Order, Warehouse
+from integrations.commerce.models import Company, Order
 from integrations.lightspeed.models import (
     LightspeedEmployee,
     LightspeedRegister,
@@ -155,10 +155,6 @@ def shops_for_mapping(*, company: Company) -> QuerySet[LightspeedShop]:
             Prefetch("registers", queryset=LightspeedRegister.objects.order_by("archived", "name")),
         )
     )
-
-
-def sellable_warehouses(*, company: Company) -> QuerySet[Warehouse]:
-    return Warehouse.objects.filter(company=company, is_sellable=True).order_by("name")
 
 
 def employees_for(*, company: Company) -> QuerySet[LightspeedEmployee]:

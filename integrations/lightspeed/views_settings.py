@@ -42,7 +42,6 @@ from integrations.lightspeed.selectors_setup import (
     ORDER_SOURCE_WARNING,
     employees_for,
     other_local_store_orders_exist,
-    sellable_warehouses,
     setup_checklist,
     shared_warehouse_warning,
     shops_for_mapping,
@@ -296,7 +295,7 @@ def manage_shops_view(request: HttpRequest, *, model_admin, object_id: str) -> H
         return ShopMappingForm(
             data,
             shops=shops_for_mapping(company=company),
-            warehouses=sellable_warehouses(company=company),
+            warehouses=company.warehouses.order_by("name"),
             employees=employees_for(company=company),
         )
 

@@ -140,12 +140,31 @@ def test_a_bad_row_saves_nothing_at_all(browser, store):
 def test_a_non_sellable_or_foreign_warehouse_is_refused(browser, store, other_store):
     mapping_on(store)
     url = shops_url(store.settings)
-    for warehouse in (store.returns, other_store.main):
-        data = mapping_data(store, downtown=((warehouse,), None, None))
-        response = post(browser, url, data)
-        assert response.status_code == 200
-        assert "only the company&#x27;s sellable warehouses can be mapped" in response.content.decode()
+    response = post(browser, url, mapping_data(store, downtown=((store.returns,), None, None)))
+    assert "Returns is not sellable, so its stock cannot be offered in a shop: remove it." in (
+        response.content.decode()
+    )
+    response = post(browser, url, mapping_data(store, downtown=((other_store.main,), None, None)))
+    assert response.status_code == 200
+    assert "only the company&#x27;s sellable warehouses can be mapped" in response.content.decode()
     assert warehouses_of(store.downtown) == []
+
+
+def test_a_mapped_warehouse_that_stopped_being_sellable_is_shown_and_must_be_removed(browser, store):
+    mapping_on(store)
+    store.downtown.warehouse_links.create(warehouse=store.main, position=0)
+    store.downtown.warehouse_links.create(warehouse=store.downtown_wh, position=1)
+    store.main.is_sellable = False
+    store.main.save()
+    html = browser.get(shops_url(store.settings)).content.decode()
+    assert '<span class="ls-name">Main</span> <span class="ls-warn">not sellable</span>' in html
+    url = shops_url(store.settings)
+    assert (
+        "Main is not sellable"
+        in post(browser, url, mapping_data(store, downtown=((store.main,), None, None))).content.decode()
+    )
+    post(browser, url, mapping_data(store, downtown=((store.downtown_wh,), None, None)))
+    assert warehouses_of(store.downtown) == ["Downtown"]
 
 
 def test_an_employee_limited_to_another_shop_is_refused(browser, store):
