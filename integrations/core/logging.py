@@ -50,7 +50,7 @@ class ContextFilter(logging.Filter):
 
 _SECRET_KEYS = (
     r"access_token|refresh_token|id_token|client_secret|code_verifier|password|passwd|secret|"
-    r"api_key|apikey|authorization|auth_token|token|code|state"
+    r"api_key|apikey|authorization|auth_token|token"
 )
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # Authorization headers and anything said as "Bearer <token>".
@@ -60,6 +60,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
         re.compile(rf"""(?i)(["']?\b(?:{_SECRET_KEYS})\b["']?\s*[:=]\s*["']?)([^"'&,\s}}\]]+)"""),
         r"\1[redacted]",
     ),
+    # OAuth's code and state travel in callback query strings ("status code: 500" stays readable).
+    (re.compile(r"(?i)([?&;](?:code|state)=)[^&#\s\"']+"), r"\1[redacted]"),
     # Email addresses are personal data.
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"), "[email]"),
 ]

@@ -197,9 +197,12 @@ def test_secrets_and_email_addresses_are_masked_in_messages_and_tracebacks(json_
 
 
 def test_redaction_leaves_ordinary_words_alone():
-    assert redact("Downloaded 3 shops; state of the connection: connected") == (
-        "Downloaded 3 shops; state of the connection: connected"
-    )
+    for text in (
+        "Downloaded 3 shops; state of the connection: connected",
+        "Lightspeed answered status code: 500 for Sale.json",
+        "the token expires in 59 minutes",
+    ):
+        assert redact(text) == text
 
 
 def test_a_run_whose_worker_stopped_is_closed_as_failed_after_an_hour(connected):
