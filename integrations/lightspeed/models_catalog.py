@@ -125,6 +125,11 @@ class CatalogCursor(models.Model):
         null=True, blank=True, help_text="Latest ItemShop.timeStamp polled."
     )
     item_shops_polled_at = models.DateTimeField(null=True, blank=True)
+    changes_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Stock levels and products changed after this (by any path, bulk ones included) are due.",
+    )
 
     class Meta:
         verbose_name = "catalog cursor"

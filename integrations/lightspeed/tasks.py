@@ -158,7 +158,9 @@ def lightspeed_upload_all() -> int:
 
 @shared_task(name="lightspeed.upload_changed_all", acks_late=True)
 def lightspeed_upload_changed_all() -> int:
-    return _fan_out(lightspeed_upload_changed, due_only=True)
+    # Every company with an upload on: the run itself finds what changed (bulk paths included) in
+    # a few queries and asks Lightspeed nothing when nothing did.
+    return _fan_out(lightspeed_upload_changed, uploads=True)
 
 
 @shared_task(name="lightspeed.reconcile_all", acks_late=True)

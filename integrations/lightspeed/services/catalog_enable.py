@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -67,3 +69,34 @@ def links_mark_due(*, product_ids: Iterable[int]) -> list[int]:
     if companies:
         links.update(upload_due_at=Coalesce("upload_due_at", timezone.now()))
     return companies
+
+
+# Transactions still open when the check runs commit with an earlier updated_at: look back a little.
+CHANGES_OVERLAP = timedelta(seconds=30)
+
+
+def links_mark_changed(*, company_id: int, now: datetime | None = None) -> int:
+    """Marks due the enabled links whose product or stock changed since the last check — whatever
+    path changed them (bulk imports and the order download's batched stock moves send no
+    signals, but they stamp `updated_at`). Two queries and an update; returns the links marked."""
+    from integrations.commerce.models import StockLevel
+    from integrations.lightspeed.models import CatalogCursor
+
+    now = now or timezone.now()
+    cursor, _ = CatalogCursor.objects.get_or_create(company_id=company_id)
+    since = cursor.changes_checked_at
+    marked = 0
+    if since is not None:
+        since -= CHANGES_OVERLAP
+        changed = StockLevel.objects.filter(product__company_id=company_id, updated_at__gte=since).values(
+            "product_id"
+        )
+        edited = Product.objects.filter(company_id=company_id, updated_at__gte=since).values("pk")
+        marked = (
+            ProductLink.objects.filter(company_id=company_id, enabled=True, upload_due_at__isnull=True)
+            .filter(Q(product_id__in=changed) | Q(product_id__in=edited))
+            .update(upload_due_at=now)
+        )
+    cursor.changes_checked_at = now
+    cursor.save(update_fields=["changes_checked_at"])
+    return marked

@@ -41,6 +41,7 @@ from integrations.lightspeed.selectors_catalog import (
     prices_differing,
     stock_available_by_shop,
 )
+from integrations.lightspeed.services.catalog_enable import links_mark_changed
 from integrations.lightspeed.services.catalog_state import (
     item_fields_apply,
     item_shops_apply,
@@ -181,6 +182,8 @@ def catalog_upload(
     if not fields:
         return {"nothing_enabled": 1}
     started = timezone.now()
+    if scope.due_only and not dry_run:
+        links_mark_changed(company_id=settings_obj.company_id, now=started)
     plans = upload_plan(settings_obj=settings_obj, fields=fields, scope=scope)
     shops = {s.pk: s for s in LightspeedShop.objects.filter(company_id=settings_obj.company_id)}
     if dry_run:

@@ -307,3 +307,25 @@ def test_lightspeed_sync_inventory_dry_run_prints_each_quantity_it_would_send(st
     assert len(mocked_lightspeed.calls) == 0 and ProductLink.objects.get(product=vest).price_seen == Decimal(
         "35"
     )
+
+
+def test_stock_changed_by_a_bulk_path_goes_up_with_the_next_run_of_what_changed(store, mocked_lightspeed):
+    from integrations.commerce.services.stock import stock_set_many
+
+    settings_obj, main, uptown, downtown, up = store
+    gloves = product(settings_obj.company, "GLOVES")
+    stock(gloves, main, 3)
+    link(gloves, 111, seen={downtown: 3, up: 0})
+    changed = frozenset({CHANGED_ONLY})
+    assert job_run(company_id=settings_obj.company_id, job=JOBS["upload"], fields=changed).api_requests == 0
+
+    stock_set_many(counts=[(gloves, main, 8)])  # bulk_update + bulk_create: no signal fires
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 111), json=item_answer(111, {1: 8, 2: 0}))
+
+    run = job_run(company_id=settings_obj.company_id, job=JOBS["upload"], fields=changed)
+
+    assert run.counts["items_sent"] == 1
+    assert bodies(mocked_lightspeed) == [
+        ("Item/111.json", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "8"}]}})
+    ]
