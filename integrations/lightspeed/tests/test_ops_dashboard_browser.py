@@ -198,3 +198,15 @@ def test_the_dashboard_shows_an_ops_person_what_went_wrong_and_the_charts(
     assert "Job failing: orders" in page.inner_text("#ls-alerts")
     page.screenshot(path=str(ARTIFACTS / "ops-dashboard-company.png"), full_page=True)
     assert (ARTIFACTS / "ops-dashboard-company.png").stat().st_size > 10_000
+
+    # The upload run moves on in its worker: the page follows without a reload...
+    SyncRun.objects.filter(job="upload", outcome="running").update(progress_done=300, api_requests=301)
+    page.wait_for_function(
+        "document.querySelector('#ls-jobs .ls-live').textContent.includes('300 of 480 done')", timeout=15_000
+    )
+    # ...and reloads when it finishes, showing the finished run.
+    SyncRun.objects.filter(job="upload", outcome="running").update(
+        outcome="succeeded", finished_at=timezone.now(), progress_done=480
+    )
+    page.wait_for_function("!document.querySelector('#ls-jobs .ls-live')", timeout=15_000)
+    assert "succeeded" in page.inner_text("#ls-jobs tr:has-text('upload')")
