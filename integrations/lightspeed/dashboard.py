@@ -20,6 +20,7 @@ from integrations.lightspeed.jobs import JOBS
 from integrations.lightspeed.models import AlertNotice, LightspeedSettings, SyncIssue, SyncRun
 from integrations.lightspeed.models_catalog import ItemShopState, ProductLink
 from integrations.lightspeed.models_orders import LightspeedSale
+from integrations.lightspeed.services.issues import issue_kind_label
 from integrations.lightspeed.services.runs import job_refusal
 
 WINDOWS = {"24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(days=7)}
@@ -141,7 +142,7 @@ def attention_overview(
         .annotate(n=Count("id"))
         .order_by("company_id", "-n", "kind")
     ):
-        issue_kinds[row["company_id"]].append((row["kind"], row["n"]))
+        issue_kinds[row["company_id"]].append((issue_kind_label(row["kind"]), row["n"]))
     failures = _latest_failures(ids, now - window)
     attempts = _latest_attempts(ids)
     successes = _last_successes(ids)
@@ -342,6 +343,11 @@ def api_charts(company: Company, *, now: datetime):
     return requests_chart, headroom_chart, {"requests": int(sum(requests)), "limited": int(sum(limited))}
 
 
+def _labelled(issue: SyncIssue) -> SyncIssue:
+    issue.kind_label = issue_kind_label(issue.kind)
+    return issue
+
+
 def company_dashboard(company: Company, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     settings_obj = LightspeedSettings.objects.filter(company=company).first()
@@ -361,10 +367,11 @@ def company_dashboard(company: Company, *, now: datetime | None = None) -> dict:
         "jobs": job_states(company),
         "backlog": upload_backlog(company),
         "recent_runs": list(SyncRun.objects.filter(company=company).defer("counts", "api_statuses")[:15]),
-        "issue_kinds": list(
-            open_issues.values("kind").annotate(n=Count("id"), times=Sum("count")).order_by("-n")
-        ),
-        "issues": list(open_issues.order_by("-last_seen_at")[:15]),
+        "issue_kinds": [
+            {**row, "label": issue_kind_label(row["kind"])}
+            for row in open_issues.values("kind").annotate(n=Count("id"), times=Sum("count")).order_by("-n")
+        ],
+        "issues": [_labelled(issue) for issue in open_issues.order_by("-last_seen_at")[:15]],
         "open_issue_count": open_issues.count(),
         "alerts": list(AlertNotice.objects.filter(company=company, cleared_at=None)),
         "charts": {

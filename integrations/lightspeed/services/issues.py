@@ -52,6 +52,29 @@ UNREADABLE_PAYLOAD = "unreadable_payload"
 DUPLICATE_CODE = "duplicate_code"
 JOB_FAILED_SUFFIX = "_failed"
 
+# How people say the kinds the jobs record (others read as their name, in words).
+KIND_LABELS = {
+    UNMATCHED_ITEM: "Unmatched Lightspeed item",
+    WRITE_REFUSED: "Write refused by Lightspeed",
+    UNREADABLE_PAYLOAD: "Payload that could not be read",
+    DUPLICATE_CODE: "Duplicate SKU/UPC",
+    "upload_rejected": "Write refused by Lightspeed",
+    "item_create_rejected": "Item creation refused by Lightspeed",
+    "sale_invalid": "Sale that could not be read",
+    "item_match_ambiguous": "Duplicate SKU/UPC",
+    "item_archived": "Item archived in Lightspeed",
+    "stock_shortfall": "Sold more than in stock",
+    "returns_warehouse_missing": "No Returns Warehouse",
+}
+
+
+def issue_kind_label(kind: str) -> str:
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
+    if kind.endswith(JOB_FAILED_SUFFIX):
+        return f"{kind.removesuffix(JOB_FAILED_SUFFIX).capitalize()} job failed"
+    return kind.replace("_", " ").capitalize()
+
 
 class IssueActionRefused(Exception):
     def __init__(self, message: str) -> None:
