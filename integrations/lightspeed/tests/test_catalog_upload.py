@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from responses import matchers
 
 from integrations.commerce.models import StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
@@ -328,4 +329,28 @@ def test_stock_changed_by_a_bulk_path_goes_up_with_the_next_run_of_what_changed(
     assert run.counts["items_sent"] == 1
     assert bodies(mocked_lightspeed) == [
         ("Item/111.json", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "8"}]}})
+    ]
+
+
+def test_an_item_whose_quantities_were_never_seen_is_read_first_and_only_a_difference_is_sent(
+    store, mocked_lightspeed
+):
+    settings_obj, main, uptown, downtown, up = store
+    mittens = product(settings_obj.company, "MITTENS")
+    stock(mittens, main, 2)
+    stock(mittens, uptown, 6)
+    link(mittens, 112)  # linked by a sale line: Lightspeed's quantities unknown here
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.get(
+        resource_url("Item"),
+        json={**EMPTY_PAGE, "Item": item_answer(112, {1: 2, 2: 1})["Item"]},
+        match=[matchers.query_param_matcher({"itemID": "IN,[112]"}, strict_match=False)],
+    )
+    mocked_lightspeed.put(resource_url("Item", 112), json=item_answer(112, {1: 2, 2: 6}))
+
+    run = run_upload(settings_obj.company_id, "inventory")
+
+    assert run.counts["items_read"] == 1
+    assert bodies(mocked_lightspeed) == [
+        ("Item/112.json", {"ItemShops": {"ItemShop": [{"shopID": "2", "qoh": "6"}]}})
     ]
