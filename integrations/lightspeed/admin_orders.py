@@ -13,7 +13,11 @@ from django.utils.html import format_html
 from integrations.commerce.models import Product
 from integrations.core.admin import CompanyScopedAdmin
 from integrations.lightspeed.models_orders import LightspeedSale, UnmatchedItem
-from integrations.lightspeed.services.orders_resolve import UnmatchedItemResolveError, unmatched_item_resolve
+from integrations.lightspeed.services.orders_resolve import (
+    UnmatchedItemResolveError,
+    unmatched_item_conflict,
+    unmatched_item_resolve,
+)
 
 
 def _local(moment, shop) -> str:
@@ -89,6 +93,13 @@ class MapToProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["product"].queryset = Product.objects.filter(company_id=self.instance.company_id)
+
+    def clean_product(self):
+        product = self.cleaned_data["product"]
+        conflict = unmatched_item_conflict(issue=self.instance, product=product)
+        if conflict:
+            raise forms.ValidationError(conflict)
+        return product
 
 
 @admin.register(UnmatchedItem)

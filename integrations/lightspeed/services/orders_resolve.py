@@ -26,6 +26,24 @@ class UnmatchedItemResolveError(ValueError):
     pass
 
 
+def unmatched_item_conflict(*, issue: SyncIssue, product: Product) -> str | None:
+    """Why `product` cannot take the issue's item, in words (for a form to show); None if it can."""
+    if product.company_id != issue.company_id:
+        return "This product belongs to another company."
+    item_id = int(issue.key)
+    by_item = (
+        ProductLink.objects.filter(company_id=issue.company_id, item_id=item_id)
+        .select_related("product")
+        .first()
+    )
+    if by_item is not None and by_item.product_id != product.pk:
+        return f"Lightspeed item {item_id} is already linked to {by_item.product.sku}; unlink it there first."
+    other = ProductLink.objects.filter(product=product).exclude(item_id=None).exclude(item_id=item_id).first()
+    if other is not None:
+        return f"{product.sku} is already linked to Lightspeed item {other.item_id}; choose another product."
+    return None
+
+
 def _link(company, item_id: int, product: Product, user: User | None) -> ProductLink:
     by_item = ProductLink.objects.select_for_update().filter(company=company, item_id=item_id).first()
     if by_item is not None and by_item.product_id != product.pk:

@@ -53,3 +53,27 @@ def test_ops_staff_map_an_unmatched_item_to_a_product_from_its_page(shop_setup, 
     assert Order.objects.get().lines.get().product == target
     issue.refresh_from_db()
     assert issue.status == SyncIssue.Status.RESOLVED
+
+
+def test_mapping_to_a_product_linked_to_another_item_is_refused_on_the_form(
+    shop_setup, mocked_lightspeed, client
+):
+    from integrations.lightspeed.models_catalog import ProductLink
+
+    company = shop_setup["settings"].company
+    mock_sales(mocked_lightspeed, [sale(953, [line(item(89, sku="LS-89"))])])
+    run_orders(company)
+    issue = SyncIssue.objects.get(kind="unmatched_item")
+    taken = product(company, "TAKEN")
+    ProductLink.objects.create(company=company, product=taken, item_id=5)
+    ops = User.objects.create_user("ops", password="pw", is_staff=True)
+    ops.groups.add(Group.objects.get(name=OPS_STAFF))
+    client.force_login(ops)
+
+    response = client.post(
+        reverse("admin:lightspeed_unmatcheditem_change", args=[issue.pk]), {"product": taken.pk}
+    )
+
+    assert response.status_code == 200
+    assert b"already linked to Lightspeed item 5" in response.content
+    assert Order.objects.get().lines.get().product is None
