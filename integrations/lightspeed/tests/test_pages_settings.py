@@ -359,3 +359,20 @@ def test_a_redirect_uri_other_than_this_servers_callback_is_pointed_out(browser,
     )
     html = html_of(browser.get(settings_url(store.settings)))
     assert "The stored Redirect URI differs from this server's callback" in html
+
+
+def test_advanced_settings_are_saved_from_the_collapsed_section(browser, store):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings as django_settings
+
+    response = save(browser, store, client_id="own-client", order_download_start="2026-01-15T09:30")
+    assert response.status_code == 302
+    stored = store.refresh()
+    local = ZoneInfo(django_settings.TIME_ZONE)
+    assert stored.client_id == "own-client"
+    assert stored.order_download_start == datetime(2026, 1, 15, 9, 30, tzinfo=local)
+    html = html_of(browser.get(settings_url(store.settings, "?edit=1")))
+    assert 'value="2026-01-15T09:30"' in html and 'type="datetime-local"' in html
+    assert re.search(r'<details class="ls-advanced module" id="advanced">', html)
