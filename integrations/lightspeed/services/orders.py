@@ -242,9 +242,20 @@ def _record_invalid(scope: ShopScope, sales: list, counts: Counter, run) -> None
             run=run,
         )
         if sale_id.isdigit():
-            LightspeedSale.objects.get_or_create(
-                company=scope.company, sale_id=int(sale_id), defaults={"state": LightspeedSale.State.INVALID}
+            try:
+                update_time = to_datetime(record.get("updatetime") or record.get("updateTime"))
+            except ValueError:
+                update_time = None
+            # An imported sale stays imported (its order exists); only what is not yet an order
+            # is marked unreadable.
+            rec, created = LightspeedSale.objects.get_or_create(
+                company=scope.company,
+                sale_id=int(sale_id),
+                defaults={"state": LightspeedSale.State.INVALID, "update_time": update_time},
             )
+            if not created and rec.state in (LightspeedSale.State.OPEN, LightspeedSale.State.INVALID):
+                rec.state, rec.update_time = LightspeedSale.State.INVALID, update_time
+                rec.save(update_fields=["state", "update_time", "updated_at"])
 
 
 def _changes_needed(scope: ShopScope, records: list[dict]) -> tuple[list[int], set[int]]:
@@ -258,21 +269,29 @@ def _changes_needed(scope: ShopScope, records: list[dict]) -> tuple[list[int], s
         except ValueError:
             continue
         if sale_id and (completed or voided):
-            headers[sale_id] = (voided, shop_id)
+            headers[sale_id] = (voided, shop_id, _newest([record], "updatetime"))
     final = (LightspeedSale.State.IMPORTED, LightspeedSale.State.VOIDED)
-    known = dict(
-        LightspeedSale.objects.filter(company=scope.company, sale_id__in=list(headers)).values_list(
-            "sale_id", "state"
-        )
+    rows = LightspeedSale.objects.filter(company=scope.company, sale_id__in=list(headers)).values_list(
+        "sale_id", "state", "update_time"
     )
+    known = {sale_id: state for sale_id, state, _ in rows}
+    # A sale that could not be read is fetched again only once Lightspeed has changed it.
+    unreadable = {
+        sale_id: update_time for sale_id, state, update_time in rows if state == LightspeedSale.State.INVALID
+    }
     needed = [
         sale_id
-        for sale_id, (_, shop_id) in headers.items()
-        if known.get(sale_id) not in final and scope.imports_shop(shop_id)
+        for sale_id, (_, shop_id, changed) in headers.items()
+        if known.get(sale_id) not in final
+        and scope.imports_shop(shop_id)
+        and not (
+            sale_id in unreadable
+            and (changed is None or (unreadable[sale_id] and changed <= unreadable[sale_id]))
+        )
     ]
     voided = {
         sale_id
-        for sale_id, (is_void, _) in headers.items()
+        for sale_id, (is_void, _, _) in headers.items()
         if is_void and known.get(sale_id) == LightspeedSale.State.IMPORTED
     }
     return needed, voided

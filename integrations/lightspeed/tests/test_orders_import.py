@@ -405,3 +405,18 @@ def test_after_a_long_outage_the_next_run_reads_from_its_cursor_not_a_fixed_look
 
     assert Order.objects.count() == 5
     assert OrderCursor.objects.get(company=company).sales_after == datetime(2026, 11, 14, 10, tzinfo=UTC)
+
+
+def test_a_sale_that_cannot_be_read_is_recorded_and_the_others_import(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    broken = sale(740, [line(None)])
+    broken["SaleLines"]["SaleLine"][0]["unitQuantity"] = "two"
+    mock_sales(mocked_lightspeed, [broken, sale(741, [line(None)])])
+
+    run = run_orders(company)
+
+    assert list(Order.objects.values_list("channel_order_id", flat=True)) == ["741"]
+    issue = SyncIssue.objects.get(kind="sale_invalid")
+    assert issue.key == "740" and "unitQuantity" in issue.message and '"two"' in issue.excerpt
+    assert LightspeedSale.objects.get(sale_id=740).state == "invalid"
+    assert run.counts["invalid"] == 1
