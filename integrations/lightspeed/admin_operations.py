@@ -237,6 +237,10 @@ class SyncIssueAdmin(CompanyScopedAdmin):
         extra_context = extra_context or {}
         if issue is not None:
             extra_context.update(
+                # Every field is read-only: the issue changes through its actions, which record who.
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
                 can_retry=issue_services.can_retry(issue),
                 can_map=issue_services.can_map(issue),
                 can_ignore=issue.status == SyncIssue.Status.OPEN,

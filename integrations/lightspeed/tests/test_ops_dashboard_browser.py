@@ -210,3 +210,12 @@ def test_the_dashboard_shows_an_ops_person_what_went_wrong_and_the_charts(
     )
     page.wait_for_function("!document.querySelector('#ls-jobs .ls-live')", timeout=15_000)
     assert "succeeded" in page.inner_text("#ls-jobs tr:has-text('upload')")
+
+    # Fixed from there: ignore the refused write, open the unmatched item's page.
+    page.click("#ls-issues tr:has-text('TEE-RED-M') button:has-text('Ignore')")
+    page.wait_for_selector("#ls-company")
+    assert "Ignored." in page.inner_text("ul.messagelist")
+    assert "TEE-RED-M" not in page.inner_text("#ls-issues")
+    page.click("#ls-issues a:has-text('210000077')")
+    page.wait_for_selector("text=Map to product")
+    page.screenshot(path=str(ARTIFACTS / "ops-issue.png"), full_page=True)
