@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -135,12 +136,20 @@ class SyncRunAdmin(CompanyScopedAdmin):
         return run.error[:120]
 
 
+MAP_CHOICES_SHOWN = 200  # more products than this: search first
+
+
 class MapToProductForm(forms.Form):
     product = forms.ModelChoiceField(queryset=Product.objects.none(), label="Product")
 
-    def __init__(self, *args, company_id: int, **kwargs):
+    def __init__(self, *args, company_id: int, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["product"].queryset = Product.objects.filter(company_id=company_id).order_by("sku")
+        products = Product.objects.filter(company_id=company_id).order_by("sku")
+        if search:
+            products = products.filter(
+                Q(sku__icontains=search) | Q(title__icontains=search) | Q(upc=search) | Q(ean=search)
+            )
+        self.fields["product"].queryset = products
 
 
 @admin.register(SyncIssue)
@@ -195,7 +204,9 @@ class SyncIssueAdmin(CompanyScopedAdmin):
             raise PermissionDenied
         back = request.POST.get("next") or reverse("admin:lightspeed_syncissue_change", args=[issue.pk])
         if action == "map":
-            form = MapToProductForm(request.POST or None, company_id=issue.company_id)
+            search = request.GET.get("q", "").strip()
+            form = MapToProductForm(request.POST or None, company_id=issue.company_id, search=search)
+            too_many = not search and form.fields["product"].queryset.count() > MAP_CHOICES_SHOWN
             if request.method == "POST" and form.is_valid():
                 self._do(
                     request,
@@ -210,7 +221,8 @@ class SyncIssueAdmin(CompanyScopedAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
                 "issue": issue,
-                "form": form,
+                "form": None if too_many and request.method != "POST" else form,
+                "search": search,
                 "title": f"Map Lightspeed item {issue.key} to a product",
             }
             return TemplateResponse(request, "admin/lightspeed/syncissue/map.html", context)

@@ -143,3 +143,17 @@ def test_an_ignored_issue_is_still_counted_when_it_recurs(connected):
 
     issue.refresh_from_db()
     assert (issue.status, issue.count) == (SyncIssue.Status.IGNORED, 2)
+
+
+def test_the_map_page_searches_products_by_sku_title_or_code(merchant_client, connected):
+    Product.objects.create(
+        company=connected.company, sku="SOCK-GREY", title="Trail socks, grey", upc="012345678905"
+    )
+    Product.objects.create(company=connected.company, sku="TEE-RED-M", title="Red tee")
+    issue = _issue(connected.company)
+
+    by_title = merchant_client.get(_act(issue, "map"), {"q": "socks"}).content.decode()
+    by_upc = merchant_client.get(_act(issue, "map"), {"q": "012345678905"}).content.decode()
+
+    assert "SOCK-GREY" in by_title and "TEE-RED-M" not in by_title
+    assert "SOCK-GREY" in by_upc and "TEE-RED-M" not in by_upc
