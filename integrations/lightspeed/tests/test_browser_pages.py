@@ -136,6 +136,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     chromium, lightsync, lightspeed, demo_company
 ):
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lightsync.url)
     page = context.new_page()
     page.set_default_timeout(20_000)
     script_errors: list[str] = []
@@ -148,6 +149,8 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     assert "Not connected — run Fetch Token." in page.inner_text("#connection")
     assert "Setup: 1 of 6 steps done" in page.inner_text("#setup")
     shot(page, "01-general-settings-not-connected")
+    page.click("button.ls-copy")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{lightsync.url}/lightspeed/oauth/callback/"
 
     # Actions → Fetch Token → the sandbox's login and approve pages → back.
     open_actions(page)
