@@ -50,6 +50,7 @@ UNMATCHED_ITEM = "unmatched_item"
 WRITE_REFUSED = "write_refused"
 UNREADABLE_PAYLOAD = "unreadable_payload"
 DUPLICATE_CODE = "duplicate_code"
+SALE_INVALID = "sale_invalid"  # the order download's: a sale whose payload could not be read
 JOB_FAILED_SUFFIX = "_failed"
 
 # How people say the kinds the jobs record (others read as their name, in words).
@@ -151,6 +152,8 @@ def handler_for(issue: SyncIssue) -> IssueHandler:
         return IssueHandler(retry=_retry_job)
     if issue.kind == UNMATCHED_ITEM and _unmatched_item_service() is not None:
         return IssueHandler(map_to_product=_map_unmatched_item)
+    if issue.kind == SALE_INVALID and issue.key.isdigit() and find_service("sale_replay") is not None:
+        return IssueHandler(retry=_replay_sale)
     return IssueHandler()
 
 
@@ -171,6 +174,20 @@ def _retry_job(issue: SyncIssue, actor: User | None) -> IssueOutcome:
     except JobEnqueueRefused as exc:
         raise IssueActionRefused(exc.message) from exc
     return IssueOutcome(False, f"The {job} job is queued; the issue resolves when it works again.")
+
+
+def _replay_sale(issue: SyncIssue, actor: User | None) -> IssueOutcome:
+    replay = find_service("sale_replay")
+    try:
+        result = replay(company_id=issue.company_id, sale_id=int(issue.key))
+    except Exception as exc:  # the order download's refusal, in its words
+        raise IssueActionRefused(getattr(exc, "message", None) or str(exc)) from exc
+    issue.refresh_from_db(fields=["status"])
+    resolved = issue.status != SyncIssue.Status.OPEN or bool(getattr(result, "imported", False))
+    return IssueOutcome(
+        resolved,
+        f"Sale {issue.key} fetched again from Lightspeed{f': {result}' if isinstance(result, str) else '.'}",
+    )
 
 
 def _map_unmatched_item(issue: SyncIssue, product: Product, actor: User | None) -> IssueOutcome:

@@ -157,3 +157,58 @@ def test_the_map_page_searches_products_by_sku_title_or_code(merchant_client, co
 
     assert "SOCK-GREY" in by_title and "TEE-RED-M" not in by_title
     assert "SOCK-GREY" in by_upc and "TEE-RED-M" not in by_upc
+
+
+@pytest.fixture
+def sale_replay(monkeypatch):
+    """Stands in for the order download's sale_replay(company_id=…, sale_id=…) service."""
+    calls = []
+
+    def replay(*, company_id: int, sale_id: int) -> str:
+        calls.append((company_id, sale_id))
+        return "imported as order #12"
+
+    real = issue_services.find_service
+    monkeypatch.setattr(
+        issue_services, "find_service", lambda name: replay if name == "sale_replay" else real(name)
+    )
+    return calls
+
+
+def test_retrying_an_unreadable_sale_fetches_it_again(merchant_client, connected, sale_replay):
+    issue = _issue(connected.company, kind="sale_invalid", key="4321")
+
+    response = merchant_client.post(_act(issue, "retry"), follow=True)
+
+    assert sale_replay == [(connected.company_id, 4321)]
+    assert "Sale 4321 fetched again from Lightspeed: imported as order #12" in response.content.decode()
+
+
+def test_the_dashboard_replays_one_sale_by_its_lightspeed_id(merchant_client, connected, sale_replay):
+    dashboard = merchant_client.get(reverse("admin:lightspeed_dashboard_changelist")).content.decode()
+    assert "Replay one sale by its Lightspeed sale ID" in dashboard
+
+    response = merchant_client.post(
+        reverse("admin:lightspeed_dashboard_replay_sale"),
+        {"company": connected.company_id, "sale_id": "777"},
+        follow=True,
+    )
+    refused = merchant_client.post(
+        reverse("admin:lightspeed_dashboard_replay_sale"),
+        {"company": connected.company_id, "sale_id": "7x"},
+        follow=True,
+    )
+
+    assert sale_replay == [(connected.company_id, 777)]
+    assert "Sale 777 replayed: imported as order #12" in response.content.decode()
+    assert "Enter the Lightspeed sale ID (digits only)." in refused.content.decode()
+
+
+def test_without_the_replay_service_the_dashboard_offers_no_replay_form(
+    merchant_client, connected, monkeypatch
+):
+    monkeypatch.setattr(issue_services, "find_service", lambda name: None)
+    assert (
+        "Replay one sale"
+        not in merchant_client.get(reverse("admin:lightspeed_dashboard_changelist")).content.decode()
+    )
