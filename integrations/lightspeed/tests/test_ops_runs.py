@@ -252,3 +252,44 @@ def test_token_refreshes_are_counted_by_result(connected, mocked_lightspeed):
         _counter("token_refreshes", "result=succeeded"),
         _counter("token_refreshes", "result=failed"),
     ) == (1, 2)
+
+
+@pytest.mark.parametrize("log_format", ["json", "plain"])
+def test_the_logging_setting_writes_context_and_masks_secrets(log_format, tmp_path):
+    # The LOGGING setting as a deployed process loads it (tests run with LOGGING_CONFIG = None).
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, logging; django.setup();"
+        "from integrations.core.logging import log_context;"
+        "log = logging.getLogger('integrations.lightspeed.jobs');"
+        "ctx = log_context(company_id=7, job='orders', run_id=99); ctx.__enter__();"
+        "log.warning('refresh_token=r-SECRET-1 for ada@example.com')"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "lightsync.settings.local",
+        "LOG_FORMAT": log_format,
+        "VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    line = result.stderr.strip().splitlines()[-1]
+    assert "r-SECRET-1" not in line and "ada@example.com" not in line
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["company_id"], record["job"], record["run_id"]) == (7, "orders", 99)
+        assert record["message"] == "refresh_token=[redacted] for [email]"
+    else:
+        assert "[company=7 job=orders run=99] refresh_token=[redacted] for [email]" in line
