@@ -132,10 +132,15 @@ class DatabaseCollector(Collector):
             name: CounterMetricFamily(f"{PREFIX}{name}", help_text, labels=list(label_names))
             for name, (help_text, label_names) in COUNTERS.items()
         }
+        seen: set[str] = set()
         for counter in MetricCounter.objects.filter(name__in=COUNTERS).order_by("name", "labels"):
             labels = _labels_from_key(counter.labels)
             names = COUNTERS[counter.name][1]
             families[counter.name].add_metric([labels.get(n, "") for n in names], counter.value)
+            seen.add(counter.name)
+        for name, (_, label_names) in COUNTERS.items():
+            if not label_names and name not in seen:
+                families[name].add_metric([], 0)  # a plain counter exists from the start
         yield from families.values()
 
         level = GaugeMetricFamily(

@@ -114,6 +114,7 @@ def test_metrics_are_in_prometheus_format_with_the_lightspeed_families(client, f
     assert 'lightsync_lightspeed_api_requests_total{status="200"} 7.0' in text
     assert 'lightsync_lightspeed_token_refreshes_total{result="failed"} 1.0' in text
     assert "# TYPE lightsync_lightspeed_orders_imported_total counter" in text
+    assert "lightsync_lightspeed_orders_imported_total 0.0" in text  # present before the first order
     assert "lightsync_beat_tick_age_seconds " in text
 
 
