@@ -40,3 +40,32 @@ def test_beat_queues_the_orders_job_only_for_companies_with_pos_and_order_downlo
 
     assert tasks.lightspeed_download_orders_all.run() == 1
     assert queued == [connected.company_id]
+
+
+def test_a_rate_limited_orders_task_is_retried_after_lightspeeds_wait(
+    connected, mocked_lightspeed, monkeypatch
+):
+    import pytest
+
+    from integrations.lightspeed.models import SyncRun
+    from integrations.lightspeed.tests.conftest import resource_url
+
+    class Retried(Exception):
+        pass
+
+    retries = []
+
+    def retry(exc=None, countdown=None, **kwargs):
+        retries.append(countdown)
+        raise Retried
+
+    monkeypatch.setattr(tasks.lightspeed_download_orders, "retry", retry)
+    LightspeedSettings.objects.filter(pk=connected.pk).update(order_download_enabled=True)
+    mocked_lightspeed.get(resource_url("Sale"), status=429, headers={"Retry-After": "600"})
+
+    with pytest.raises(Retried):
+        tasks.lightspeed_download_orders.run(connected.company_id)
+
+    assert retries == [600.0]
+    run = SyncRun.objects.get(job="orders")
+    assert run.outcome == SyncRun.Outcome.FAILED and run.api_rate_limited == 1
