@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from integrations.commerce.models import Product, Warehouse
@@ -82,4 +83,16 @@ def uploads_on(settings_obj: LightspeedSettings, **flags) -> LightspeedSettings:
     return settings_obj
 
 
-__all__ = ["link", "product", "shop", "stock", "uploads_on", "warehouse"]
+__all__ = ["link", "product", "shop", "stock", "uploads_not_queued", "uploads_on", "warehouse"]
+
+
+@pytest.fixture(autouse=True)
+def uploads_not_queued(monkeypatch):
+    """Stock changes schedule an upload task; tests keep it off the real broker and record it."""
+    from integrations.lightspeed import tasks
+
+    queued: list = []
+    monkeypatch.setattr(
+        tasks.lightspeed_upload_changed, "apply_async", lambda *a, **kw: queued.append((a, kw))
+    )
+    return queued

@@ -8,7 +8,7 @@ from django.urls import reverse
 from integrations.commerce.tests.factories import MerchantFactory
 from integrations.lightspeed.models import ItemShopState, ProductLink, StockDrift
 
-from .catalog_support import link, product, shop, stock, uploads_on, warehouse
+from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from integrations.lightspeed.models import (
 )
 from integrations.lightspeed.services.runs import job_run
 
-from .catalog_support import product, stock, warehouse
+from .catalog_support import product, stock, uploads_not_queued, warehouse  # noqa: F401 - autouse fixture
 
 pytestmark = pytest.mark.e2e
 

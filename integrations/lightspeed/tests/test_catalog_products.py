@@ -20,7 +20,7 @@ from integrations.lightspeed.models import (
 from integrations.lightspeed.services.catalog_create import gtin_valid, item_body
 from integrations.lightspeed.services.runs import job_run
 
-from .catalog_support import link, product, shop, uploads_on, warehouse
+from .catalog_support import link, product, shop, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
 
 

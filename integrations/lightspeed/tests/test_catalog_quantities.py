@@ -10,7 +10,7 @@ from integrations.commerce.models import StockLevel
 from integrations.lightspeed.models import LightspeedSettings
 from integrations.lightspeed.selectors_catalog import stock_available_by_shop
 
-from .catalog_support import link, product, shop, stock, uploads_on, warehouse
+from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 
 
 def quantities(settings_obj: LightspeedSettings, **kwargs) -> dict[tuple[str, str], int]:

@@ -16,7 +16,7 @@ from integrations.lightspeed.jobs import CHANGED_ONLY, JOBS, resolve_job
 from integrations.lightspeed.models import ItemShopState, ProductLink, StockDrift, SyncIssue, SyncRun
 from integrations.lightspeed.services.runs import job_run
 
-from .catalog_support import link, product, shop, stock, uploads_on, warehouse
+from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
 
 EMPTY_PAGE = {"@attributes": {"next": "", "previous": ""}}
