@@ -108,6 +108,12 @@ def choose(page, select: str, starts_with: str) -> str:
     return label
 
 
+def go(page, selector: str) -> None:
+    """Clicks something that loads a new page, and waits for that page (not the old one)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def open_actions(page) -> None:
     page.click("details.ls-actions > summary")
 
@@ -129,7 +135,7 @@ def log_in(page, base_url: str) -> None:
     page.goto(f"{base_url}/admin/")
     page.fill("#id_username", "merchant")
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    go(page, "input[type=submit]")
 
 
 def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
@@ -144,7 +150,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
 
     # Log in and find the page from the admin's home.
     log_in(page, lightsync.url)
-    page.click("text=Lightspeed POS settings")
+    go(page, "text=Lightspeed POS settings")
     assert page.locator("h1").inner_text() == "General Settings — Demo Outfitters"
     assert "Not connected — run Fetch Token." in page.inner_text("#connection")
     assert "Setup: 1 of 6 steps done" in page.inner_text("#setup")
@@ -154,12 +160,12 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
 
     # Actions → Fetch Token → the sandbox's login and approve pages → back.
     open_actions(page)
-    page.click("button:has-text('Fetch Token')")
+    go(page, "button:has-text('Fetch Token')")
     page.wait_for_url(f"{lightspeed}/**")
     shot(page, "02-lightspeed-login")
     page.fill("#username", "demo")
     page.fill("#password", "demo")
-    page.click("button:has-text('Log in')")
+    go(page, "button:has-text('Log in')")
     page.wait_for_selector("button:has-text('Authorize application')")
     shot(page, "03-lightspeed-approve")
     page.click("button:has-text('Authorize application')")
@@ -179,11 +185,11 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     # The lists Shop Name, Register ID and EmployeeID are chosen from.
     open_actions(page)
     shot(page, "04b-actions-menu")
-    page.click("details.ls-actions button:has-text('Re-Download Lightspeed POS Shops')")
+    go(page, "details.ls-actions button:has-text('Re-Download Lightspeed POS Shops')")
     assert "Downloaded" in page.inner_text(".messagelist")
     assert LightspeedShop.objects.filter(company=demo_company, archived=False).count() >= 3
 
-    page.click("a.ls-edit")
+    go(page, "a.ls-edit")
     choose(page, "select[name=shop]", "Downtown")
     register_options = page.locator("select[name=register] option").all_inner_texts()
     register = next(text for text in register_options if text.endswith("— Downtown"))
@@ -191,7 +197,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     employee = next(t for t in page.locator("select[name=employee] option").all_inner_texts() if "(" in t)
     page.select_option("select[name=employee]", label=employee)
     shot(page, "05-general-settings-edit")
-    page.click("input[value=Save]")
+    go(page, "input[value=Save]")
     assert "General Settings saved (3 changed)." in page.inner_text(".messagelist")
     assert page.inner_text("#value-shop") == "Downtown"
     stored.refresh_from_db()
@@ -202,13 +208,13 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     shot(page, "06-general-settings-saved")
 
     # Turn on shops mapping, then map warehouses, an employee and a register to Downtown.
-    page.click("a.ls-edit")
+    go(page, "a.ls-edit")
     page.check("input[name=shops_mapping_enabled]")
-    page.click("input[value=Save]")
+    go(page, "input[value=Save]")
     open_actions(page)
-    page.click("text=Manage Lightspeed Shops")
+    go(page, "text=Manage Lightspeed Shops")
     assert page.locator("h1").inner_text() == "Manage Lightspeed Shops — Demo Outfitters"
-    page.click("button.ls-icon-button")
+    go(page, "button.ls-icon-button")
     assert "Downloaded" in page.inner_text(".messagelist")
     downtown = LightspeedShop.objects.get(company=demo_company, name="Downtown")
     row = page.locator(f"tr[data-shop='{downtown.shop_id}']")
@@ -223,7 +229,7 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     employee_option = row.locator("select[name$='-employee'] option").all_inner_texts()[1]
     row.locator("select[name$='-employee']").select_option(label=employee_option)
     shot(page, "07-manage-shops-before-save")
-    page.click("input[value=SAVE]")
+    go(page, "input[value=SAVE]")
     assert "Shop mapping saved (1 shops changed)." in page.inner_text(".messagelist")
 
     page.reload()
@@ -283,3 +289,35 @@ def test_many_registers_and_warehouses_keep_the_pages_readable_at_laptop_width(
     assert fits_the_window(page)
     assert script_errors == []
     context.close()
+
+
+def test_ops_staff_see_every_company_with_its_connection_status_and_open_one(
+    chromium, lightsync, settings, transactional_db
+):
+    from integrations.commerce.tests.factories import OpsStaffFactory
+    from integrations.lightspeed.models import ConnectionStatus
+
+    roles.roles_apply()
+    settings.SITE_URL = lightsync.url
+    demo = Company.objects.create(name="Demo Outfitters")
+    Company.objects.create(name="Harbor Goods")
+    LightspeedSettings.objects.filter(company=demo).update(
+        account_id="100001", refresh_token="r", connection_status=ConnectionStatus.CONNECTED
+    )
+    ops = OpsStaffFactory(username="ops")
+    ops.set_password(PASSWORD)
+    ops.save()
+
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{lightsync.url}/admin/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    go(page, "input[type=submit]")
+    go(page, "text=Lightspeed POS settings")
+    rows = page.locator("#result_list tbody tr").all_inner_texts()
+    assert any("Demo Outfitters" in row and "Connected to Lightspeed account 100001." in row for row in rows)
+    assert any("Harbor Goods" in row and "Not connected — run Fetch Token." in row for row in rows)
+    shot(page, "11-ops-companies")
+    go(page, "text=Harbor Goods")
+    assert page.locator("h1").inner_text() == "General Settings — Harbor Goods"
+    page.context.close()
