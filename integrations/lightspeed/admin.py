@@ -29,16 +29,10 @@ from integrations.lightspeed.services.shop_mapping import shops_redownload
 
 @admin.register(LightspeedSettings)
 class LightspeedSettingsAdmin(CompanyScopedAdmin):
-    list_display = (
-        "company",
-        "connection",
-        "enabled",
-        "account_id",
-        "shops_mapping_enabled",
-        "token_received_at",
-    )
+    list_display = ("company", "connection", "switched_on", "account_id", "token_received_at")
     list_display_links = ("company",)
     list_select_related = ("company",)
+    ordering = ("company__name",)
     list_filter = ("connection_status", "enabled")
     search_fields = ("company__name", "account_id")
     actions = ["redownload_shops"]
@@ -48,6 +42,10 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Enabled", boolean=True, ordering="enabled")
+    def switched_on(self, obj: LightspeedSettings) -> bool:
+        return obj.enabled
 
     @admin.display(description="Connection status", ordering="connection_status")
     def connection(self, obj: LightspeedSettings) -> str:
