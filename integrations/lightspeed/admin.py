@@ -178,7 +178,6 @@ class LightspeedEmployeeAdmin(DownloadedAdmin):
     list_filter = ("archived", "lock_out", "company")
 
 
-# Sync runs and issues live in the operations module.
-from integrations.lightspeed import admin_operations  # noqa: E402, F401
-from integrations.lightspeed import admin_orders  # noqa: E402, F401
-from integrations.lightspeed import admin_catalog  # noqa: E402, F401
+# The admin modules of the other areas (operations, orders, catalog), imported here so that
+# their registrations run when Django loads this app's admin.
+from integrations.lightspeed import admin_catalog, admin_operations, admin_orders  # noqa: E402, F401
