@@ -3,8 +3,6 @@ returns, times in the shop's time zone) and the unmatched items a person maps to
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -18,18 +16,11 @@ from integrations.lightspeed.services.orders_resolve import (
     unmatched_item_conflict,
     unmatched_item_resolve,
 )
+from integrations.lightspeed.services.sale_build import shop_time
 
 
 def _local(moment, shop) -> str:
-    if moment is None:
-        return "—"
-    try:
-        zone = zoneinfo.ZoneInfo(shop.time_zone) if shop is not None and shop.time_zone else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = None
-    if zone is None:
-        return f"{moment:%Y-%m-%d %H:%M} UTC"
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {shop.time_zone}"
+    return shop_time(moment, shop.time_zone if shop is not None else "") or "—"
 
 
 @admin.register(LightspeedSale)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import datetime
+
 from django.utils import timezone
 
 from integrations.commerce.models import Order
@@ -60,7 +63,23 @@ def attribution(scope: ShopScope, sale: SaleData) -> str:
         f"register {register.name if register else sale.register_id}",
         f"employee {employee if employee else sale.employee_id}",
     ]
+    local = shop_time(sale.order_date, shop.time_zone if shop else "")
+    if local:
+        parts.append(f"completed {local}")
     return "; ".join(parts) + "."
+
+
+def shop_time(moment: datetime | None, time_zone: str) -> str:
+    """A moment (stored in UTC) as the shop's clock read it, with the zone's name."""
+    if moment is None:
+        return ""
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = None
+    if zone is None:
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {time_zone}"
 
 
 def order_build(scope: ShopScope, sale: SaleData, *, void: bool) -> Order:

@@ -74,6 +74,7 @@ def test_a_completed_sale_becomes_a_paid_shipped_pickup_order_with_its_stock_tak
     assert (order.shipping_carrier, order.shipping_service) == ("Other", "Pickup")
     assert order.total == Decimal("26.9999999")
     assert order.order_date == datetime(2026, 11, 20, 10, tzinfo=UTC)
+    assert "shop Downtown" in order.notes and "completed 2026-11-20 05:00 America/New_York" in order.notes
     assert (order.customer_name, order.customer_email) == ("Ada Lovelace", "ada@example.com")
     assert (order.billing_city, order.shipping_address1, order.billing_country) == (
         "Burlington",
