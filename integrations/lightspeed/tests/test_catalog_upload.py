@@ -354,3 +354,25 @@ def test_an_item_whose_quantities_were_never_seen_is_read_first_and_only_a_diffe
     assert bodies(mocked_lightspeed) == [
         ("Item/112.json", {"ItemShops": {"ItemShop": [{"shopID": "2", "qoh": "6"}]}})
     ]
+
+
+def test_without_order_download_a_move_is_never_overwritten_and_shows_in_the_drift_report(
+    store, mocked_lightspeed
+):
+    settings_obj, main, uptown, downtown, up = store  # Enable Order Download is off
+    tie = product(settings_obj.company, "TIE")
+    stock(tie, main, 5)
+    link(tie, 113, seen={downtown: 5, up: 0})
+    mocked_lightspeed.get(
+        resource_url("ItemShop"), json=item_shop_page([(113, 1, 3, timezone.now() - timedelta(minutes=1))])
+    )
+
+    reconcile = job_run(company_id=settings_obj.company_id, job=JOBS["reconcile"])
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    upload = run_upload(settings_obj.company_id)
+
+    assert reconcile.counts["drift_opened"] == 1 and upload.counts["held_back"] == 1
+    assert bodies(mocked_lightspeed) == []
+    drift = StockDrift.objects.get()
+    assert (drift.lightsync_qoh, drift.lightspeed_qoh, drift.status) == (5, 3, StockDrift.Status.OPEN)
+    assert ProductLink.objects.get(product=tie).upload_due_at is None  # not retried every minute
