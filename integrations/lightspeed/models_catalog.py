@@ -103,6 +103,12 @@ class ItemShopState(models.Model):
         help_text="ItemShop timeStamp of a change LightSync did not make (a sale, a count), not yet settled: "
         "the quantity is not overwritten until the order download has caught up past it.",
     )
+    moved_from = models.IntegerField(
+        "quantity before the move", null=True, blank=True, help_text="Lightspeed's quantity before it moved."
+    )
+    moved_from_at = models.DateTimeField(
+        "timeStamp before the move", null=True, blank=True, help_text="When Lightspeed's quantity was that."
+    )
 
     class Meta:
         verbose_name = "item shop state"

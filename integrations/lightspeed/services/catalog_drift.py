@@ -17,9 +17,19 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.lightspeed.client import LightspeedClient
-from integrations.lightspeed.models import ItemShopState, LightspeedSettings, ProductLink, StockDrift
-from integrations.lightspeed.selectors_catalog import orders_caught_up_to, stock_available_by_shop
-from integrations.lightspeed.services.catalog_state import item_shops_poll
+from integrations.lightspeed.models import (
+    ItemShopState,
+    LightspeedSettings,
+    LightspeedShop,
+    ProductLink,
+    StockDrift,
+)
+from integrations.lightspeed.selectors_catalog import (
+    move_unexplained,
+    orders_caught_up_to,
+    stock_available_by_shop,
+)
+from integrations.lightspeed.services.catalog_state import MOVE_SETTLED, item_shops_poll
 
 
 def stock_reconcile(
@@ -34,6 +44,14 @@ def stock_reconcile(
         counts["moved_in_lightspeed"] = len(result.moved)
     caught_up = orders_caught_up_to(settings_obj.company_id) if settings_obj.order_download_enabled else None
     rows = stock_available_by_shop(settings_obj=settings_obj)
+    shop_ids = dict(
+        LightspeedShop.objects.filter(company_id=settings_obj.company_id).values_list("pk", "shop_id")
+    )
+    item_ids = dict(
+        ProductLink.objects.filter(pk__in={row.link_id for row in rows if row.moved_at}).values_list(
+            "pk", "item_id"
+        )
+    )
     drifting = {
         (row.link_id, row.shop_pk): row
         for row in rows
@@ -41,6 +59,14 @@ def stock_reconcile(
         and row.differs
         and row.qoh_seen is not None
         and (not settings_obj.order_download_enabled or (caught_up is not None and caught_up >= row.moved_at))
+        # one query per moved pair: moves are few, and a move the sales explain is no drift
+        and move_unexplained(
+            company_id=settings_obj.company_id,
+            state_id=row.state_id,
+            item_id=item_ids[row.link_id],
+            shop_id=shop_ids[row.shop_pk],
+        )
+        != 0
     }
     open_drifts = {
         (d.link_id, d.shop_id): d
@@ -90,7 +116,7 @@ def drift_push(*, company_id: int, drift_ids: Iterable[int]) -> int:
         return 0
     now = timezone.now()
     for drift in drifts:
-        ItemShopState.objects.filter(link_id=drift.link_id, shop_id=drift.shop_id).update(moved_at=None)
+        ItemShopState.objects.filter(link_id=drift.link_id, shop_id=drift.shop_id).update(**MOVE_SETTLED)
     ProductLink.objects.filter(pk__in={d.link_id for d in drifts}).update(
         upload_due_at=Coalesce("upload_due_at", now)
     )

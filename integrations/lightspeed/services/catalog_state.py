@@ -30,7 +30,9 @@ from integrations.lightspeed.normalise import to_bool, to_datetime, to_decimal, 
 # The first poll of a company starts a little before now: the products download that linked
 # the items read their quantities moments ago.
 FIRST_POLL_OVERLAP = timedelta(minutes=5)
-STATE_FIELDS = ["item_shop_id", "qoh_seen", "seen_time_stamp", "moved_at"]
+STATE_FIELDS = ["item_shop_id", "qoh_seen", "seen_time_stamp", "moved_at", "moved_from", "moved_from_at"]
+# Clears an unsettled move (sent, explained, or pushed by a person).
+MOVE_SETTLED = {"moved_at": None, "moved_from": None, "moved_from_at": None}
 
 
 @dataclass
@@ -103,6 +105,8 @@ def item_shops_apply(
         if state.seen_time_stamp and stamp and stamp < state.seen_time_stamp:
             continue  # an older reading than the one we have
         if state.qoh_seen is not None and qoh != state.qoh_seen:
+            if state.moved_at is None:  # the first unsettled move: remember where it started
+                state.moved_from, state.moved_from_at = state.qoh_seen, state.seen_time_stamp
             state.moved_at = max(filter(None, [state.moved_at, stamp or now]))
             moved.add(key)
         state.qoh_seen, state.item_shop_id = qoh, item_shop_id or state.item_shop_id

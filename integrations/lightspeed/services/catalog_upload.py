@@ -37,12 +37,14 @@ from integrations.lightspeed.normalise import to_int
 from integrations.lightspeed.selectors_catalog import (
     QuantityRow,
     costs_differing,
+    move_unexplained,
     orders_caught_up_to,
     prices_differing,
     stock_available_by_shop,
 )
 from integrations.lightspeed.services.catalog_enable import links_mark_changed
 from integrations.lightspeed.services.catalog_state import (
+    MOVE_SETTLED,
     item_fields_apply,
     item_shops_apply,
     item_shops_poll,
@@ -249,6 +251,15 @@ def _send(run: _Run, plan: ItemPlan) -> None:
         qoh_by_shop[run.shops[row.shop_pk].shop_id] = row.quantity
         sent_rows.append(row)
         if row.moved_at is not None and row.qoh_seen is not None:
+            unexplained = move_unexplained(
+                company_id=run.settings_obj.company_id,
+                state_id=row.state_id,
+                item_id=plan.item_id,
+                shop_id=run.shops[row.shop_pk].shop_id,
+            )
+            if unexplained == 0:
+                run.count("moves_explained")  # the sales behind it are in; LightSync changed too
+                continue
             drifts.append(
                 StockDrift(
                     company_id=run.settings_obj.company_id,
@@ -262,7 +273,7 @@ def _send(run: _Run, plan: ItemPlan) -> None:
                 )
             )
     if settled:
-        ItemShopState.objects.filter(pk__in=settled).update(moved_at=None)
+        ItemShopState.objects.filter(pk__in=settled).update(**MOVE_SETTLED)
         run.count("moves_explained", len(settled))
     prices = {run.settings_obj.price_level: plan.price[1]} if plan.price else None
     cost = plan.cost[1] if plan.cost else None
@@ -302,7 +313,7 @@ def _record_sent(run, plan, item, sent_rows, prices, cost, drifts) -> None:
         ItemShopState.objects.update_or_create(
             link_id=plan.link_id,
             shop_id=row.shop_pk,
-            defaults={"qoh_seen": row.quantity, "qoh_sent": row.quantity, "sent_at": now, "moved_at": None},
+            defaults={"qoh_seen": row.quantity, "qoh_sent": row.quantity, "sent_at": now, **MOVE_SETTLED},
         )
     # The answer carries every shop's row: ours as written, the others as they stand now.
     sent_shops = {run.shops[row.shop_pk].shop_id for row in sent_rows}

@@ -376,3 +376,40 @@ def test_without_order_download_a_move_is_never_overwritten_and_shows_in_the_dri
     drift = StockDrift.objects.get()
     assert (drift.lightsync_qoh, drift.lightspeed_qoh, drift.status) == (5, 3, StockDrift.Status.OPEN)
     assert ProductLink.objects.get(product=tie).upload_due_at is None  # not retried every minute
+
+
+def test_a_move_the_downloaded_sales_explain_is_not_drift_even_when_lightsync_changed_too(
+    store, mocked_lightspeed
+):
+    from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine
+
+    settings_obj, main, uptown, downtown, up = store
+    settings_obj.order_download_enabled = True
+    settings_obj.save(update_fields=["order_download_enabled"])
+    cap = product(settings_obj.company, "CAP")
+    stock(cap, main, 7)  # a delivery of 2 here, not sent yet; Lightspeed shows 5
+    link(cap, 114, seen={downtown: 5, up: 0})
+    sold_at = (timezone.now() - timedelta(minutes=3)).replace(microsecond=0)  # Lightspeed's are whole seconds
+    mocked_lightspeed.get(resource_url("ItemShop"), json=item_shop_page([(114, 1, 4, sold_at)]))
+    run_upload(settings_obj.company_id)  # held: the sale is not downloaded yet
+
+    # What the order download records and books for that sale.
+    sale = LightspeedSale.objects.create(
+        company=settings_obj.company,
+        sale_id=9001,
+        state=LightspeedSale.State.IMPORTED,
+        shop_id_seen=1,
+        time_stamp=sold_at,
+    )
+    LightspeedSaleLine.objects.create(sale=sale, sale_line_id=1, item_id=114, kind="stock", quantity=1)
+    stock_adjust(product=cap, warehouse=main, quantity_change=-1, reason=StockLedgerEntry.Reason.ORDER)
+    SyncRun.objects.create(company=settings_obj.company, job="orders", outcome=SyncRun.Outcome.SUCCEEDED)
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 114), json=item_answer(114, {1: 6, 2: 0}))
+
+    run = run_upload(settings_obj.company_id)
+
+    assert bodies(mocked_lightspeed) == [
+        ("Item/114.json", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "6"}]}})
+    ]
+    assert run.counts["moves_explained"] == 1 and not StockDrift.objects.exists()
