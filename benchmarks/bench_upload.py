@@ -277,7 +277,9 @@ def bench_upload_against_the_sandbox(sandbox_server_factory, settings):
     print(f"upload vs sandbox: {ITEMS} items changed, drip rate {DRIP:g}/s, bucket {BUCKET:g}")
     print(f"upload vs sandbox: {len(writes)} writes → {len(writes) / ITEMS:.2f} writes per changed item")
     kinds = sorted({r["rateLimitType"] for r in limited})
-    print(f"upload vs sandbox: {len(log)} requests ({len(log) - len(writes)} reads), {len(limited)} × 429 {kinds or ''}")
+    print(
+        f"upload vs sandbox: {len(log)} requests ({len(log) - len(writes)} reads), {len(limited)} × 429 {kinds or ''}"
+    )
     print(
         f"upload vs sandbox: {elapsed:.1f} s, {len(log) / elapsed:.1f} requests/s, {drips:.0f} drips, "
         f"sustained {used:.2f} of the drip rate"
