@@ -80,6 +80,9 @@ def upload_debounced(company_id: int) -> bool:
 
 def connect() -> None:
     from integrations.commerce.models import Product, StockLedgerEntry, StockLevel
+    from integrations.lightspeed.services import catalog_issues
+
+    catalog_issues.register()  # Retry / map to a product for the catalog's issue kinds
 
     post_save.connect(product_saved, sender=Product, dispatch_uid="lightspeed_catalog_product")
     post_save.connect(stock_changed, sender=StockLevel, dispatch_uid="lightspeed_catalog_stock_level")

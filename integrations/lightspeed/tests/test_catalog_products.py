@@ -205,3 +205,51 @@ def test_a_burst_of_stock_changes_schedules_one_upload_after_the_commit(store, m
         )
         raise RuntimeError("rolled back")
     assert len(queued) == 1
+
+
+def test_a_duplicate_code_is_settled_by_mapping_the_item_to_a_product_in_the_issues_queue(store):
+    from integrations.lightspeed.services.issues import issue_map_to_product
+    from integrations.lightspeed.services.runs import sync_issue_record
+
+    settings_obj, _ = store
+    twin = product(settings_obj.company, "TWIN-A")
+    issue = sync_issue_record(
+        company_id=settings_obj.company_id,
+        kind="item_match_ambiguous",
+        key="203",
+        message="matches 2 products",
+    )
+
+    outcome = issue_map_to_product(issue=issue, product=twin)
+
+    assert outcome.resolved
+    pl = ProductLink.objects.get(product=twin)
+    assert (pl.item_id, pl.matched_by) == (203, ProductLink.MatchedBy.MANUAL)
+    issue.refresh_from_db()
+    assert issue.status == SyncIssue.Status.RESOLVED
+
+
+def test_retrying_a_refused_write_makes_the_item_due_again(
+    store,
+    uploads_not_queued,  # noqa: F811 - the autouse fixture's record
+    django_capture_on_commit_callbacks,
+):
+    from integrations.lightspeed.services.issues import issue_retry
+    from integrations.lightspeed.services.runs import sync_issue_record
+
+    settings_obj, _ = store
+    belt = product(settings_obj.company, "BELT")
+    link(belt, 207)
+    issue = sync_issue_record(
+        company_id=settings_obj.company_id,
+        kind="upload_rejected",
+        key="207",
+        message="Item 207 is a matrix item.",
+    )
+    cache.delete(f"lightspeed:upload-soon:{settings_obj.company_id}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = issue_retry(issue=issue)
+
+    assert outcome.resolved and ProductLink.objects.get(product=belt).upload_due_at is not None
+    assert len(uploads_not_queued) == 1
