@@ -173,6 +173,12 @@ LIGHTSPEED_API_URL = env("LIGHTSPEED_API_URL", default="https://api.lightspeedap
 # commits late with an earlier timeStamp are still seen; duplicates are impossible by saleID).
 LIGHTSPEED_ORDERS_EVERY_SECONDS = env.int("LIGHTSPEED_ORDERS_EVERY_SECONDS", default=60)
 LIGHTSPEED_ORDERS_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_OVERLAP_SECONDS", default=300)
+# Catalog upload: a change waits this long for more before its upload (one request per burst);
+# a running upload polls Lightspeed's stock changes again after this long (a sale meanwhile holds
+# its item back); our clock may differ from Lightspeed's by up to this much.
+LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS = env.float("LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS", default=5)
+LIGHTSPEED_UPLOAD_REPOLL_SECONDS = env.float("LIGHTSPEED_UPLOAD_REPOLL_SECONDS", default=10)
+LIGHTSPEED_CLOCK_SKEW_SECONDS = env.float("LIGHTSPEED_CLOCK_SKEW_SECONDS", default=30)
 
 # --- Operations -------------------------------------------------------------------------------
 # Alerts: a job alerts after this many failed runs in a row; stock drift above this many items
