@@ -24,9 +24,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from integrations.commerce.models import Company
 from integrations.core.admin import sees_all_companies
-from integrations.lightspeed import dashboard
+from integrations.lightspeed import dashboard, errors
 from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.selectors import companies_visible_to
+from integrations.lightspeed.services import orders_replay
 from integrations.lightspeed.services.jobs_enqueue import JobEnqueueRefused, job_enqueue
 
 
@@ -76,7 +77,7 @@ def dashboard_view(model_admin, request: HttpRequest) -> HttpResponse:
         sees_all=sees_all_companies(request.user),
         live_url=f"{reverse('admin:lightspeed_dashboard_live')}?company={company.pk}",
         sync_now_url=reverse("admin:lightspeed_dashboard_sync_now"),
-        replay_sale_url=reverse("admin:lightspeed_dashboard_replay_sale") if _sale_replay_service() else None,
+        replay_sale_url=reverse("admin:lightspeed_dashboard_replay_sale"),
     )
     return TemplateResponse(request, "admin/lightspeed/dashboard_company.html", context)
 
@@ -129,32 +130,20 @@ def sync_now_view(model_admin, request: HttpRequest) -> HttpResponse:
     return _back(request, company.pk)
 
 
-def _sale_replay_service():
-    """The order download's "replay one sale" service, once it exists (services/orders*.py)."""
-    from integrations.lightspeed.services.issues import find_service
-
-    return find_service("sale_replay")
-
-
 def replay_sale_view(model_admin, request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     company = _company_for(request, request.POST.get("company"))
     if company is None:
         raise Http404("No such company.")
-    replay = _sale_replay_service()
     sale_id = (request.POST.get("sale_id") or "").strip()
-    if replay is None:
-        messages.error(request, "Replaying a sale is not available yet.")
-    elif not sale_id.isdigit():
+    if not sale_id.isdigit():
         messages.error(request, "Enter the Lightspeed sale ID (digits only).")
     else:
         try:
-            result = replay(company_id=company.pk, sale_id=int(sale_id))
-        except Exception as exc:  # the service's refusal, in its words
+            result = orders_replay.sale_replay(company_id=company.pk, sale_id=int(sale_id))
+        except (orders_replay.SaleReplayError, errors.LightspeedError) as exc:
             messages.error(request, f"Sale {sale_id} not replayed: {getattr(exc, 'message', exc)}")
         else:
-            messages.success(
-                request, f"Sale {sale_id} replayed{f': {result}' if isinstance(result, str) else '.'}"
-            )
+            messages.success(request, f"Sale {sale_id} replayed: {result}.")
     return _back(request, company.pk)

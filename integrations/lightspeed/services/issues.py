@@ -120,39 +120,15 @@ def _job_of(issue: SyncIssue) -> str | None:
     return None
 
 
-def find_service(name: str):
-    """A service of the order download found by name (services/orders*.py), or None while that
-    work has not landed: operations offers the action only once the service exists."""
-    import importlib
-    import pkgutil
-
-    from integrations.lightspeed import services
-
-    for module in sorted(
-        pkgutil.iter_modules(services.__path__), key=lambda m: not m.name.startswith("orders")
-    ):
-        if module.name.startswith(("orders", "unmatched", "sale")):
-            found = getattr(
-                importlib.import_module(f"integrations.lightspeed.services.{module.name}"), name, None
-            )
-            if callable(found):
-                return found
-    return None
-
-
-def _unmatched_item_service():
-    return find_service("unmatched_item_resolve")
-
-
 def handler_for(issue: SyncIssue) -> IssueHandler:
     handler = _handlers.get(issue.kind)
     if handler is not None:
         return handler
     if _job_of(issue) is not None:
         return IssueHandler(retry=_retry_job)
-    if issue.kind == UNMATCHED_ITEM and _unmatched_item_service() is not None:
+    if issue.kind == UNMATCHED_ITEM:
         return IssueHandler(map_to_product=_map_unmatched_item)
-    if issue.kind == SALE_INVALID and issue.key.isdigit() and find_service("sale_replay") is not None:
+    if issue.kind == SALE_INVALID and issue.key.isdigit():
         return IssueHandler(retry=_replay_sale)
     return IssueHandler()
 
@@ -177,23 +153,23 @@ def _retry_job(issue: SyncIssue, actor: User | None) -> IssueOutcome:
 
 
 def _replay_sale(issue: SyncIssue, actor: User | None) -> IssueOutcome:
-    replay = find_service("sale_replay")
+    from integrations.lightspeed import errors
+    from integrations.lightspeed.services import orders_replay
+
     try:
-        result = replay(company_id=issue.company_id, sale_id=int(issue.key))
-    except Exception as exc:  # the order download's refusal, in its words
+        result = orders_replay.sale_replay(company_id=issue.company_id, sale_id=int(issue.key))
+    except (orders_replay.SaleReplayError, errors.LightspeedError) as exc:
         raise IssueActionRefused(getattr(exc, "message", None) or str(exc)) from exc
     issue.refresh_from_db(fields=["status"])
-    resolved = issue.status != SyncIssue.Status.OPEN or bool(getattr(result, "imported", False))
-    return IssueOutcome(
-        resolved,
-        f"Sale {issue.key} fetched again from Lightspeed{f': {result}' if isinstance(result, str) else '.'}",
-    )
+    resolved = issue.status != SyncIssue.Status.OPEN or result.imported
+    return IssueOutcome(resolved, f"Sale {issue.key} fetched again from Lightspeed: {result}.")
 
 
 def _map_unmatched_item(issue: SyncIssue, product: Product, actor: User | None) -> IssueOutcome:
-    resolve = _unmatched_item_service()
+    from integrations.lightspeed.services.orders_resolve import unmatched_item_resolve
+
     try:
-        result = resolve(issue=issue, product=product, user=actor)
+        result = unmatched_item_resolve(issue=issue, product=product, user=actor)
     except ValueError as exc:  # the order download's refusal (UnmatchedItemResolveError), in its words
         raise IssueActionRefused(str(exc)) from exc
     lines = result.get("lines") if isinstance(result, dict) else None

@@ -107,3 +107,18 @@ class Sleeps(list):
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
+
+
+@pytest.fixture
+def point_at(settings, monkeypatch):
+    """Points LightSync at a sandbox server: its OAuth and API URLs and its demo API client."""
+
+    def point(server):
+        monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        settings.LIGHTSPEED_OAUTH_URL = server.oauth_url
+        settings.LIGHTSPEED_API_URL = server.api_url
+        settings.LIGHTSPEED_CLIENT_ID = server.client_id
+        settings.LIGHTSPEED_CLIENT_SECRET = server.client_secret
+        return server
+
+    return point

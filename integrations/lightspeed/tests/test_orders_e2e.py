@@ -38,19 +38,6 @@ BASE_DIR = Path(__file__).resolve().parents[3]
 CASH = 1
 
 
-@pytest.fixture
-def point_at(settings, monkeypatch):
-    def point(server):
-        monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-        settings.LIGHTSPEED_OAUTH_URL = server.oauth_url
-        settings.LIGHTSPEED_API_URL = server.api_url
-        settings.LIGHTSPEED_CLIENT_ID = server.client_id
-        settings.LIGHTSPEED_CLIENT_SECRET = server.client_secret
-        return server
-
-    return point
-
-
 class Pos:
     """A register at the sandbox: rings up, refunds (its own token, as another app would)."""
 
