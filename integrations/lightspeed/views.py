@@ -14,7 +14,7 @@ from integrations.lightspeed.models import LightspeedSettings
 from integrations.lightspeed.selectors import companies_visible_to
 from integrations.lightspeed.services.fetch_token import (
     FetchTokenError,
-    fetch_token_complete,
+    fetch_token_finish,
     fetch_token_start,
 )
 
@@ -44,7 +44,7 @@ def fetch_token_start_view(request: HttpRequest, company_id: int) -> HttpRespons
 @login_required
 def oauth_callback_view(request: HttpRequest) -> HttpResponse:
     try:
-        settings_obj = fetch_token_complete(
+        settings_obj, shops = fetch_token_finish(
             user=request.user,
             session=request.session,
             state=request.GET.get("state", ""),
@@ -61,4 +61,5 @@ def oauth_callback_view(request: HttpRequest) -> HttpResponse:
         f"Connected to Lightspeed account {settings_obj.account_id}"
         f"{f' ({settings_obj.account_name})' if settings_obj.account_name else ''}.",
     )
+    (messages.success if shops.ok else messages.warning)(request, shops.summary())
     return redirect(_settings_page(settings_obj.company))

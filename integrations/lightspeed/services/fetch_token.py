@@ -220,3 +220,26 @@ def fetch_token_complete(
             instance=settings_obj, before=before, company=company, actor=user, actor_label="Fetch Token"
         )
     return settings_obj
+
+
+def fetch_token_finish(
+    *,
+    user: User,
+    session: SessionBase,
+    state: str,
+    code: str = "",
+    error: str = "",
+    error_description: str = "",
+):
+    """Completes Fetch Token, then downloads the account's shops, registers and employees.
+
+    A merchant's next step is choosing Shop Name, Register ID and EmployeeID from those lists, so
+    they are there when the settings page opens. A failed download does not undo the connection:
+    the report says so and Re-Download Lightspeed POS Shops tries again.
+    """
+    from integrations.lightspeed.services.shop_mapping import shops_redownload
+
+    settings_obj = fetch_token_complete(
+        user=user, session=session, state=state, code=code, error=error, error_description=error_description
+    )
+    return settings_obj, shops_redownload(company_id=settings_obj.company_id)

@@ -116,9 +116,9 @@ def test_fetch_token_through_the_sandbox_connects_and_the_shops_job_downloads_th
     response = browse_fetch_token(merchant_client, company)
 
     assert response.status_code == 302
-    assert [str(m) for m in get_messages(response.wsgi_request)][-1].startswith(
-        "Connected to Lightspeed account 100001"
-    )
+    connected, downloaded = [str(m) for m in get_messages(response.wsgi_request)][-2:]
+    assert connected.startswith("Connected to Lightspeed account 100001")
+    assert downloaded.startswith("Downloaded 3 shops, 6 registers and 5 employees")
     stored = LightspeedSettings.objects.get(company=company)
     assert stored.connection_status == ConnectionStatus.CONNECTED and stored.account_id == "100001"
     assert stored.refresh_token and stored.token_received_at

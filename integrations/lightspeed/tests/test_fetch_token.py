@@ -18,7 +18,7 @@ from integrations.commerce.models import Company, User
 from integrations.core.changelog import changelog_for
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
 
-from .conftest import ACCOUNT_ID, ACCOUNT_URL, ONE_ACCOUNT, TOKEN_URL, token_answer
+from .conftest import ACCOUNT_ID, ACCOUNT_URL, ONE_ACCOUNT, TOKEN_URL, resource_url, token_answer
 
 CALLBACK = "/lightspeed/oauth/callback/"
 
@@ -53,6 +53,23 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def lightspeed_has_one_shop(mocked) -> None:
+    """The shops download that follows a successful Fetch Token: one shop, one register, one employee."""
+    register = {"registerID": "7", "name": "Front Counter", "shopID": "1", "archived": "false"}
+    shop = {
+        "shopID": "1",
+        "name": "Downtown",
+        "timeZone": "America/New_York",
+        "archived": "false",
+        "Registers": {"Register": register},
+    }
+    employee = {"employeeID": "3", "firstName": "Sam", "lastName": "Rivera", "archived": "false"}
+    mocked.get(resource_url("Shop"), json={"@attributes": {"next": "", "previous": ""}, "Shop": shop})
+    mocked.get(
+        resource_url("Employee"), json={"@attributes": {"next": "", "previous": ""}, "Employee": employee}
+    )
+
+
 def settings_page(company) -> str:
     return reverse("admin:lightspeed_lightspeedsettings_change", args=[company.lightspeed.pk])
 
@@ -85,11 +102,16 @@ def test_a_successful_callback_stores_the_pair_fills_the_account_and_logs_the_ch
     access = jwt_for(ACCOUNT_ID)
     mocked_lightspeed.post(TOKEN_URL, json=token_answer(access, "r-first"))
     mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    lightspeed_has_one_shop(mocked_lightspeed)
 
     response = signed_in.get(CALLBACK, {"code": "the-code", "state": state})
 
     assert response.status_code == 302 and response["Location"] == settings_page(company)
-    assert messages_of(response) == [f"Connected to Lightspeed account {ACCOUNT_ID} (Demo Outfitters)."]
+    connected, downloaded = messages_of(response)
+    assert connected == f"Connected to Lightspeed account {ACCOUNT_ID} (Demo Outfitters)."
+    assert downloaded.startswith("Downloaded 1 shops, 1 registers and 1 employees")
+    shop = company.lightspeed_shops.get()
+    assert (shop.name, [r.name for r in shop.registers.all()]) == ("Downtown", ["Front Counter"])
     form = parse_qs(mocked_lightspeed.calls[0].request.body)
     assert form["grant_type"] == ["authorization_code"] and form["code"] == ["the-code"]
     assert form["code_verifier"] == [OAuthState.objects.get(state=state).code_verifier]
@@ -121,6 +143,31 @@ def test_a_token_for_another_account_than_the_filled_in_accountid_is_refused_and
     assert (stored.refresh_token, stored.connection_status) == ("", ConnectionStatus.NOT_CONNECTED)
 
 
+def test_connected_even_when_the_shops_download_that_follows_fails(signed_in, company, mocked_lightspeed):
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    mocked_lightspeed.get(
+        resource_url("Shop"),
+        status=403,
+        json={
+            "httpCode": "403",
+            "httpMessage": "Forbidden",
+            "message": "Missing scope",
+            "errorClass": "Exception",
+        },
+    )
+
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    connected, failed = messages_of(response)
+    assert connected.startswith("Connected to Lightspeed account")
+    assert failed.startswith("Shops were not downloaded")
+    stored = LightspeedSettings.objects.get(company=company)
+    assert stored.connection_status == ConnectionStatus.CONNECTED and stored.refresh_token == "r-first"
+    assert not company.lightspeed_shops.exists()
+
+
 def test_access_denied_at_lightspeed_ends_on_the_settings_page_with_nothing_stored(signed_in, company):
     state = start(signed_in, company)["state"][0]
     response = signed_in.get(
@@ -146,12 +193,14 @@ def test_a_state_can_be_used_only_once(signed_in, company, mocked_lightspeed):
     state = start(signed_in, company)["state"][0]
     mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
     mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    lightspeed_has_one_shop(mocked_lightspeed)
     signed_in.get(CALLBACK, {"code": "c", "state": state})
+    calls_before_replay = len(mocked_lightspeed.calls)
 
     replay = signed_in.get(CALLBACK, {"code": "c", "state": state})
 
     assert "already used" in messages_of(replay)[-1]
-    assert len(mocked_lightspeed.calls) == 2  # the replay never reached Lightspeed
+    assert len(mocked_lightspeed.calls) == calls_before_replay  # the replay never reached Lightspeed
 
 
 def test_an_expired_state_is_refused(signed_in, company):
