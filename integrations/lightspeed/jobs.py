@@ -33,6 +33,9 @@ class Job:
     run: Callable[[JobContext], dict[str, Any]] | None = None
     needs_client: bool = True
     later_issue: str = ""
+    # Runs while Lightspeed POS Enabled is off (still never while disconnected): keeping the
+    # connection alive is not syncing, and an unused refresh token dies after 30 days.
+    runs_while_disabled: bool = False
     aliases: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
@@ -52,7 +55,11 @@ def _tokens(ctx: JobContext) -> dict[str, Any]:
     from integrations.lightspeed.services.token_refresh import TOKENS_JOB_MARGIN, token_refresh
 
     before = ctx.settings.auth_token
-    token_refresh(company_id=ctx.settings.company_id, margin=TOKENS_JOB_MARGIN, dry_run=ctx.dry_run)
+    if ctx.settings.enabled:
+        token_refresh(company_id=ctx.settings.company_id, margin=TOKENS_JOB_MARGIN, dry_run=ctx.dry_run)
+    elif ctx.settings.refresh_token_needs_keep_alive():
+        # Jobs are off, so no access token is needed: renew only to keep the connection alive.
+        token_refresh(company_id=ctx.settings.company_id, force=True, dry_run=ctx.dry_run)
     ctx.settings.refresh_from_db()
     due = ctx.settings.token_expires_within(TOKENS_JOB_MARGIN)
     refreshed = ctx.settings.auth_token != before
@@ -117,7 +124,13 @@ def _reconcile(ctx: JobContext) -> dict[str, Any]:
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("tokens", "refresh access tokens that expire soon", run=_tokens, needs_client=False),
+        Job(
+            "tokens",
+            "refresh access tokens that expire soon",
+            run=_tokens,
+            needs_client=False,
+            runs_while_disabled=True,
+        ),
         Job("shops", "download shops, registers and employees", run=_shops),
         Job("products", "download and link items; auto-create products", run=_products),
         Job("orders", "download completed sales as Local Store orders", run=_orders),

@@ -18,6 +18,8 @@ from integrations.core.fields import EncryptedTextField
 from integrations.core.models import TimeStampedModel
 
 CALLBACK_PATH = "/lightspeed/oauth/callback/"
+# Lightspeed expires a refresh token unused for 30 days; an idle connection renews it well before.
+REFRESH_TOKEN_KEEP_ALIVE = timedelta(days=20)
 
 
 def default_redirect_uri() -> str:
@@ -206,6 +208,12 @@ class LightspeedSettings(TimeStampedModel):
 
     def effective_client_secret(self) -> str:
         return self.client_secret if self.client_id else django_settings.LIGHTSPEED_CLIENT_SECRET
+
+    def refresh_token_needs_keep_alive(self) -> bool:
+        """Whether an idle connection's refresh token should be renewed before Lightspeed lets it
+        expire (30 days unused): jobs that would otherwise renew it do not run while it is off."""
+        issued = self.token_refreshed_at or self.token_received_at
+        return issued is None or issued <= timezone.now() - REFRESH_TOKEN_KEEP_ALIVE
 
     def token_expires_within(self, margin: timedelta) -> bool:
         """Whether the access token expires within `margin` — or within the last quarter of

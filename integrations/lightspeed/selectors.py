@@ -8,7 +8,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from integrations.commerce.models import OPS_STAFF_GROUP, Company, User
-from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, SyncRun
+from integrations.lightspeed.models import (
+    REFRESH_TOKEN_KEEP_ALIVE,
+    ConnectionStatus,
+    LightspeedSettings,
+    SyncRun,
+)
 
 
 def companies_visible_to(user: User) -> QuerySet[Company]:
@@ -20,12 +25,18 @@ def companies_visible_to(user: User) -> QuerySet[Company]:
 
 
 def settings_due_for_token_refresh(*, margin: timedelta) -> QuerySet[LightspeedSettings]:
-    """Connected, enabled companies whose access token expires within `margin` (or has no expiry)."""
-    soon = timezone.now() + margin
+    """Connected companies due a renewal: enabled ones whose access token expires within `margin`
+    (or has no expiry), and disabled ones whose refresh token has gone unused for long."""
+    now = timezone.now()
+    soon, idle_since = now + margin, now - REFRESH_TOKEN_KEEP_ALIVE
+    expiring = Q(token_expires_at__lte=soon) | Q(token_expires_at__isnull=True)
+    idle = Q(token_refreshed_at__lte=idle_since) | Q(
+        token_refreshed_at__isnull=True, token_received_at__lte=idle_since
+    )
     return (
-        LightspeedSettings.objects.filter(enabled=True, connection_status=ConnectionStatus.CONNECTED)
+        LightspeedSettings.objects.filter(connection_status=ConnectionStatus.CONNECTED)
         .exclude(refresh_token="")
-        .filter(Q(token_expires_at__lte=soon) | Q(token_expires_at__isnull=True))
+        .filter((Q(enabled=True) & expiring) | (Q(enabled=False) & idle))
         .select_related("company")
     )
 

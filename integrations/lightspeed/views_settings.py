@@ -157,9 +157,9 @@ def _sync_entries(settings_obj: LightspeedSettings) -> list[dict]:
 
 
 def _common_refusal(entries: list[dict]) -> str:
-    """The one reason every Sync now entry is refused for (e.g. the master switch is off)."""
-    reasons = {entry["refusal"] for entry in entries}
-    return reasons.pop() if len(reasons) == 1 and None not in reasons else ""
+    """The one reason the refused Sync now entries share (e.g. the master switch is off)."""
+    reasons = {entry["refusal"] for entry in entries if entry["refusal"]}
+    return reasons.pop() if len(reasons) == 1 else ""
 
 
 def _change_log(settings_obj: LightspeedSettings):

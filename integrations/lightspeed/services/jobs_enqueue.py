@@ -53,7 +53,7 @@ def job_enqueue_refusal(*, settings_obj: LightspeedSettings, job: str) -> str | 
         return f"The {job} job ({spec.description}) is not available yet: {spec.later_issue} builds it."
     if job_task_name(job) is None:
         return f"The {job} job has no task to run it in the background yet."
-    return job_refusal(settings_obj)
+    return job_refusal(settings_obj, spec)
 
 
 def job_enqueue(*, company_id: int, job: str, trigger: str = "manual") -> EnqueuedJob:

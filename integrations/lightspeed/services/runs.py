@@ -23,13 +23,13 @@ from integrations.lightspeed.services.progress import RunProgress
 logger = logging.getLogger(__name__)
 
 
-def job_refusal(settings_obj: LightspeedSettings) -> str | None:
-    """Why no job may run for this company now, in words; None when jobs may run."""
+def job_refusal(settings_obj: LightspeedSettings, job: Job | None = None) -> str | None:
+    """Why no job (or this `job`) may run for this company now, in words; None when it may."""
     if settings_obj.needs_reauthorization:
         return (
             f"Re-authorization required: {settings_obj.connection_error or 'Lightspeed refused the token.'}"
         )
-    if not settings_obj.enabled:
+    if not settings_obj.enabled and not (job is not None and job.runs_while_disabled):
         return "Lightspeed POS Enabled is off for this company."
     if not settings_obj.refresh_token or not settings_obj.account_id:
         return "Lightspeed is not connected: run Fetch Token first."
@@ -154,7 +154,7 @@ def _job_run_recorded(
     sleep: Callable[[float], None],
 ) -> SyncRun:
     company_id = settings_obj.company_id
-    refusal = job_refusal(settings_obj)
+    refusal = job_refusal(settings_obj, job)
     if refusal:
         return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
 

@@ -21,6 +21,7 @@ from integrations.lightspeed.models import (
     SyncIssue,
     SyncRun,
 )
+from integrations.lightspeed.selectors import settings_due_for_token_refresh
 from integrations.lightspeed.services.runs import job_run
 
 from .conftest import TOKEN_URL, resource_url, token_answer
@@ -179,10 +180,45 @@ def test_every_job_refuses_to_run_while_disabled_or_disconnected_and_says_why(
     connected, mocked_lightspeed, change, reason
 ):
     LightspeedSettings.objects.filter(pk=connected.pk).update(**change)
-    for name in ("tokens", "shops"):
+    # Keeping the connection alive is not syncing: the tokens job alone runs while disabled.
+    jobs = ("shops",) if change == {"enabled": False} else ("tokens", "shops")
+    for name in jobs:
         run = job_run(company_id=connected.company_id, job=JOBS[name])
         assert run.outcome == SyncRun.Outcome.REFUSED and reason in run.error
     assert len(mocked_lightspeed.calls) == 0
+
+
+def test_a_connected_company_with_jobs_off_keeps_its_refresh_token_alive(connected, mocked_lightspeed):
+    long_ago = timezone.now() - timedelta(days=21)
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        enabled=False, token_received_at=long_ago, token_expires_at=long_ago + timedelta(hours=1)
+    )
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer("a2", "r2"))
+
+    due = list(settings_due_for_token_refresh(margin=timedelta(minutes=15)))
+    renewed = job_run(company_id=connected.company_id, job=JOBS["tokens"])
+    again = job_run(company_id=connected.company_id, job=JOBS["tokens"])
+
+    assert due == [connected]
+    assert renewed.outcome == again.outcome == SyncRun.Outcome.SUCCEEDED
+    assert (renewed.counts["refreshed"], again.counts["refreshed"]) == (1, 0)
+    assert [c.request.url for c in mocked_lightspeed.calls] == [TOKEN_URL]
+    stored = LightspeedSettings.objects.get(pk=connected.pk)
+    assert (stored.auth_token, stored.refresh_token) == ("a2", "r2")
+    assert list(settings_due_for_token_refresh(margin=timedelta(minutes=15))) == []
+
+
+def test_a_recently_renewed_connection_with_jobs_off_is_left_alone(connected, mocked_lightspeed):
+    expired = timezone.now() - timedelta(hours=2)
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        enabled=False, token_received_at=timezone.now() - timedelta(days=2), token_expires_at=expired
+    )
+
+    run = job_run(company_id=connected.company_id, job=JOBS["tokens"])
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED and run.counts["refreshed"] == 0
+    assert len(mocked_lightspeed.calls) == 0
+    assert list(settings_due_for_token_refresh(margin=timedelta(minutes=15))) == []
 
 
 @pytest.mark.django_db(transaction=True)
