@@ -52,12 +52,31 @@ class ProductCodes:
 
 @dataclass(frozen=True)
 class ItemCodes:
+    """A Lightspeed item's identity and codes: what matching reads, and what an unknown order line
+    keeps of its item (the order download parses these from `SaleLines.Item`)."""
+
     item_id: int
     custom_sku: str = ""
     upc: str = ""
     ean: str = ""
     manufacturer_sku: str = ""
     description: str = ""
+    system_sku: str = ""
+    archived: bool = False
+
+    def summary(self) -> str:
+        codes = [
+            f"{label} {value}"
+            for label, value in (
+                ("custom SKU", self.custom_sku),
+                ("UPC", self.upc),
+                ("EAN", self.ean),
+                ("manufacturer SKU", self.manufacturer_sku),
+                ("system SKU", self.system_sku),
+            )
+            if value
+        ]
+        return f"item {self.item_id} “{self.description}”" + (f" ({', '.join(codes)})" if codes else "")
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> ItemCodes:
@@ -69,6 +88,8 @@ class ItemCodes:
             ean=str(item.get("ean") or ""),
             manufacturer_sku=str(item.get("manufacturerSku") or ""),
             description=str(item.get("description") or ""),
+            system_sku=str(item.get("systemSku") or ""),
+            archived=str(item.get("archived") or "").lower() == "true",
         )
 
 

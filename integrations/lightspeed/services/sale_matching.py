@@ -17,7 +17,7 @@ from django.utils import timezone
 from integrations.commerce.models import Company, Product
 from integrations.lightspeed.models_catalog import ProductLink
 from integrations.lightspeed.services import matching
-from integrations.lightspeed.services.sale_parse import ItemCodes
+from integrations.lightspeed.services.matching import ItemCodes
 
 
 @dataclass
@@ -75,19 +75,8 @@ def items_match(*, company: Company, items: Iterable[ItemCodes]) -> dict[int, It
         )
         for p in products.values()
     )
-    shared = [
-        matching.ItemCodes(
-            item_id=i.item_id,
-            custom_sku=i.custom_sku,
-            upc=i.upc,
-            ean=i.ean,
-            manufacturer_sku=i.manufacturer_sku,
-            description=i.description,
-        )
-        for i in by_id.values()
-    ]
     result: dict[int, ItemMatch] = {}
-    for item_id, found in matching.match_items(shared, index).items():
+    for item_id, found in matching.match_items(list(by_id.values()), index).items():
         item = by_id[item_id]
         if not found.matched:
             reason = found.problem or "no product has its custom SKU, UPC, EAN or manufacturer SKU"

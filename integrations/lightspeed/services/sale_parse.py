@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from integrations.lightspeed.normalise import to_bool, to_datetime, to_decimal, to_int
+from integrations.lightspeed.services.matching import ItemCodes
 
 ZERO = Decimal("0")
 WALK_IN = "Walk-in customer"
@@ -39,32 +40,6 @@ COUNTRIES = {
 
 class SaleParseError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class ItemCodes:
-    item_id: int
-    description: str = ""
-    custom_sku: str = ""
-    system_sku: str = ""
-    upc: str = ""
-    ean: str = ""
-    manufacturer_sku: str = ""
-    archived: bool = False
-
-    def summary(self) -> str:
-        codes = [
-            f"{label} {value}"
-            for label, value in (
-                ("custom SKU", self.custom_sku),
-                ("UPC", self.upc),
-                ("EAN", self.ean),
-                ("manufacturer SKU", self.manufacturer_sku),
-                ("system SKU", self.system_sku),
-            )
-            if value
-        ]
-        return f"item {self.item_id} “{self.description}”" + (f" ({', '.join(codes)})" if codes else "")
 
 
 @dataclass(frozen=True)
