@@ -36,6 +36,7 @@ from integrations.lightspeed.models import (
 )
 from integrations.lightspeed.services.catalog_upload import ALL_FIELDS, UploadScope, upload_plan
 from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 PRODUCTS = int(os.environ.get("BENCH_UPLOAD_PRODUCTS", "100000"))
 SHOPS = 10
@@ -236,16 +237,9 @@ def bench_upload_against_the_sandbox(sandbox_server_factory, settings):
         }
     )
     company = Company.objects.create(name="Sandbox Bench")
-    pair = server.mint_tokens(scope="employee:register employee:inventory employee:product_cost")
-    now = timezone.now()
-    LightspeedSettings.objects.filter(company=company).update(
-        enabled=True,
-        account_id=str(server.account_id),
-        auth_token=pair["access_token"],
-        refresh_token=pair["refresh_token"],
-        token_received_at=now,
-        token_expires_at=now + timedelta(hours=1),
-        connection_status=ConnectionStatus.CONNECTED,
+    connect_with_minted_tokens(
+        server,
+        company,
         shops_mapping_enabled=True,
         inventory_upload_enabled=True,
         auto_enable_new_products=True,

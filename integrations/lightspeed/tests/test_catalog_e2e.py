@@ -14,7 +14,6 @@ from integrations.commerce.models import Company
 from integrations.commerce.services.stock import stock_adjust
 from integrations.lightspeed.jobs import JOBS
 from integrations.lightspeed.models import (
-    ConnectionStatus,
     LightspeedSettings,
     LightspeedShop,
     LightspeedShopWarehouse,
@@ -22,6 +21,7 @@ from integrations.lightspeed.models import (
     SyncRun,
 )
 from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 from .catalog_support import product, stock, uploads_not_queued, warehouse  # noqa: F401 - autouse fixture
 
@@ -98,16 +98,9 @@ class Register:
 
 def connect(server, **flags) -> LightspeedSettings:
     company = Company.objects.create(name="Demo Outfitters")
-    pair = server.mint_tokens(scope="employee:register employee:inventory employee:product_cost")
-    now = timezone.now()
-    LightspeedSettings.objects.filter(company=company).update(
-        enabled=True,
-        account_id=str(server.account_id),
-        auth_token=pair["access_token"],
-        refresh_token=pair["refresh_token"],
-        token_received_at=now,
-        token_expires_at=now + timedelta(hours=1),
-        connection_status=ConnectionStatus.CONNECTED,
+    connect_with_minted_tokens(
+        server,
+        company,
         shops_mapping_enabled=True,
         inventory_upload_enabled=True,
         price_upload_enabled=True,

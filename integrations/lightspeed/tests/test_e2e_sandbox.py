@@ -32,6 +32,7 @@ from integrations.lightspeed.models import (
 from integrations.lightspeed.services.connection import lightspeed_client_for
 from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.services.token_refresh import token_refresh
+from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -144,21 +145,6 @@ def test_denying_access_at_the_sandbox_stores_nothing(demo_sandbox, lightspeed_a
     response = browse_fetch_token(merchant_client, merchant_client.company, approve=False)
     assert "Access was not granted" in [str(m) for m in get_messages(response.wsgi_request)][-1]
     assert LightspeedSettings.objects.get(company=merchant_client.company).refresh_token == ""
-
-
-def connect_with_minted_tokens(server, company) -> LightspeedSettings:
-    pair = server.mint_tokens(scope="employee:register employee:inventory employee:product_cost")
-    now = timezone.now()
-    LightspeedSettings.objects.filter(company=company).update(
-        enabled=True,
-        account_id=str(server.account_id),
-        auth_token=pair["access_token"],
-        refresh_token=pair["refresh_token"],
-        token_received_at=now,
-        token_expires_at=now + timedelta(seconds=int(pair.get("expires_in", 3600))),
-        connection_status=ConnectionStatus.CONNECTED,
-    )
-    return LightspeedSettings.objects.get(company=company)
 
 
 @pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict-revocation"])

@@ -14,23 +14,22 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from django.db import connection
 from django.db.models import Sum
-from django.utils import timezone
 
 from integrations.commerce.models import Company, Order, OrderLine, ReturnLine, StockLedgerEntry
 from integrations.commerce.services.demo import demo_seed
 from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed.jobs import JOBS
-from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, SyncRun
+from integrations.lightspeed.models import LightspeedSettings, SyncRun
 from integrations.lightspeed.models_orders import LightspeedSale
 from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
 from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 pytestmark = pytest.mark.e2e
 
@@ -124,16 +123,9 @@ def connect_demo(server) -> Company:
     demo_seed(password="demo")
     company = Company.objects.get(name=catalogue.DEMO_COMPANY)
     lightspeed_demo_setup()
-    pair = server.mint_tokens(scope="employee:register employee:inventory employee:product_cost")
-    now = timezone.now()
-    LightspeedSettings.objects.filter(company=company).update(
-        enabled=True,
-        account_id=str(server.account_id),
-        auth_token=pair["access_token"],
-        refresh_token=pair["refresh_token"],
-        token_received_at=now,
-        token_expires_at=now + timedelta(hours=1),
-        connection_status=ConnectionStatus.CONNECTED,
+    connect_with_minted_tokens(
+        server,
+        company,
         client_id="",  # the deployment's client (pointed at the sandbox by `point_at`)
     )
     run = job_run(company_id=company.pk, job=JOBS["shops"])
