@@ -285,14 +285,13 @@ def _import(
                 )
                 order_lines.append(order_line)
                 if product is not None and not plan.void:
-                    moves, shortfall = availability.take(
-                        product.pk, scope.warehouses_for(sale.shop_id), line.quantity
-                    )
-                    if shortfall:
+                    shop_warehouses = scope.warehouses_for(sale.shop_id)
+                    moves, shortfall = availability.take(product.pk, shop_warehouses, line.quantity)
+                    if shortfall and shop_warehouses:
                         shortfalls[product.sku] += shortfall
                         plan.notes.append(
                             f"Not enough {product.sku} in stock: {shortfall} taken from "
-                            f"{scope.warehouses_for(sale.shop_id)[0].name} below zero."
+                            f"{shop_warehouses[0].name} below zero."
                         )
                     if not moves:
                         plan.notes.append(f"No warehouse is mapped to this shop: {product.sku} not deducted.")

@@ -421,3 +421,19 @@ def test_a_sale_that_cannot_be_read_is_recorded_and_the_others_import(shop_setup
     assert issue.key == "740" and "unitQuantity" in issue.message and '"two"' in issue.excerpt
     assert LightspeedSale.objects.get(sale_id=740).state == "invalid"
     assert run.counts["invalid"] == 1
+
+
+def test_with_no_warehouse_to_draw_from_the_sale_imports_without_stock_moves(shop_setup, mocked_lightspeed):
+    settings_obj = shop_setup["settings"]
+    settings_obj.shops_mapping_enabled = False
+    settings_obj.save()
+    Warehouse.objects.filter(company=settings_obj.company).update(is_sellable=False)
+    boots = product(settings_obj.company, "BOOT-1")
+    mock_sales(mocked_lightspeed, [sale(709, [line(item(12, sku="BOOT-1"), 2)])])
+
+    run_orders(settings_obj.company)
+
+    order = Order.objects.get()
+    assert "No warehouse is mapped to this shop: BOOT-1 not deducted." in order.notes
+    assert not StockLedgerEntry.objects.filter(product=boots).exists()
+    assert not SyncIssue.objects.filter(kind="stock_shortfall").exists()
