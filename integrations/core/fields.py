@@ -95,20 +95,28 @@ def encrypted_fields_reencrypt(*, batch_size: int = 500) -> int:
         columns = [model._meta.get_field(n).column for n in names]
         # Raw values, so rows already written with the newest key are left untouched.
         for row_pk in model.objects.values_list("pk", flat=True).iterator(chunk_size=batch_size):
-            raw = _raw_row(model, row_pk, columns, table, pk)
-            updates = {}
-            for column, value in zip(columns, raw, strict=True):
-                if value:
-                    rotated = fernet.rotate(value.encode()).decode()
-                    if rotated != value:
-                        updates[column] = rotated
-            if updates:
-                _raw_update(table, pk, row_pk, updates)
-                changed += 1
+            # A token renewed between the read and the write must not be overwritten by the
+            # rotated copy of the old one: the write only lands on the values it read, else the
+            # row is read again.
+            for _attempt in range(5):
+                raw = _raw_row(model, row_pk, columns, table, pk)
+                if raw is None:  # deleted meanwhile
+                    break
+                updates = {}
+                for column, value in zip(columns, raw, strict=True):
+                    if value:
+                        rotated = fernet.rotate(value.encode()).decode()
+                        if rotated != value:
+                            updates[column] = (value, rotated)
+                if not updates:
+                    break
+                if _raw_update(table, pk, row_pk, updates):
+                    changed += 1
+                    break
     return changed
 
 
-def _raw_row(model, row_pk, columns, table, pk_column) -> list[str | None]:
+def _raw_row(model, row_pk, columns, table, pk_column) -> list[str | None] | None:
     from django.db import connection
 
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -118,16 +126,21 @@ def _raw_row(model, row_pk, columns, table, pk_column) -> list[str | None]:
             f"WHERE {connection.ops.quote_name(pk_column)} = %s",
             [row_pk],
         )
-        return list(cursor.fetchone())
+        row = cursor.fetchone()
+        return list(row) if row is not None else None
 
 
-def _raw_update(table: str, pk_column: str, row_pk, updates: dict[str, str]) -> None:
+def _raw_update(table: str, pk_column: str, row_pk, updates: dict[str, tuple[str, str]]) -> bool:
+    """Writes the rotated values only where the row still holds the values read: True if written."""
     from django.db import connection
 
-    assignments = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in updates)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(c)} = %s" for c in updates)
+    unchanged = "".join(f" AND {quote(c)} = %s" for c in updates)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {connection.ops.quote_name(table)} SET {assignments} "  # noqa: S608 - names from model meta
-            f"WHERE {connection.ops.quote_name(pk_column)} = %s",
-            [*updates.values(), row_pk],
+            f"UPDATE {quote(table)} SET {assignments} "  # noqa: S608 - names from model meta
+            f"WHERE {quote(pk_column)} = %s{unchanged}",
+            [*(new for _, new in updates.values()), row_pk, *(old for old, _ in updates.values())],
         )
+        return cursor.rowcount == 1

@@ -72,3 +72,23 @@ def test_the_reencrypt_command_lets_the_old_key_be_dropped(ls_settings, settings
     assert "Re-encrypted" in out.getvalue()
     settings.FIELD_ENCRYPTION_KEY = [new_key]
     assert LightspeedSettings.objects.get(pk=ls_settings.pk).refresh_token == "r-secret-value"
+
+
+def test_reencrypting_never_overwrites_a_token_renewed_while_it_runs(ls_settings, settings, monkeypatch):
+    # A renewal commits between the rotation's read of the row and its write: the renewed token
+    # must survive, not be replaced by the rotated copy of the old one.
+    from integrations.core import fields
+
+    old_key = settings.FIELD_ENCRYPTION_KEY[0]
+    settings.FIELD_ENCRYPTION_KEY = [Fernet.generate_key().decode(), old_key]
+    read_row = fields._raw_row
+
+    def read_then_renew(*args, **kwargs):
+        raw = read_row(*args, **kwargs)
+        LightspeedSettings.objects.filter(pk=ls_settings.pk).update(refresh_token="r-renewed")
+        return raw
+
+    monkeypatch.setattr(fields, "_raw_row", read_then_renew)
+    encrypted_fields_reencrypt()
+
+    assert LightspeedSettings.objects.get(pk=ls_settings.pk).refresh_token == "r-renewed"
