@@ -334,10 +334,20 @@ def _record_sent(run, plan, item, sent_rows, prices, cost, drifts) -> None:
             links_by_item={plan.item_id: plan.link_id},
         )
     if drifts:
-        StockDrift.objects.filter(
-            link_id=plan.link_id, shop_id__in=[d.shop_id for d in drifts], status=StockDrift.Status.OPEN
-        ).update(status=StockDrift.Status.PUSHED, settled_at=now)
-        StockDrift.objects.bulk_create(drifts)
+        # A drift the reconcile already opened for this move is the one pushed, not a second record.
+        opened = {
+            d.shop_id: d
+            for d in StockDrift.objects.filter(
+                link_id=plan.link_id, shop_id__in=[d.shop_id for d in drifts], status=StockDrift.Status.OPEN
+            )
+        }
+        for drift in drifts:
+            record = opened.get(drift.shop_id)
+            if record is not None:
+                record.lightsync_qoh, record.lightspeed_qoh = drift.lightsync_qoh, drift.lightspeed_qoh
+                record.status, record.settled_at = StockDrift.Status.PUSHED, now
+                record.save(update_fields=["lightsync_qoh", "lightspeed_qoh", "status", "settled_at"])
+        StockDrift.objects.bulk_create([d for d in drifts if d.shop_id not in opened])
         run.count("drift_overwritten", len(drifts))
     if sent_rows:
         run.count("quantities_sent", len(sent_rows))

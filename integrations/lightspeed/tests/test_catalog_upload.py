@@ -413,3 +413,27 @@ def test_a_move_the_downloaded_sales_explain_is_not_drift_even_when_lightsync_ch
         ("Item/114.json", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "6"}]}})
     ]
     assert run.counts["moves_explained"] == 1 and not StockDrift.objects.exists()
+
+
+def test_a_drift_the_reconcile_opened_is_pushed_by_the_upload_not_recorded_twice(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    settings_obj.order_download_enabled = True
+    settings_obj.save(update_fields=["order_download_enabled"])
+    sock = product(settings_obj.company, "SOCK")
+    stock(sock, main, 5)
+    link(sock, 115, seen={downtown: 5, up: 0})
+    counted_at = timezone.now() - timedelta(minutes=5)
+    SyncRun.objects.create(company=settings_obj.company, job="orders", outcome=SyncRun.Outcome.SUCCEEDED)
+    mocked_lightspeed.get(resource_url("ItemShop"), json=item_shop_page([(115, 1, 9, counted_at)]))
+
+    reconcile = job_run(company_id=settings_obj.company_id, job=JOBS["reconcile"])
+    assert reconcile.counts["drift_opened"] == 1
+
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 115), json=item_answer(115, {1: 5, 2: 0}))
+    run = run_upload(settings_obj.company_id, "inventory")
+
+    assert run.counts["drift_overwritten"] == 1
+    drift = StockDrift.objects.get()  # one move, one record
+    assert (drift.lightsync_qoh, drift.lightspeed_qoh, drift.status) == (5, 9, StockDrift.Status.PUSHED)
+    assert drift.settled_at is not None
