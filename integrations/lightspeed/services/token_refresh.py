@@ -114,6 +114,11 @@ def token_refresh(
                 return settings_obj.auth_token
             if dry_run:
                 return settings_obj.auth_token
+            if not row_lock and _in_callers_transaction():
+                # The pair could not be committed durably there: refuse before spending the token.
+                raise RuntimeError(
+                    "token_refresh must not run inside a transaction: call the client first, write afterwards."
+                )
             try:
                 pair = oauth.refresh_tokens(
                     refresh_token=settings_obj.refresh_token,
@@ -139,6 +144,12 @@ def token_refresh(
         raise errors.LightspeedReauthorizationRequiredError(
             f"Re-authorization required: {lost.connection_error}"
         )
+
+
+def _in_callers_transaction() -> bool:
+    """Django's own test for `atomic(durable=True)`: an atomic block is open (a test case's own aside)."""
+    blocks = connection.atomic_blocks
+    return bool(blocks) and not blocks[-1]._from_testcase
 
 
 def _refresh_counted(result: str) -> None:

@@ -229,3 +229,17 @@ def test_tokens_and_secrets_never_reach_the_logs_even_at_debug_level(
     # requests-oauthlib logs request bodies and tokens at DEBUG: kept off whatever the root level
     assert not logging.getLogger("requests_oauthlib").isEnabledFor(logging.DEBUG)
     assert not logging.getLogger("oauthlib").isEnabledFor(logging.DEBUG)
+
+
+def test_a_refresh_inside_a_callers_transaction_is_refused_before_the_refresh_token_is_spent(
+    connected, mocked_lightspeed
+):
+    """The new pair could not be committed durably there: it would be lost with the spent token."""
+    from django.db import transaction
+
+    # no token call registered: spending r1 would fail the test
+    with pytest.raises(RuntimeError), transaction.atomic():
+        token_refresh(company_id=connected.company_id, force=True)
+    assert len(mocked_lightspeed.calls) == 0  # r1 was not spent
+    connected.refresh_from_db()
+    assert (connected.auth_token, connected.refresh_token) == ("a1", "r1")
