@@ -46,7 +46,13 @@ def sales_void(
     stock_adjust_many(changes=changes, user=scope.user)
     order_ids = [rec.order_id for rec in records if rec.order_id]
     Order.objects.filter(pk__in=order_ids).update(status=Order.Status.VOID, updated_at=now)
-    return_ids = [rec.order_return_id for rec in records if rec.order_return_id]
+    # A refund of lines from several orders made one return per order: all of them are voided.
+    return_ids = {rec.order_return_id for rec in records if rec.order_return_id}
+    return_ids.update(
+        LightspeedSaleLine.objects.filter(sale__in=records, return_line__isnull=False)
+        .values_list("return_line__order_return_id", flat=True)
+        .distinct()
+    )
     if return_ids:
         Return.objects.filter(pk__in=return_ids).update(reason="Voided in Lightspeed", updated_at=now)
     for rec, sale in voids:

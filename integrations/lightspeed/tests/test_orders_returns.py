@@ -200,3 +200,35 @@ def test_a_refund_in_the_same_page_as_its_sale_is_a_return_against_that_order(sh
 
     assert Return.objects.get().order == Order.objects.get(channel_order_id="811")
     assert on_hand(tee, shop_setup["downtown"]) == 3 and on_hand(tee, shop_setup["returns"]) == 1
+
+
+def test_voiding_a_refund_of_two_earlier_sales_marks_both_of_its_returns_voided(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    tee = product(company, "TEE-1")
+    stock_set(product=tee, warehouse=shop_setup["downtown"], on_hand=5)
+    first = sale(811, [line(item(11, sku="TEE-1"), 1, line_id=9101)])
+    second = sale(812, [line(item(11, sku="TEE-1"), 1, line_id=9102)])
+    mock_sales(mocked_lightspeed, [first, second])
+    run_orders(company)
+    refund = sale(
+        813,
+        [
+            line(item(11, sku="TEE-1"), -1, total="-10.80", parent=9101),
+            line(item(11, sku="TEE-1"), -1, total="-10.80", parent=9102),
+        ],
+        time_stamp="2026-11-21T10:00:00+00:00",
+        payments=[{"salePaymentID": "1", "amount": "-21.60", "name": "Cash"}],
+    )
+    mock_sales(mocked_lightspeed, [refund])
+    run_orders(company)
+    assert Return.objects.count() == 2
+    assert on_hand(tee, shop_setup["returns"]) == 2
+
+    voided = {**refund, "voided": "true", "completed": "false", "updatetime": "2026-11-22T08:00:00+00:00"}
+    mock_sales(mocked_lightspeed, [], changed=[voided])
+    run_orders(company)
+
+    assert on_hand(tee, shop_setup["returns"]) == 0
+    assert set(Return.objects.values_list("reason", flat=True)) == {"Voided in Lightspeed"}
