@@ -10,6 +10,7 @@ issue is resolved.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.utils import timezone
@@ -30,6 +31,7 @@ from integrations.lightspeed.services.catalog_state import (
     item_shops_apply,
     shops_by_lightspeed_id,
 )
+from integrations.lightspeed.services.matching import sku_key
 from integrations.lightspeed.services.runs import sync_issue_record
 
 CREATE_LIMIT = 500  # per run: a long backlog is created over several runs, sharing the bucket
@@ -90,6 +92,10 @@ def items_create(
     )
     if dry_run or not links:
         return {"would_create": len(links)} if dry_run else {}
+    found = _skus_in_lightspeed(settings_obj, client, links)
+    links = [link for link in links if sku_key(link.product.sku) not in found]
+    if not links:
+        return {"items_found": len(found)}
     quantities: dict[int, dict[int, int]] = {}
     if settings_obj.inventory_upload_enabled:
         shop_ids = dict(LightspeedShop.objects.filter(company_id=company_id).values_list("pk", "shop_id"))
@@ -101,7 +107,7 @@ def items_create(
         ):
             quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
     shops = shops_by_lightspeed_id(company_id)
-    counts = {"items_created": 0, "create_refused": 0}
+    counts = {"items_created": 0, "create_refused": 0, "items_found": len(found)}
     for link in links:
         sent = quantities.get(link.pk, {})
         body = item_body(link, price_level=settings_obj.price_level, quantities=sent)
@@ -136,3 +142,33 @@ def items_create(
                 ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
         counts["items_created"] += 1
     return counts
+
+
+def _skus_in_lightspeed(
+    settings_obj: LightspeedSettings, client: LightspeedClient, links: list[ProductLink]
+) -> set[str]:
+    """The SKUs of these products that Lightspeed already has as a customSku (archived included),
+    one request per 100: the items are linked by the matching rules, and none is created again.
+
+    The incremental products download does not reread an item older than its cursor, and a
+    create whose answer was lost (a timeout) has made the item all the same.
+    """
+    from integrations.lightspeed.services.catalog_products import _Linker
+
+    skus = sorted(
+        {link.product.sku for link in links if link.product.sku and not set(link.product.sku) & set(',"[]')}
+    )
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(skus), 100):
+        chunk = skus[start : start + 100]
+        params = {
+            "customSku": "IN," + json.dumps(chunk, separators=(",", ":")),
+            "archived": "true",
+            "load_relations": json.dumps(["ItemShops"]),
+            "sort": "itemID",
+        }
+        items += [item for item in client.iter_records("Item", params=params) if to_int(item.get("itemID"))]
+    if not items:
+        return set()
+    _Linker(settings_obj, dry_run=False).page(items)
+    return {sku_key(item.get("customSku")) for item in items} - {""}

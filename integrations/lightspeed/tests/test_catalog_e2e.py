@@ -14,6 +14,7 @@ from integrations.commerce.models import Company
 from integrations.commerce.services.stock import stock_adjust
 from integrations.lightspeed.jobs import JOBS
 from integrations.lightspeed.models import (
+    CatalogCursor,
     LightspeedSettings,
     LightspeedShop,
     LightspeedShopWarehouse,
@@ -328,3 +329,25 @@ def test_a_count_made_in_lightspeed_is_overwritten_once_orders_have_caught_up_an
     assert pos.qoh(500) == {1: 5, 2: 5, 3: 5}
     drift = belt.lightspeed_link.drifts.get()
     assert (drift.lightsync_qoh, drift.lightspeed_qoh) == (5, 11)
+
+
+def test_auto_create_links_an_item_lightspeed_already_has_instead_of_creating_it_again(lightspeed, db):
+    settings_obj = connect(lightspeed, auto_create_enabled_products=True)
+    seed_items(lightspeed, 2)
+    catalogue(settings_obj, 1)
+    run(settings_obj.company_id, "products")  # reads both items; SKU-1 has no product yet
+    # Later on, with the download's cursor past item 501 (its items were read long ago):
+    CatalogCursor.objects.filter(company_id=settings_obj.company_id).update(
+        items_since=timezone.now() + timedelta(seconds=2)
+    )
+    late = product(settings_obj.company, "SKU-1", site_price=Decimal("10.00"), site_cost=Decimal("4.00"))
+    before = last_log_id(lightspeed)
+
+    # The products download reads only items changed since: item 501 is not read again.
+    result = run(settings_obj.company_id, "products")
+
+    assert [r for r in writes(lightspeed, before) if r["method"] == "POST"] == []
+    assert result.counts.get("items_created", 0) == 0
+    link = ProductLink.objects.get(product=late)
+    assert (link.item_id, link.matched_by) == (501, ProductLink.MatchedBy.CUSTOM_SKU)
+    assert len(Register(lightspeed).items()) == 2
