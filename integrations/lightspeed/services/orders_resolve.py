@@ -15,11 +15,15 @@ from django.utils import timezone
 
 from integrations.commerce.models import OrderLine, Product, ReturnLine, StockLedgerEntry, User, Warehouse
 from integrations.commerce.services.stock import stock_adjust_many
+from integrations.core.locks import company_job_lock
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.models_catalog import ProductLink
 from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
 from integrations.lightspeed.services.sale_build import sale_reference
 from integrations.lightspeed.services.sale_stock import Availability, shop_scope_load
+
+# How long a resolve waits for a running order download (it takes the same lock, see below).
+LOCK_WAIT_SECONDS = 30.0
 
 
 class UnmatchedItemResolveError(ValueError):
@@ -63,9 +67,22 @@ def _link(company, item_id: int, product: Product, user: User | None) -> Product
     return link
 
 
-@transaction.atomic
 def unmatched_item_resolve(*, issue: SyncIssue, product: Product, user: User | None = None) -> dict[str, int]:
-    """Links the issue's item to `product`, fixes its lines and applies their stock once."""
+    """Links the issue's item to `product`, fixes its lines and applies their stock once.
+
+    Under the company's orders lock, as a replay: a void the order download applies meanwhile
+    would otherwise read the lines before their stock moves exist and leave that stock taken.
+    """
+    with company_job_lock(issue.company_id, "orders", ttl=600.0, wait=LOCK_WAIT_SECONDS) as acquired:
+        if not acquired:
+            raise UnmatchedItemResolveError(
+                "The order download is running for this company; try again in a minute."
+            )
+        return _resolve(issue=issue, product=product, user=user)
+
+
+@transaction.atomic
+def _resolve(*, issue: SyncIssue, product: Product, user: User | None) -> dict[str, int]:
     issue = SyncIssue.objects.select_for_update().get(pk=issue.pk)
     if issue.kind != UnmatchedItem.KIND:
         raise UnmatchedItemResolveError("This issue is not about an unmatched Lightspeed item.")

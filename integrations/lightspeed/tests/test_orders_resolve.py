@@ -55,3 +55,24 @@ def test_an_item_cannot_be_mapped_to_a_product_linked_to_another_item(shop_setup
     with pytest.raises(UnmatchedItemResolveError, match="already linked to Lightspeed item 5"):
         unmatched_item_resolve(issue=SyncIssue.objects.get(key="78"), product=taken)
     assert Order.objects.get().lines.get().product is None
+
+
+def test_mapping_waits_for_a_running_order_download_and_changes_nothing_meanwhile(
+    shop_setup, mocked_lightspeed, monkeypatch
+):
+    from integrations.core.locks import company_job_lock
+    from integrations.lightspeed.services import orders_resolve
+
+    company = shop_setup["settings"].company
+    mock_sales(mocked_lightspeed, [sale(905, [line(item(79, sku="LS-ONLY"))])])
+    run_orders(company)
+    scarf = product(company, "SCARF")
+    monkeypatch.setattr(orders_resolve, "LOCK_WAIT_SECONDS", 0.0, raising=False)
+
+    with company_job_lock(company.pk, "orders") as acquired:
+        assert acquired
+        with pytest.raises(UnmatchedItemResolveError, match="order download is running"):
+            unmatched_item_resolve(issue=SyncIssue.objects.get(key="79"), product=scarf)
+
+    assert Order.objects.get().lines.get().product is None
+    assert not ProductLink.objects.filter(product=scarf).exists()
