@@ -161,6 +161,13 @@ class StockLevelResource(CompanyResource):
 
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
+        missing = {}
+        if instance.product_id is None:
+            missing["product"] = ["a SKU is required"]
+        if instance.warehouse_id is None:
+            missing["warehouse"] = ["a warehouse code is required"]
+        if missing:
+            raise ValidationError(missing)
         if instance.on_hand is None:
             raise ValidationError({"on_hand": ["a quantity is required"]})
         if instance.on_hand < 0:

@@ -193,3 +193,13 @@ def test_a_merchant_cannot_redirect_a_confirmed_import_to_another_company(mercha
     assert done.status_code == 302
     assert Product.objects.get(sku="ALPHA-900").company == alpha.company
     assert not bravo.company.products.filter(sku="ALPHA-900").exists()
+
+
+def test_a_stock_row_without_a_sku_or_warehouse_is_reported_by_row_not_as_a_crash(alpha):
+    dataset = tablib.Dataset(headers=["sku", "warehouse", "on_hand"])
+    dataset.append(["", "MAIN", "7"])
+    dataset.append(["ALPHA-100", "", "7"])
+    result = StockLevelResource(company=alpha.company).import_data(dataset, dry_run=False)
+    assert not result.has_errors()
+    assert [row.number for row in result.invalid_rows] == [1, 2]
+    assert StockLevel.objects.get(product=alpha.product, warehouse=alpha.warehouse).on_hand == 10
