@@ -3,10 +3,12 @@ re-downloading the shops with a report of what changed."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.commerce.models import Company, User, Warehouse
 from integrations.core.changelog import changelog_record, field_values
@@ -21,11 +23,14 @@ from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
     LightspeedShopWarehouse,
+    SyncIssue,
     SyncRun,
 )
 from integrations.lightspeed.services import runs
 from integrations.lightspeed.services.connection import lightspeed_client_for
 from integrations.lightspeed.services.runs import job_run
+
+logger = logging.getLogger(__name__)
 
 
 class ShopMappingRefused(Exception):
@@ -192,6 +197,16 @@ def shops_download_now(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN)
                     company_id=company_id, kind="shops_failed", key="shops", message=exc.message, run=run
                 )
             return runs._finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+        except Exception as exc:  # as job_run: a crashed run is finished, never left running
+            logger.exception("Lightspeed shops download failed for company %s", company_id)
+            runs._finish(run, SyncRun.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}", stats=stats)
+            raise
+        # As job_run: the download works again, so its failure issue (if any) is resolved.
+        SyncIssue.objects.filter(
+            company_id=company_id, kind="shops_failed", status=SyncIssue.Status.OPEN
+        ).update(
+            status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution="The job worked again."
+        )
         return runs._finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)
 
 

@@ -306,3 +306,36 @@ def test_lightspeed_status_shows_why_reauthorization_is_needed(connected):
         "Re-authorization required" in out.getvalue()
         and "Reason: Lightspeed refused to renew the token." in out.getvalue()
     )
+
+
+def test_a_download_asked_for_while_switched_off_resolves_its_failure_issue_once_it_works_again(
+    connected, mocked_lightspeed
+):
+    from integrations.lightspeed.services.shop_mapping import shops_download_now
+
+    LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
+    mocked_lightspeed.get(
+        resource_url("Shop"), status=403, json={"httpCode": "403", "message": "Insufficient scope."}
+    )
+    assert shops_download_now(company_id=connected.company_id).outcome == SyncRun.Outcome.FAILED
+    assert SyncIssue.objects.get(kind="shops_failed").status == SyncIssue.Status.OPEN
+
+    shops_conversation(mocked_lightspeed)
+    assert shops_download_now(company_id=connected.company_id).outcome == SyncRun.Outcome.SUCCEEDED
+    assert SyncIssue.objects.get(kind="shops_failed").status == SyncIssue.Status.RESOLVED
+
+
+def test_a_download_asked_for_while_switched_off_that_crashes_is_not_left_running(
+    connected, mocked_lightspeed
+):
+    from integrations.lightspeed.services.shop_mapping import shops_download_now
+
+    LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
+    shops_conversation(
+        mocked_lightspeed, shops={"@attributes": {"next": ""}, "Shop": {"shopID": "1", "archived": "perhaps"}}
+    )
+    with pytest.raises(ValueError):
+        shops_download_now(company_id=connected.company_id)
+    run = SyncRun.objects.get(job="shops")
+    assert run.outcome == SyncRun.Outcome.FAILED and run.finished_at is not None
+    assert "ValueError" in run.error
