@@ -100,14 +100,16 @@ class DatabasePacer:
             bucket = self._bucket()
             elapsed = now - bucket.observed_at if bucket.observed_at else 0.0
             wait, bucket.level = _reserve(bucket.level, bucket.size, bucket.drip_rate, elapsed, cost)
-            bucket.observed_at = now
+            # Never back in time (a clock read before waiting for the row, or one running behind):
+            # the next reservation would drain the same seconds twice.
+            bucket.observed_at = max(now, bucket.observed_at or now)
             bucket.save(update_fields=["level", "observed_at"])
             burst = self._bucket("#burst")  # `size` holds the window's allowance
             half = _burst_half(burst.size)
             elapsed = now - burst.observed_at if burst.observed_at else 0.0
             level = max(0.0, burst.level - half * max(0.0, elapsed))
             wait = max(wait, (level + 1 - half) / half)
-            burst.level, burst.observed_at = level + 1, now
+            burst.level, burst.observed_at = level + 1, max(now, burst.observed_at or now)
             burst.save(update_fields=["level", "observed_at"])
         return max(0.0, wait)
 
@@ -145,7 +147,7 @@ level = math.max(0, level - drip * math.max(0, now - at))
 local limit = math.max(cost, size - headroom)
 local wait = math.max(0, (level + cost - limit) / drip)
 redis.call('HSET', KEYS[1], 'level', tostring(level + cost), 'size', tostring(size),
-           'drip', tostring(drip), 'at', tostring(now))
+           'drip', tostring(drip), 'at', tostring(math.max(now, at)))
 redis.call('EXPIRE', KEYS[1], 86400)
 return tostring(wait)
 """

@@ -110,3 +110,17 @@ def test_steady_work_against_a_leaky_bucket_never_hits_429_and_runs_near_the_dri
     assert bucket["rejected"] == 0 and client.stats.rate_limited == 0
     # the first ~88 go at once, the rest at the drip rate: about 212 s, never much slower
     assert 200 <= elapsed <= 230
+
+
+def test_a_reservation_stamped_earlier_than_the_last_does_not_move_the_bucket_clock_back(make_pacer):
+    """A process that read its clock before waiting for the bucket (or whose clock runs behind)
+    must not make the next reservation drain the same seconds twice."""
+    clock, late = FakeClock(), FakeClock()
+    late.now = clock.now - 5
+    first, second = make_pacer("acct-9", clock), make_pacer("acct-9", late)
+    first.observe(BucketReading(level=80, size=90, drip_rate=1, burst=1000))
+    assert second.reserve(1) == 0  # 81
+    # no time has passed since Lightspeed said 80: 7 more fit under 90 - 2, the 8th waits
+    for _ in range(7):
+        assert first.reserve(1) == 0
+    assert first.reserve(1) == pytest.approx(1.0)
