@@ -12,11 +12,13 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.html import format_html_join
 
 from integrations.commerce.models import Product
 from integrations.core.admin import CompanyScopedAdmin
 from integrations.lightspeed.models import (
+    ItemShopState,
     LightspeedSettings,
     LightspeedShop,
     ProductLink,
@@ -127,6 +129,21 @@ class ProductLinkAdmin(CompanyScopedAdmin):
         "cost_sent_at",
         "upload_due_at",
     )
+
+    def save_model(self, request, obj, form, change):
+        if change and "item_id" in form.changed_data:
+            # Linked to another item by hand: what was seen of (and sent to) the old item says
+            # nothing of the new one. Forget it, so the next upload reads the item and sends
+            # what differs.
+            now = timezone.now()
+            obj.matched_by = ProductLink.MatchedBy.MANUAL if obj.item_id else ""
+            obj.linked_at = now if obj.item_id else None
+            obj.system_sku, obj.item_time_stamp, obj.item_archived = "", None, False
+            obj.price_seen = obj.price_sent = obj.price_sent_at = None
+            obj.cost_seen = obj.cost_sent = obj.cost_sent_at = None
+            obj.upload_due_at = obj.upload_due_at or now
+            ItemShopState.objects.filter(link_id=obj.pk).delete()
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Enable selected products for Lightspeed", permissions=["change"])
     def enable(self, request, queryset):

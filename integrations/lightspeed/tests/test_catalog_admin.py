@@ -102,3 +102,24 @@ def test_preview_upload_lists_what_would_be_sent_for_the_merchants_company_only(
 
     assert "VEST" in page and "@ Downtown: qoh 5 → 2" in page
     assert "THEIRS" not in page
+
+
+def test_linking_a_product_to_another_item_by_hand_forgets_what_the_old_item_held(merchant_client, store):
+    settings_obj, main, downtown = store
+    boots = product(settings_obj.company, "BOOTS")
+    stock(boots, main, 5)
+    old = link(boots, 301, seen={downtown: 5})  # the old item holds what LightSync has: nothing to send
+    url = reverse("admin:lightspeed_productlink_change", args=[old.pk])
+    form = merchant_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(item_id="302", enabled="on")
+
+    response = merchant_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    relinked = ProductLink.objects.get(pk=old.pk)
+    assert relinked.item_id == 302 and relinked.matched_by == ProductLink.MatchedBy.MANUAL
+    # Nothing is known of item 302 yet: the next upload reads it and sends what differs.
+    assert not ItemShopState.objects.filter(link=relinked).exists()
+    assert (relinked.price_seen, relinked.cost_seen) == (None, None)
+    assert relinked.upload_due_at is not None
