@@ -13,11 +13,12 @@ import hashlib
 import logging
 import math
 import re
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -146,7 +147,20 @@ def _send(company, subject: str, body: str) -> int:
     if not recipients:
         return 0
     # One message per person: merchants must not see each other's (or ops staff's) addresses.
-    return send_mass_mail([(subject, body, None, [email]) for email in recipients], fail_silently=False)
+    # An address the mail server refuses must not stop the rest, nor (by failing the check) make
+    # those already told hear it again on every check: it is logged. Only when nobody could be
+    # told does the failure propagate, so that the next check tries again.
+    sent, failure = 0, None
+    with get_connection() as connection:
+        for email in recipients:
+            try:
+                sent += send_mail(subject, body, None, [email], connection=connection)
+            except (smtplib.SMTPException, OSError) as exc:
+                logger.warning("Alert email of company %s to one recipient not sent: %s", company.pk, exc)
+                failure = exc
+    if not sent and failure is not None:
+        raise failure
+    return sent
 
 
 def _conditions(settings_obj: LightspeedSettings, now: datetime) -> list[Condition]:

@@ -207,3 +207,31 @@ def test_beat_checks_alerts_every_five_minutes_also_for_what_no_run_reported(con
     assert [m.subject for m in mail.outbox if m.to == ["ops@example.com"]] == [
         "[LightSync] Lightspeed needs re-authorization for Demo Outfitters"
     ]
+
+
+def test_an_address_the_mail_server_refuses_does_not_repeat_the_alert_to_the_others(
+    connected, people, monkeypatch
+):
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    User.objects.create_user("typo", password="pw", email="zz-typo@example", company=connected.company)
+
+    def send_messages(self, messages):  # as the SMTP backend: one by one, raising on a refusal
+        for message in messages:
+            if message.to == ["zz-typo@example"]:
+                raise smtplib.SMTPRecipientsRefused({"zz-typo@example": (550, b"no such domain")})
+            mail.outbox.append(message)
+        return len(messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", send_messages)
+    for minute in range(3):
+        _failed_run(connected, T0 + timedelta(minutes=minute), "Invalid query")
+
+    from integrations.lightspeed.services.alerts import alerts_check_all
+
+    for minute in range(3, 8):
+        alerts_check_all(now=T0 + timedelta(minutes=minute))
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["merchant@example.com", "ops@example.com"]
