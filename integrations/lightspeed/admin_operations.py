@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 
 from integrations.commerce.models import Product
@@ -202,7 +203,9 @@ class SyncIssueAdmin(CompanyScopedAdmin):
         issue = self.get_object(request, object_id)
         if issue is None or not self.has_change_permission(request, issue):
             raise PermissionDenied
-        back = request.POST.get("next") or reverse("admin:lightspeed_syncissue_change", args=[issue.pk])
+        back = request.POST.get("next") or ""
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("admin:lightspeed_syncissue_change", args=[issue.pk])
         if action == "map":
             search = request.GET.get("q", "").strip()
             form = MapToProductForm(request.POST or None, company_id=issue.company_id, search=search)

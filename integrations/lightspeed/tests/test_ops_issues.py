@@ -201,3 +201,12 @@ def test_the_dashboard_replays_one_sale_by_its_lightspeed_id(merchant_client, co
     assert sale_replay == [(connected.company_id, 777)]
     assert "Sale 777 replayed: sale 777 is imported." in response.content.decode()
     assert "Enter the Lightspeed sale ID (digits only)." in refused.content.decode()
+
+
+def test_an_action_never_redirects_off_the_site(merchant_client, connected):
+    issue = _issue(connected.company, kind="stock_shortfall", key="sale 10")
+
+    response = merchant_client.post(_act(issue, "ignore"), {"next": "https://evil.example/phish"})
+
+    assert response.status_code == 302
+    assert "evil.example" not in response["Location"]
