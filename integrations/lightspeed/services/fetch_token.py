@@ -16,10 +16,12 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company, User
 from integrations.core.changelog import changelog_record, field_values
+from integrations.core.locks import named_lock
 from integrations.lightspeed import errors, oauth
 from integrations.lightspeed.client import LightspeedClient
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
 from integrations.lightspeed.services.connection import lightspeed_settings_get
+from integrations.lightspeed.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
 
 STATE_TTL = timedelta(minutes=10)
 SESSION_KEY = "lightspeed_oauth_states"
@@ -194,6 +196,22 @@ def fetch_token_complete(
             "Lightspeed's answer did not name one account; nothing was stored.", company=company
         )
 
+    # Under the company's token lock, as a refresh and Disconnect: a refresh in flight would
+    # otherwise store its pair (or mark the connection lost) over the one stored here.
+    with named_lock(token_lock_name(company.pk), ttl=LOCK_TTL, wait=LOCK_WAIT) as lock:
+        if lock is None:
+            raise FetchTokenError(
+                "Lightspeed's token is being renewed right now; run Fetch Token again in a minute. "
+                "Nothing was stored.",
+                company=company,
+            )
+        return _store(settings_obj, pair=pair, account=account, account_id=account_id, user=user)
+
+
+def _store(
+    settings_obj: LightspeedSettings, *, pair: oauth.TokenPair, account: dict, account_id: str, user: User
+) -> LightspeedSettings:
+    company = settings_obj.company
     with transaction.atomic():
         settings_obj = LightspeedSettings.objects.select_for_update().get(pk=settings_obj.pk)
         if settings_obj.account_id and settings_obj.account_id != account_id:

@@ -270,3 +270,40 @@ def test_without_a_client_id_fetch_token_explains_what_to_configure(signed_in, c
     response = signed_in.post(reverse("lightspeed:fetch_token_start", args=[company.pk]))
     assert response["Location"] == settings_page(company)
     assert "No Lightspeed Client ID" in messages_of(response)[0]
+
+
+def test_a_refresh_refused_while_fetch_token_completes_does_not_mark_the_new_connection_lost(
+    signed_in, company, mocked_lightspeed, monkeypatch
+):
+    """Both write the token pair: Fetch Token stores under the company's token lock, as the
+    refresh (and Disconnect) do, so a refusal of the old refresh token cannot land on the new one."""
+    from integrations.lightspeed import errors, oauth
+    from integrations.lightspeed.services import fetch_token
+    from integrations.lightspeed.services.token_refresh import token_refresh
+
+    LightspeedSettings.objects.filter(company=company).update(
+        account_id=ACCOUNT_ID,
+        auth_token="a-old",
+        refresh_token="r-old",
+        connection_status=ConnectionStatus.CONNECTED,
+    )
+    monkeypatch.setattr(fetch_token, "LOCK_WAIT", 0.2, raising=False)
+    state = start(signed_in, company)["state"][0]
+    access = jwt_for(ACCOUNT_ID)
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(access, "r-new"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    callback = {}
+
+    def refused_while_the_callback_arrives(**kwargs):
+        callback["response"] = signed_in.get(CALLBACK, {"code": "c", "state": state})
+        raise errors.LightspeedOAuthError("Lightspeed refused: revoked", error="invalid_grant", status=400)
+
+    monkeypatch.setattr(oauth, "refresh_tokens", refused_while_the_callback_arrives)
+    with pytest.raises(errors.LightspeedReauthorizationRequiredError):
+        token_refresh(company_id=company.pk, force=True)
+
+    stored = LightspeedSettings.objects.get(company=company)
+    if stored.refresh_token == "r-new":  # Fetch Token stored its pair: it must stay connected
+        assert stored.connection_status == ConnectionStatus.CONNECTED
+    else:  # Fetch Token waited for the refresh, gave up, and said so
+        assert messages_of(callback["response"])[0].startswith("Lightspeed's token is being renewed")
