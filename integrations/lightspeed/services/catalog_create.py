@@ -126,10 +126,23 @@ def items_create(
         now = timezone.now()
         link.item_id = to_int(item.get("itemID"))
         link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
-        item_fields_apply(link, item, price_level=settings_obj.price_level)
+        changed = item_fields_apply(link, item, price_level=settings_obj.price_level)
         link.price_sent, link.price_sent_at = link.product.site_price, now
         link.cost_sent, link.cost_sent_at = link.product.site_cost, now
-        link.save()
+        # Only what the create set: a person may have disabled the product meanwhile.
+        link.save(
+            update_fields=[
+                *changed,
+                "item_id",
+                "matched_by",
+                "linked_at",
+                "price_sent",
+                "price_sent_at",
+                "cost_sent",
+                "cost_sent_at",
+                "updated_at",
+            ]
+        )
         item_shops_apply(
             company_id=company_id,
             rows=item.get("ItemShops") or [],

@@ -253,3 +253,26 @@ def test_retrying_a_refused_write_makes_the_item_due_again(
 
     assert outcome.resolved and ProductLink.objects.get(product=belt).upload_due_at is not None
     assert len(uploads_not_queued) == 1
+
+
+def test_a_product_disabled_while_auto_create_runs_stays_disabled(store):
+    from integrations.lightspeed.services.catalog_create import items_create
+
+    settings_obj, _ = store
+    vest = product(settings_obj.company, "VEST", title="Vest")
+    pl = ProductLink.objects.create(company=settings_obj.company, product=vest, enabled=True)
+
+    class Lightspeed:
+        def iter_records(self, resource, *, params=None):
+            return iter([])
+
+        def create_item(self, body):
+            # A person disables the product while the run waits for Lightspeed's answer.
+            ProductLink.objects.filter(pk=pl.pk).update(enabled=False)
+            return item(900, customSku="VEST", Prices=[{"amount": "19.99", "useTypeID": "1"}], ItemShops=[])
+
+    counts = items_create(settings_obj=settings_obj, client=Lightspeed())
+
+    pl.refresh_from_db()
+    assert counts["items_created"] == 1 and pl.item_id == 900
+    assert pl.enabled is False
