@@ -76,7 +76,9 @@ def connection_lost(*, company_id: int, reason: str) -> LightspeedSettings:
             instance=settings_obj, before=before, company=settings_obj.company, actor_label="Lightspeed"
         )
         if notify:
-            transaction.on_commit(lambda: reauthorization_notify(company_id=company_id))
+            # robust: a mail server that is down must not turn the refusal into an SMTP error for
+            # the caller (logged; the alerts check mails the condition again after its quiet period).
+            transaction.on_commit(lambda: reauthorization_notify(company_id=company_id), robust=True)
     logger.warning("Lightspeed connection of company %s needs re-authorization: %s", company_id, reason)
     return settings_obj
 

@@ -243,3 +243,31 @@ def test_a_refresh_inside_a_callers_transaction_is_refused_before_the_refresh_to
     assert len(mocked_lightspeed.calls) == 0  # r1 was not spent
     connected.refresh_from_db()
     assert (connected.auth_token, connected.refresh_token) == ("a1", "r1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_refresh_is_reported_as_such_even_when_the_email_about_it_cannot_be_sent(
+    company, mocked_lightspeed, monkeypatch
+):
+    import smtplib
+
+    LightspeedSettings.objects.update_or_create(
+        company=company,
+        defaults=dict(
+            account_id="100001",
+            auth_token="a1",
+            refresh_token="r1",
+            connection_status=ConnectionStatus.CONNECTED,
+        ),
+    )
+    User.objects.create_user("m", email="m@example.com", company=company)
+    mocked_lightspeed.post(TOKEN_URL, status=400, json=INVALID_GRANT)
+
+    def mail_server_down(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr("integrations.lightspeed.services.connection.send_mass_mail", mail_server_down)
+    with pytest.raises(errors.LightspeedReauthorizationRequiredError):  # the job's outcome, not an SMTP error
+        token_refresh(company_id=company.pk, force=True)
+    stored = LightspeedSettings.objects.get(company=company)
+    assert stored.connection_status == ConnectionStatus.REAUTHORIZATION_REQUIRED
