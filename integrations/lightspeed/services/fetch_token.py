@@ -8,6 +8,7 @@ pair. Every failure raises `FetchTokenError` with a message for the person, and 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.contrib.sessions.backends.base import SessionBase
@@ -22,6 +23,8 @@ from integrations.lightspeed.client import LightspeedClient
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
 from integrations.lightspeed.services.connection import lightspeed_settings_get
 from integrations.lightspeed.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
+
+logger = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 SESSION_KEY = "lightspeed_oauth_states"
@@ -255,9 +258,19 @@ def fetch_token_finish(
     they are there when the settings page opens. A failed download does not undo the connection:
     the report says so and Re-Download Lightspeed POS Shops tries again.
     """
-    from integrations.lightspeed.services.shop_mapping import shops_redownload
+    from integrations.lightspeed.services.shop_mapping import ShopsDownloadReport, shops_redownload
 
     settings_obj = fetch_token_complete(
         user=user, session=session, state=state, code=code, error=error, error_description=error_description
     )
-    return settings_obj, shops_redownload(company_id=settings_obj.company_id)
+    try:
+        report = shops_redownload(company_id=settings_obj.company_id)
+    except Exception:
+        # The connection is made and stored; a bug in the download must not turn that into an
+        # error page. The run is recorded as failed by the download itself.
+        logger.exception("Shops download after Fetch Token failed for company %s", settings_obj.company_id)
+        report = ShopsDownloadReport(
+            ok=False,
+            error="an unexpected error (recorded for ops staff); use Re-Download Lightspeed POS Shops",
+        )
+    return settings_obj, report

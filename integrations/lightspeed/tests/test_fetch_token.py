@@ -168,6 +168,28 @@ def test_connected_even_when_the_shops_download_that_follows_fails(signed_in, co
     assert not company.lightspeed_shops.exists()
 
 
+def test_a_crash_in_the_shops_download_after_connecting_still_ends_on_the_settings_page(
+    signed_in, company, mocked_lightspeed, monkeypatch
+):
+    from integrations.lightspeed.services import shop_mapping
+
+    def crash(**kwargs):
+        raise RuntimeError("a bug in the download")
+
+    monkeypatch.setattr(shop_mapping, "shops_redownload", crash)
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    assert response.status_code == 302 and response["Location"] == settings_page(company)
+    connected, failed = messages_of(response)
+    assert connected.startswith("Connected to Lightspeed account")
+    assert failed.startswith("Shops were not downloaded: an unexpected error")
+    assert LightspeedSettings.objects.get(company=company).refresh_token == "r-first"
+
+
 def test_access_denied_at_lightspeed_ends_on_the_settings_page_with_nothing_stored(signed_in, company):
     state = start(signed_in, company)["state"][0]
     response = signed_in.get(
