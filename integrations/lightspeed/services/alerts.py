@@ -240,4 +240,11 @@ def _check(settings_obj: LightspeedSettings, now: datetime) -> list[AlertNotice]
 def alerts_check_all(*, now: datetime | None = None) -> int:
     """Beat: checks every company with Lightspeed settings; returns the number of alerts sent."""
     company_ids = list(LightspeedSettings.objects.values_list("company_id", flat=True))
-    return sum(len(alerts_check_company(company_id=company_id, now=now)) for company_id in company_ids)
+    sent = 0
+    for company_id in company_ids:
+        # One company's failure (its mail refused, a bad row) must not silence every company after it.
+        try:
+            sent += len(alerts_check_company(company_id=company_id, now=now))
+        except Exception:
+            logger.exception("Alerts check failed for company %s", company_id)
+    return sent

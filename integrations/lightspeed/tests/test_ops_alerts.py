@@ -235,3 +235,24 @@ def test_an_address_the_mail_server_refuses_does_not_repeat_the_alert_to_the_oth
         alerts_check_all(now=T0 + timedelta(minutes=minute))
 
     assert sorted(m.to[0] for m in mail.outbox) == ["merchant@example.com", "ops@example.com"]
+
+
+def test_one_companys_failing_alert_check_does_not_silence_the_others(connected, people, monkeypatch):
+    from integrations.commerce.models import Company
+    from integrations.lightspeed.services import alerts
+
+    other = Company.objects.create(name="Another Shop")  # gets its own Lightspeed settings row
+    checked = []
+    real_check = alerts.alerts_check_company
+
+    def check(*, company_id, now=None):
+        checked.append(company_id)
+        if company_id == connected.company_id:
+            raise RuntimeError("a bad row in this company")
+        return real_check(company_id=company_id, now=now)
+
+    monkeypatch.setattr(alerts, "alerts_check_company", check)
+
+    alerts.alerts_check_all(now=T0)
+
+    assert sorted(checked) == sorted([connected.company_id, other.pk])
