@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.lightspeed.client import LightspeedClient
-from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.models import LightspeedSettings, SyncRun
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class JobContext:
     since: datetime | None = None
     fields: frozenset[str] = frozenset()  # upload: which of inventory/prices/costs
     progress: Callable[[int], None] | None = None
+    run: SyncRun | None = None  # the run being recorded, for the issues a job opens
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def _orders(ctx: JobContext) -> dict[str, Any]:
         dry_run=ctx.dry_run,
         since=ctx.since,
         progress=ctx.progress,
+        run=ctx.run,
     )
 
 

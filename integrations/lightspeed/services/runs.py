@@ -174,6 +174,7 @@ def _job_run_recorded(
                 since=since,
                 fields=fields,
                 progress=live_progress,
+                run=run,
             )
             counts = job.run(context)
         except errors.LightspeedTransientError as exc:

@@ -225,12 +225,13 @@ def test_an_unmatched_line_imports_as_an_unknown_line_with_the_items_description
     company = shop_setup["settings"].company
     mock_sales(mocked_lightspeed, [sale(708, [line(item(41, sku="NOPE", upc="123456789012"))])])
 
-    run_orders(company)
+    run = run_orders(company)
 
     [order_line] = Order.objects.get().lines.all()
     assert (order_line.product, order_line.sku, order_line.title) == (None, "NOPE", "Item 41")
     issue = SyncIssue.objects.get(kind="unmatched_item", key="41")
     assert "UPC 123456789012" in issue.message and issue.status == "open"
+    assert issue.run == run  # ops staff see which run found it
 
 
 def test_misc_and_fee_lines_are_non_stock_lines(shop_setup, mocked_lightspeed):
