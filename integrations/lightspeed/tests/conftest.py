@@ -18,6 +18,29 @@ ACCOUNT_ID = "100001"
 ACCOUNT_URL = f"{API}/API/V3/Account.json"
 
 
+# DESIGN.md §2: the General Settings labels merchants know, in their order.
+GENERAL_SETTINGS_LABELS = [
+    "Lightspeed POS Enabled",
+    "Enable Lightspeed Shops Mapping",
+    "AccountID",
+    "Shop Name",
+    "Lightspeed Register ID",
+    "Lightspeed EmployeeID",
+    "Redirect URI",
+    "Auth Token",
+    "Refresh Token",
+    "Token Received On",
+    "Returns Warehouse",
+    "Enable Order Download",
+    "Enable Inventory Upload",
+    "Enable Price Upload",
+    "Enable Cost Upload",
+    "Auto Enable New Products For Lightspeed",
+    "Enable Auto Create Enabled Products On Lightspeed",
+    "Use Company Address As Billing/Shipping Address For Orders",
+]
+
+
 def resource_url(resource: str, record_id: int | None = None) -> str:
     suffix = f"/{record_id}" if record_id is not None else ""
     return f"{API}/API/V3/Account/{ACCOUNT_ID}/{resource}{suffix}.json"

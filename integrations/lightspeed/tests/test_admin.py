@@ -13,6 +13,7 @@ from integrations.commerce import roles
 from integrations.commerce.models import Company, User
 from integrations.core.changelog import changelog_for
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
+from integrations.lightspeed.tests.conftest import GENERAL_SETTINGS_LABELS
 
 LONG_ACCESS = "eyJhbGciOiJIUzI1NiJ9.access-token-that-must-never-be-shown-abcd"
 LONG_REFRESH = "def50200refresh-token-that-must-never-be-shown-wxyz"
@@ -56,26 +57,7 @@ def test_the_settings_page_shows_the_connection_and_never_a_full_token(merchant_
 
 def test_the_general_settings_labels_come_in_the_merchants_order(merchant_browser, connected):
     html = page(merchant_browser, connected)
-    labels = [
-        "Lightspeed POS Enabled",
-        "Enable Lightspeed Shops Mapping",
-        "AccountID",
-        "Shop Name",
-        "Lightspeed Register ID",
-        "Lightspeed EmployeeID",
-        "Redirect URI",
-        "Auth Token",
-        "Refresh Token",
-        "Token Received On",
-        "Returns Warehouse",
-        "Enable Order Download",
-        "Enable Inventory Upload",
-        "Enable Price Upload",
-        "Enable Cost Upload",
-        "Auto Enable New Products For Lightspeed",
-        "Enable Auto Create Enabled Products On Lightspeed",
-        "Use Company Address As Billing/Shipping Address For Orders",
-    ]
+    labels = GENERAL_SETTINGS_LABELS
     general = html[html.index('id="general-settings"') :]
     positions = [general.index(f"{label}") for label in labels]
     assert positions == sorted(positions)

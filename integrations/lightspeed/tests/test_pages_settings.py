@@ -13,6 +13,7 @@ from integrations.commerce.models import Order
 from integrations.commerce.tests.factories import OrderFactory
 from integrations.core.changelog import changelog_for
 from integrations.lightspeed.models import LightspeedSettings, SyncRun
+from integrations.lightspeed.tests.conftest import GENERAL_SETTINGS_LABELS
 
 from .pages_support import (  # noqa: F401 - fixtures
     browser,
@@ -65,26 +66,7 @@ def test_labels_come_in_the_merchants_order_each_with_help_and_advanced_collapse
     html = html_of(browser.get(settings_url(store.settings)))
     general = html[html.index('id="general-settings"') : html.index('id="advanced"')]
     labels = re.findall(r"<label[^>]*>([^<]+):</label>", general)
-    assert labels == [
-        "Lightspeed POS Enabled",
-        "Enable Lightspeed Shops Mapping",
-        "AccountID",
-        "Shop Name",
-        "Lightspeed Register ID",
-        "Lightspeed EmployeeID",
-        "Redirect URI",
-        "Auth Token",
-        "Refresh Token",
-        "Token Received On",
-        "Returns Warehouse",
-        "Enable Order Download",
-        "Enable Inventory Upload",
-        "Enable Price Upload",
-        "Enable Cost Upload",
-        "Auto Enable New Products For Lightspeed",
-        "Enable Auto Create Enabled Products On Lightspeed",
-        "Use Company Address As Billing/Shipping Address For Orders",
-    ]
+    assert labels == GENERAL_SETTINGS_LABELS
     assert general.count('class="help"') == len(labels)
     advanced = html[html.index('id="advanced"') :]
     assert re.match(r'id="advanced">', advanced), "Advanced starts collapsed (no `open`)"
