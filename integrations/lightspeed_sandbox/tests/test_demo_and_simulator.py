@@ -103,15 +103,40 @@ def test_the_demo_dataset_is_the_same_on_every_seed(demo_sandbox, demo_api):
 def test_the_simulator_rings_up_completed_sales_that_lower_stock(sandbox_server_factory):
     server = sandbox_server_factory(seed="demo", simulate_sales=240)  # one every 0.25 s
     api = Api(server, server.mint_tokens()["access_token"])
-    before = int(api.get("Sale", count="1")["@attributes"]["count"])
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if int(api.get("Sale", count="1")["@attributes"]["count"]) >= before + 3:
-            break
+
+    def newest_sale_id():
+        return int(api.get("Sale", sort="-saleID", limit=1)["Sale"]["saleID"])
+
+    qoh_before = {
+        (item["itemID"], row["shopID"]): int(row["qoh"])
+        for item in _all(api, "Item", load_relations='["ItemShops"]')
+        for row in as_list(item["ItemShops"]["ItemShop"])
+    }
+    # Sales rung up after the snapshot. A register creates a sale and completes it a moment later,
+    # so the newest sale may still be open: wait for three completed ones.
+    after = newest_sale_id()
+    completed = []
+    deadline = time.monotonic() + 30
+    while len(completed) < 3 and time.monotonic() < deadline:
         time.sleep(0.5)
-    newest = as_list(
-        api.get("Sale", sort="-saleID", limit=3, load_relations='["SaleLines","SalePayments"]')["Sale"]
-    )
-    assert len(newest) == 3 and all(s["completed"] == "true" for s in newest)
-    assert all(int(s["saleID"]) > before for s in newest)
-    assert all("SalePayments" in s for s in newest)
+        completed = as_list(
+            api.get(
+                "Sale",
+                completed="true",
+                saleID=f">,{after}",
+                sort="saleID",
+                limit=3,
+                load_relations='["SaleLines","SalePayments"]',
+            ).get("Sale")
+        )
+    assert len(completed) == 3, "the simulator rang up fewer than 3 completed sales in 30 s"
+    assert all(s["completed"] == "true" and "SalePayments" in s for s in completed)
+
+    sold = {(line["itemID"], s["shopID"]) for s in completed for line in as_list(s["SaleLines"]["SaleLine"])}
+    qoh_now = {
+        (item["itemID"], row["shopID"]): int(row["qoh"])
+        for item_id in {item_id for item_id, _ in sold}
+        for item in [api.get(f"Item/{item_id}", load_relations='["ItemShops"]')["Item"]]
+        for row in as_list(item["ItemShops"]["ItemShop"])
+    }
+    assert all(qoh_now[key] < qoh_before[key] for key in sold), (sold, qoh_before, qoh_now)
