@@ -108,7 +108,9 @@ class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanySco
     inlines = [StockLevelInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(total_on_hand=Sum("stock_levels__on_hand"))
+        # An aggregate drops Meta.ordering from the query; keep it so autocomplete pages are stable.
+        queryset = super().get_queryset(request).annotate(total_on_hand=Sum("stock_levels__on_hand"))
+        return queryset.order_by(*Product._meta.ordering)
 
     @admin.display(description="on hand", ordering="total_on_hand")
     def on_hand(self, product: Product) -> int:
