@@ -192,6 +192,35 @@ def fetch_token_complete(
 
     settings_obj = lightspeed_settings_get(company=company)
     pair = _exchange(settings_obj, code=code, verifier=record.code_verifier, company=company)
+    try:
+        return _check_and_store(settings_obj, pair=pair, user=user)
+    except FetchTokenError:
+        # Lightspeed issued a live authorization that LightSync will not keep (another account's,
+        # unreadable, or a refresh in the way): revoke it rather than leave it valid for 30 days.
+        _revoke_unstored(settings_obj, pair)
+        raise
+
+
+def _revoke_unstored(settings_obj: LightspeedSettings, pair: oauth.TokenPair) -> None:
+    """Best effort: a failed revoke is logged; the person still gets the reason the token was refused."""
+    try:
+        oauth.revoke_token(
+            refresh_token=pair.refresh_token,
+            client_id=settings_obj.effective_client_id(),
+            client_secret=settings_obj.effective_client_secret(),
+        )
+    except errors.LightspeedError as exc:
+        logger.warning(
+            "A token Fetch Token refused for company %s could not be revoked at Lightspeed: %s",
+            settings_obj.company_id,
+            exc.message,
+        )
+
+
+def _check_and_store(
+    settings_obj: LightspeedSettings, *, pair: oauth.TokenPair, user: User
+) -> LightspeedSettings:
+    company = settings_obj.company
     account = _account(pair, company)
     account_id = str(account.get("accountID") or "")
     if not account_id or (pair.account_id and pair.account_id != account_id):

@@ -21,6 +21,7 @@ from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings,
 from .conftest import ACCOUNT_ID, ACCOUNT_URL, ONE_ACCOUNT, TOKEN_URL, resource_url, token_answer
 
 CALLBACK = "/lightspeed/oauth/callback/"
+REVOKE_URL = TOKEN_URL.replace("/token", "/revoke")
 
 
 def jwt_for(acct: str) -> str:
@@ -131,6 +132,7 @@ def test_a_token_for_another_account_than_the_filled_in_accountid_is_refused_and
     state = start(signed_in, company)["state"][0]
     mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
     mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    mocked_lightspeed.post(REVOKE_URL, json={})
 
     response = signed_in.get(CALLBACK, {"code": "c", "state": state})
 
@@ -141,6 +143,44 @@ def test_a_token_for_another_account_than_the_filled_in_accountid_is_refused_and
     )
     stored = LightspeedSettings.objects.get(company=company)
     assert (stored.refresh_token, stored.connection_status) == ("", ConnectionStatus.NOT_CONNECTED)
+
+
+def test_a_token_refused_for_being_another_accounts_is_revoked_at_lightspeed(
+    signed_in, company, mocked_lightspeed
+):
+    LightspeedSettings.objects.filter(company=company).update(account_id="555")
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-foreign"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    mocked_lightspeed.post(REVOKE_URL, json={})
+
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    assert [c.request.url for c in mocked_lightspeed.calls] == [TOKEN_URL, ACCOUNT_URL, REVOKE_URL]
+    revoke = parse_qs(mocked_lightspeed.calls[2].request.body)
+    assert revoke["refresh_token"] == ["r-foreign"] and revoke["client_id"] == ["lightsync-test"]
+    assert "AccountID is 555" in messages_of(response)[0]
+    assert LightspeedSettings.objects.get(company=company).refresh_token == ""
+
+
+def test_a_failed_revoke_of_a_refused_token_is_logged_and_the_merchant_still_gets_the_reason(
+    signed_in, company, mocked_lightspeed, caplog
+):
+    LightspeedSettings.objects.filter(company=company).update(account_id="555")
+    state = start(signed_in, company)["state"][0]
+    mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-foreign"))
+    mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
+    mocked_lightspeed.post(REVOKE_URL, status=400, json={"error": "invalid_client"})
+
+    response = signed_in.get(CALLBACK, {"code": "c", "state": state})
+
+    assert response["Location"] == settings_page(company)
+    assert messages_of(response) == [
+        f"The token is for Lightspeed account {ACCOUNT_ID} (Demo Outfitters), but AccountID is 555. "
+        "Sign in to Lightspeed as the right account, or clear AccountID first. Nothing was stored."
+    ]
+    assert any("could not be revoked" in r.getMessage() for r in caplog.records)
+    assert "r-foreign" not in caplog.text
 
 
 def test_connected_even_when_the_shops_download_that_follows_fails(signed_in, company, mocked_lightspeed):
