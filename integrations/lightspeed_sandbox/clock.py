@@ -3,6 +3,11 @@
 Code expiry, token expiry, bucket draining and every timestamp the API writes read it, so a
 test can let an hour pass without waiting. The offset lives in the database (it survives a
 restart) and in this process (it is read on every request).
+
+A test can also freeze the clock (`POST /_sandbox/clock {"freeze": true}`): it then stands still
+until advanced, so bucket levels, burst windows and expiry no longer depend on how fast the
+machine runs the test. Thawing lets it catch up with real time (it never moves back); a reset
+thaws it. The freeze lives in this process only.
 """
 
 import threading
@@ -11,6 +16,7 @@ from datetime import UTC, datetime
 
 _lock = threading.Lock()
 _offset = 0.0
+_frozen_at: float | None = None  # real time at which the clock stopped, while frozen
 
 
 def load() -> None:
@@ -23,7 +29,22 @@ def load() -> None:
 
 
 def epoch() -> float:
-    return time.time() + _offset
+    frozen = _frozen_at
+    return (time.time() if frozen is None else frozen) + _offset
+
+
+def freeze(frozen: bool) -> None:
+    """Stop the clock where it is, or let it run (catching up with real time) again."""
+    global _frozen_at
+    with _lock:
+        if frozen and _frozen_at is None:
+            _frozen_at = time.time()
+        elif not frozen:
+            _frozen_at = None
+
+
+def is_frozen() -> bool:
+    return _frozen_at is not None
 
 
 def now() -> datetime:
@@ -49,9 +70,11 @@ def advance(seconds: float) -> float:
 
 
 def reset() -> None:
-    global _offset
+    global _offset, _frozen_at
     with _lock:
         _offset = 0.0
+        _frozen_at = None
+_frozen_at: float | None = None  # real time at which the clock stopped, while frozen
 
 
 def offset() -> float:

@@ -19,7 +19,8 @@ json=None)` (any `/_sandbox/` call, returns the decoded JSON), `mint_tokens(acco
 client_id=…, scope=…, employee_id=…)`, `requests_log(since=None)`, `stats()`,
 `reset(seed="empty")`, `seed(dataset=None, records=None)` (records as in the README; add
 `"fast": True` to bulk-insert thousands of plain sales), `add_fault(**fault)`, `clear_faults()`,
-`advance_clock(seconds)`, `void_sale(sale_id)`, `stop()`. The bucket size and drip rate are the values for a one-register
+`advance_clock(seconds)`, `freeze_clock(frozen=True)` (the clock stands still until advanced
+or thawed: rate-limit tests then do not depend on the machine's speed), `void_sale(sale_id)`, `stop()`. The bucket size and drip rate are the values for a one-register
 account: like Lightspeed, each extra register adds 10 drips and 0.5 drip/s (the demo account has
 six registers: 140 and 3.5/s).
 
@@ -212,6 +213,9 @@ class SandboxServer:
 
     def advance_clock(self, seconds: float) -> dict:
         return self.control("POST", "clock", {"advance": seconds})
+
+    def freeze_clock(self, frozen: bool = True) -> dict:
+        return self.control("POST", "clock", {"freeze": frozen})
 
     def void_sale(self, sale_id: int) -> dict:
         return self.control("POST", f"sales/{sale_id}/void", {})

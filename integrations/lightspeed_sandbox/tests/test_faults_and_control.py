@@ -139,6 +139,20 @@ def test_reset_wipes_records_tokens_and_clock(sandbox, api):
     assert api.call("GET", "Item").status_code == 401  # tokens went with the reset
 
 
+def test_a_frozen_clock_stands_still_until_advanced_and_catches_up_when_thawed(sandbox):
+    frozen = sandbox.freeze_clock()
+    assert frozen["frozen"] is True
+    assert sandbox.control("GET", "clock")["epoch"] == frozen["epoch"]
+    advanced = sandbox.advance_clock(10)
+    assert advanced["epoch"] == pytest.approx(frozen["epoch"] + 10, abs=1e-6)
+    assert sandbox.control("GET", "clock")["epoch"] == advanced["epoch"]
+    thawed = sandbox.freeze_clock(False)
+    assert thawed["frozen"] is False and thawed["epoch"] > advanced["epoch"]
+    sandbox.freeze_clock()
+    sandbox.reset()
+    assert sandbox.control("GET", "clock")["frozen"] is False
+
+
 def test_a_drop_after_the_work_loses_the_answer_but_not_the_write(sandbox, api):
     sandbox.add_fault(method="POST", path="Item", kind="drop", after=True, count=1)
     with pytest.raises(requests.ConnectionError):

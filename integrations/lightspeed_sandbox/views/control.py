@@ -182,8 +182,12 @@ def tokens(request: HttpRequest) -> dict:
 def clock_view(request: HttpRequest) -> dict:
     if request.method == "POST":
         data = _json(request)
+        if "freeze" in data:
+            if not isinstance(data["freeze"], bool):
+                raise ValueError("freeze must be true or false")
+            clock.freeze(data["freeze"])
         clock.advance(float(data.get("advance", data.get("seconds", 0))))
-    return {"now": clock.now().isoformat(), "epoch": clock.epoch()}
+    return {"now": clock.now().isoformat(), "epoch": clock.epoch(), "frozen": clock.is_frozen()}
 
 
 @control("POST")
