@@ -74,7 +74,6 @@ def reset() -> None:
     with _lock:
         _offset = 0.0
         _frozen_at = None
-_frozen_at: float | None = None  # real time at which the clock stopped, while frozen
 
 
 def offset() -> float:
