@@ -7,11 +7,21 @@ from django.urls import reverse
 
 
 class ReauthorizationBannerMiddleware:
+    """Adds the banner to admin pages as they are rendered.
+
+    Only a page about to be rendered gets it (`process_template_response`): a message added to a
+    redirect, or to a JSON poll such as the dashboard's live progress, is kept for the next page,
+    which then adds its own and shows the banner twice (or once per poll).
+    """
+
     def __init__(self, get_response) -> None:
         self.get_response = get_response
         self._admin_prefix: str | None = None
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_template_response(self, request, response):
         if self._wants_banner(request):
             from integrations.lightspeed.selectors import companies_needing_reauthorization_for
 
@@ -21,7 +31,7 @@ class ReauthorizationBannerMiddleware:
                     f"Lightspeed needs re-authorization for {settings_obj.company.name}: "
                     f"{settings_obj.connection_error} (Lightspeed POS settings → Fetch Token)",
                 )
-        return self.get_response(request)
+        return response
 
     def _wants_banner(self, request) -> bool:
         if self._admin_prefix is None:

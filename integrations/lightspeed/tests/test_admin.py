@@ -77,6 +77,25 @@ def test_reauthorization_required_shows_the_reason_and_a_banner_on_every_admin_p
     assert "Lightspeed needs re-authorization for Demo Outfitters" in index
 
 
+def test_the_reauthorization_banner_shows_once_after_a_redirect_and_after_background_polls(
+    merchant_browser, connected
+):
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        connection_status=ConnectionStatus.REAUTHORIZATION_REQUIRED, connection_error="The token was revoked."
+    )
+    banner = "Lightspeed needs re-authorization for Demo Outfitters"
+
+    # A merchant's Lightspeed POS list redirects to their General Settings page.
+    response = merchant_browser.get(reverse("admin:lightspeed_lightspeedsettings_changelist"), follow=True)
+    assert len(response.redirect_chain) == 1
+    assert response.content.decode().count(banner) == 1
+
+    # The dashboard polls its live progress (JSON) while the page is open.
+    for _ in range(3):
+        assert merchant_browser.get(reverse("admin:lightspeed_dashboard_live")).status_code == 200
+    assert merchant_browser.get(reverse("admin:index")).content.decode().count(banner) == 1
+
+
 def test_another_companys_merchant_sees_no_banner_and_cannot_open_the_page(client, connected):
     LightspeedSettings.objects.filter(pk=connected.pk).update(
         connection_status=ConnectionStatus.REAUTHORIZATION_REQUIRED, connection_error="refused"
@@ -122,6 +141,7 @@ def test_a_saved_change_is_logged_and_an_empty_secret_box_keeps_the_secret(
             "account_id": "100001",
             "redirect_uri": "https://lightsync.example.com/lightspeed/oauth/callback/",
             "order_download_enabled": "on",
+            "shops_mapping_enabled": "on",  # order download needs mapping on or a Shop Name
             "client_id": "own",
             "client_secret": "",
         },
