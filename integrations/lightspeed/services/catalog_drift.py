@@ -29,14 +29,29 @@ from integrations.lightspeed.selectors_catalog import (
     orders_caught_up_to,
     stock_available_by_shop,
 )
-from integrations.lightspeed.services.catalog_state import MOVE_SETTLED, item_shops_poll
+from integrations.lightspeed.services.catalog_state import MOVE_SETTLED, catalog_stock_lock, item_shops_poll
 
 
 def stock_reconcile(
     *, settings_obj: LightspeedSettings, client: LightspeedClient, dry_run: bool = False
 ) -> dict[str, Any]:
     """Polls Lightspeed's stock changes, then opens a drift record per unexplained difference and
-    resolves the records whose quantities agree again."""
+    resolves the records whose quantities agree again.
+
+    Under the catalog stock lock (waiting for a running upload to finish writing): a poll between
+    the upload's `PUT Item` and its record of it would take LightSync's own write for a move.
+    """
+    if dry_run:
+        return _reconcile(settings_obj=settings_obj, client=client, dry_run=True)
+    with catalog_stock_lock(settings_obj.company_id) as lock:
+        if lock is None:
+            return {"stock_lock_busy": 1}  # an upload kept writing for longer than we wait
+        return _reconcile(settings_obj=settings_obj, client=client, dry_run=False)
+
+
+def _reconcile(
+    *, settings_obj: LightspeedSettings, client: LightspeedClient, dry_run: bool
+) -> dict[str, Any]:
     counts: dict[str, Any] = {}
     if not dry_run:
         result = item_shops_poll(settings_obj=settings_obj, client=client)

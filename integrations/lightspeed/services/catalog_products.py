@@ -174,6 +174,8 @@ class _Linker:
                 rows=shop_rows,
                 shops=self.shops,
                 links_by_item={item_id: pks[pid] for item_id, pid in links_by_item.items() if pid in pks},
+                # Quantities already tracked are the ItemShop poll's to judge, under the stock lock.
+                new_only=True,
             )
 
     @staticmethod

@@ -5,18 +5,27 @@ to our own `PUT Item` — goes through `item_shops_apply` / `item_fields_apply`.
 changed to a value LightSync did not send is a *move* made in Lightspeed (a sale at a register,
 a count, a receiving): the row's `moved_at` keeps its timeStamp until the order download has
 caught up past it, and the upload does not overwrite the quantity before then.
+
+Polls and writes of quantities happen under the company's `catalog_stock_lock` (the upload holds
+it while it talks to Lightspeed, the reconcile while it polls and judges), so no poll ever reads
+our own write before the upload has recorded it; the products download, which does not take the
+lock, only records shops seen for the first time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from integrations.core.locks import NamedLock
 from integrations.lightspeed.client import LightspeedClient
 from integrations.lightspeed.models import (
     CatalogCursor,
@@ -33,6 +42,33 @@ FIRST_POLL_OVERLAP = timedelta(minutes=5)
 STATE_FIELDS = ["item_shop_id", "qoh_seen", "seen_time_stamp", "moved_at", "moved_from", "moved_from_at"]
 # Clears an unsettled move (sent, explained, or pushed by a person).
 MOVE_SETTLED = {"moved_at": None, "moved_from": None, "moved_from_at": None}
+
+
+# Held by the upload while it reads and writes Lightspeed's quantities and by the reconcile while
+# it polls and judges them: a poll between our PUT reaching Lightspeed and the upload recording
+# it would otherwise take our own write for a move (and report it as drift).
+STOCK_LOCK_TTL = 3600.0
+
+
+def stock_lock_wait() -> float:
+    return float(getattr(settings, "LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS", 120))
+
+
+def _lock_sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+@contextmanager
+def catalog_stock_lock(company_id: int, *, wait: float | None = None) -> Iterator[NamedLock | None]:
+    """The company's catalog stock lock (across processes), or None after `wait` seconds."""
+    lock = NamedLock(f"company:{company_id}:catalog-stock", ttl=STOCK_LOCK_TTL)
+    if not lock.acquire(wait=stock_lock_wait() if wait is None else wait, sleep=lambda s: _lock_sleep(s)):
+        yield None
+        return
+    try:
+        yield lock
+    finally:
+        lock.release()
 
 
 @dataclass
@@ -53,9 +89,12 @@ def item_shops_apply(
     shops: Mapping[int, int],
     links_by_item: Mapping[int, int] | None = None,
     now: datetime | None = None,
+    new_only: bool = False,
 ) -> set[tuple[int, int]]:
     """Records ItemShop rows (any shape Lightspeed sends them in); returns the pairs that moved.
 
+    With `new_only`, only the shops LightSync has no row for yet are recorded: a reader outside the
+    catalog stock lock (the products download) must not judge quantities the upload may be writing.
     A constant number of queries per call: links, states, one insert, one update, one mark.
     """
     now = now or timezone.now()
@@ -101,6 +140,8 @@ def item_shops_apply(
                 qoh_seen=qoh,
                 seen_time_stamp=stamp,
             )
+            continue
+        if new_only:
             continue
         if state.seen_time_stamp and stamp and stamp < state.seen_time_stamp:
             continue  # an older reading than the one we have

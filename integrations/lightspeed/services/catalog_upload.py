@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.core.locks import NamedLock
 from integrations.lightspeed import errors
 from integrations.lightspeed.client import LightspeedClient
 from integrations.lightspeed.models import (
@@ -45,6 +46,7 @@ from integrations.lightspeed.selectors_catalog import (
 from integrations.lightspeed.services.catalog_enable import links_mark_changed
 from integrations.lightspeed.services.catalog_state import (
     MOVE_SETTLED,
+    catalog_stock_lock,
     item_fields_apply,
     item_shops_apply,
     item_shops_poll,
@@ -157,6 +159,7 @@ class _Run:
     newly_moved: set[tuple[int, int]] = field(default_factory=set)
     held_links: set[int] = field(default_factory=set)
     last_poll: float = 0.0
+    lock: NamedLock | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
@@ -198,8 +201,31 @@ def catalog_upload(
         _clear_due(settings_obj, scope, started, held=set())
         return {"items_sent": 0}
 
+    with catalog_stock_lock(settings_obj.company_id) as lock:
+        if lock is None:
+            # A reconcile kept Lightspeed's quantities for longer than we wait: nothing is
+            # written beside it, and everything stays due for the next run.
+            return {"items_sent": 0, "stock_lock_busy": 1}
+        return _upload_locked(
+            settings_obj, client, fields, scope, plans, shops, started, progress, clock, lock
+        )
+
+
+def _upload_locked(
+    settings_obj: LightspeedSettings,
+    client: LightspeedClient,
+    fields: frozenset[str],
+    scope: UploadScope,
+    plans: dict[int, ItemPlan],
+    shops: dict[int, LightspeedShop],
+    started: datetime,
+    progress: Callable[[int], None] | None,
+    clock: Callable[[], float],
+    lock: NamedLock,
+) -> dict[str, Any]:
+    """Polls, plans again and writes, item by item, holding the catalog stock lock."""
     caught_up = orders_caught_up_to(settings_obj.company_id) if settings_obj.order_download_enabled else None
-    run = _Run(settings_obj, client, shops, caught_up, scope, started)
+    run = _Run(settings_obj, client, shops, caught_up, scope, started, lock=lock)
     if INVENTORY in fields:
         _poll(run, clock, writing=False)
         unknown = {row.link_id for p in plans.values() for row in p.quantities if row.state_id is None}
@@ -229,6 +255,8 @@ def _poll(run: _Run, clock: Callable[[], float], *, writing: bool) -> None:
         run.newly_moved |= result.moved
     run.last_poll = clock()
     run.count("polls")
+    if run.lock is not None:
+        run.lock.extend()  # a long run keeps the stock lock as long as it writes
     if result.moved:
         run.count("moved_in_lightspeed", len(result.moved))
 
