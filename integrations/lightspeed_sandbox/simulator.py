@@ -2,6 +2,9 @@
 
 Each sale goes through the same services as `POST Sale` then `PUT Sale` (ring up, then pay and
 complete), as a register does, so stock, timestamps and totals behave exactly as for API sales.
+
+`POST /_sandbox/simulator {"paused": true}` pauses it between two sales (it answers once a sale
+being rung up is finished), so a test can read a still shop; `{"paused": false}` resumes it.
 """
 
 from __future__ import annotations
@@ -26,17 +29,33 @@ class PosSimulator:
         self.interval = 60.0 / per_minute
         self.rng = random.Random(seed)
         self.stopped = threading.Event()
+        self.paused = threading.Event()
+        self._ticking = threading.Lock()  # held while a sale (or refund) is rung up
         self.rung_up = 0
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:
-                # A failed sale (an item archived meanwhile, a locked database) must not stop the shop.
-                logger.exception("simulated sale failed")
-            finally:
-                close_old_connections()
+            with self._ticking:
+                if self.paused.is_set():
+                    continue
+                try:
+                    self.tick()
+                except Exception:
+                    # A failed sale (an item archived meanwhile, a locked database) must not stop the shop.
+                    logger.exception("simulated sale failed")
+                finally:
+                    close_old_connections()
+
+    def pause(self, paused: bool) -> None:
+        """Pause (once the sale being rung up is finished) or resume."""
+        with self._ticking:
+            if paused:
+                self.paused.set()
+            else:
+                self.paused.clear()
+
+    def state(self) -> dict:
+        return {"running": True, "paused": self.paused.is_set(), "rungUp": self.rung_up}
 
     def tick(self) -> m.Sale | None:
         account = m.Account.objects.order_by("accountID").first()
@@ -125,7 +144,17 @@ class PosSimulator:
         return None
 
 
+_current: PosSimulator | None = None
+
+
 def simulator_start(*, per_minute: float) -> PosSimulator:
+    global _current
     simulator = PosSimulator(per_minute=per_minute)
     threading.Thread(target=simulator.run, name="pos-simulator", daemon=True).start()
+    _current = simulator
     return simulator
+
+
+def simulator_current() -> PosSimulator | None:
+    """The simulator this server runs (`--simulate-sales`), if any."""
+    return _current

@@ -29,5 +29,6 @@ urlpatterns = [
     path("_sandbox/stats", control.stats),
     path("_sandbox/tokens", control.tokens),
     path("_sandbox/clock", control.clock_view),
+    path("_sandbox/simulator", control.simulator_view),
     path("_sandbox/sales/<int:sale_id>/void", control.sale_void),
 ]

@@ -104,39 +104,40 @@ def test_the_simulator_rings_up_completed_sales_that_lower_stock(sandbox_server_
     server = sandbox_server_factory(seed="demo", simulate_sales=240)  # one every 0.25 s
     api = Api(server, server.mint_tokens()["access_token"])
 
-    def newest_sale_id():
-        return int(api.get("Sale", sort="-saleID", limit=1)["Sale"]["saleID"])
+    def stock():
+        return {
+            (item["itemID"], row["shopID"]): int(row["qoh"])
+            for item in _all(api, "Item", load_relations='["ItemShops"]')
+            for row in as_list(item["ItemShops"]["ItemShop"])
+        }
 
-    qoh_before = {
-        (item["itemID"], row["shopID"]): int(row["qoh"])
-        for item in _all(api, "Item", load_relations='["ItemShops"]')
-        for row in as_list(item["ItemShops"]["ItemShop"])
-    }
-    # Sales rung up after the snapshot. A register creates a sale and completes it a moment later,
-    # so the newest sale may still be open: wait for three completed ones.
-    after = newest_sale_id()
-    completed = []
-    deadline = time.monotonic() + 30
-    while len(completed) < 3 and time.monotonic() < deadline:
+    def sales_after(sale_id, **params):
+        return _all(api, "Sale", saleID=f">,{sale_id}", sort="saleID", **params)
+
+    # A still shop for the snapshot: the pause waits for the sale being rung up to be paid.
+    assert server.control("POST", "simulator", {"paused": True})["paused"] is True
+    qoh_before = stock()
+    after = int(api.get("Sale", sort="-saleID", limit=1)["Sale"]["saleID"])
+    server.control("POST", "simulator", {"paused": False})
+    deadline = time.monotonic() + 60
+    while len(sales_after(after, completed="true")) < 3 and time.monotonic() < deadline:
         time.sleep(0.5)
-        completed = as_list(
-            api.get(
-                "Sale",
-                completed="true",
-                saleID=f">,{after}",
-                sort="saleID",
-                limit=3,
-                load_relations='["SaleLines","SalePayments"]',
-            ).get("Sale")
-        )
-    assert len(completed) == 3, "the simulator rang up fewer than 3 completed sales in 30 s"
-    assert all(s["completed"] == "true" and "SalePayments" in s for s in completed)
+    server.control("POST", "simulator", {"paused": True})
 
-    sold = {(line["itemID"], s["shopID"]) for s in completed for line in as_list(s["SaleLines"]["SaleLine"])}
-    qoh_now = {
-        (item["itemID"], row["shopID"]): int(row["qoh"])
-        for item_id in {item_id for item_id, _ in sold}
-        for item in [api.get(f"Item/{item_id}", load_relations='["ItemShops"]')["Item"]]
-        for row in as_list(item["ItemShops"]["ItemShop"])
-    }
-    assert all(qoh_now[key] < qoh_before[key] for key in sold), (sold, qoh_before, qoh_now)
+    rung_up = sales_after(after, load_relations='["SaleLines","SalePayments"]')
+    completed = [s for s in rung_up if s["completed"] == "true"]
+    assert len(completed) >= 3, "the simulator rang up fewer than 3 completed sales in 60 s"
+    assert all("SalePayments" in s for s in completed)
+    sold = [
+        (line["itemID"], s["shopID"], int(line["unitQuantity"]))
+        for s in completed
+        for line in as_list(s["SaleLines"]["SaleLine"])
+    ]
+    assert any(quantity > 0 for _, _, quantity in sold)
+    # Every unit the completed sales took (a refund's negative lines give back) and nothing else,
+    # in the sale's shop and in the shop 0 total.
+    expected = dict(qoh_before)
+    for item_id, shop_id, quantity in sold:
+        expected[(item_id, shop_id)] -= quantity
+        expected[(item_id, "0")] -= quantity
+    assert stock() == expected

@@ -153,6 +153,14 @@ def test_a_frozen_clock_stands_still_until_advanced_and_catches_up_when_thawed(s
     assert sandbox.control("GET", "clock")["frozen"] is False
 
 
+def test_pausing_a_simulator_that_does_not_run_is_a_conflict(sandbox):
+    from integrations.lightspeed_sandbox.testing import SandboxServerError
+
+    assert sandbox.control("GET", "simulator") == {"running": False, "paused": False, "rungUp": 0}
+    with pytest.raises(SandboxServerError, match="409"):
+        sandbox.control("POST", "simulator", {"paused": True})
+
+
 def test_a_drop_after_the_work_loses_the_answer_but_not_the_write(sandbox, api):
     sandbox.add_fault(method="POST", path="Item", kind="drop", after=True, count=1)
     with pytest.raises(requests.ConnectionError):

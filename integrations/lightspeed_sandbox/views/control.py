@@ -190,6 +190,25 @@ def clock_view(request: HttpRequest) -> dict:
     return {"now": clock.now().isoformat(), "epoch": clock.epoch(), "frozen": clock.is_frozen()}
 
 
+@control("GET", "POST")
+def simulator_view(request: HttpRequest) -> dict:
+    from integrations.lightspeed_sandbox.simulator import simulator_current
+
+    simulator = simulator_current()
+    if simulator is None:
+        if request.method == "POST":
+            raise SandboxApiError(
+                409, "No POS simulator runs here: start the sandbox with --simulate-sales N."
+            )
+        return {"running": False, "paused": False, "rungUp": 0}
+    if request.method == "POST":
+        data = _json(request)
+        if not isinstance(data.get("paused"), bool):
+            raise ValueError("paused must be true or false")
+        simulator.pause(data["paused"])
+    return simulator.state()
+
+
 @control("POST")
 def sale_void(request: HttpRequest, sale_id: str) -> dict:
     data = _json(request)
