@@ -1,4 +1,9 @@
-"""Paging stays cheap however deep it goes, and writes keep up with a fast drip rate."""
+"""Paging stays cheap however deep it goes, and writes keep up with a fast drip rate.
+
+Both compare timings, so both are built to survive a loaded machine: the first and last pages are
+timed alternately and compared by their fastest answers (load only ever adds time), and the write
+rate is the best of several batches.
+"""
 
 import time
 
@@ -36,16 +41,24 @@ def test_the_last_page_of_20000_items_costs_about_what_the_first_does(fast_sandb
     url = (
         f"{fast_sandbox.api_url}/API/V3/Account/{fast_sandbox.account_id}/Item.json?sort=timeStamp&limit=100"
     )
-    durations, seen = [], 0
+    urls, seen = [], 0
     while url:
-        started = time.perf_counter()
+        urls.append(url)
         payload = http.get(url, headers=headers, timeout=30).json()
-        durations.append(time.perf_counter() - started)
         seen += len(payload["Item"]) if isinstance(payload.get("Item"), list) else 1
         url = payload["@attributes"]["next"]
-    assert seen == 20000 and len(durations) == 200
-    first, last = sorted(durations[:20])[10], sorted(durations[-20:])[10]  # medians
-    assert last < 3 * first + 0.005, (first, last)
+    assert seen == 20000 and len(urls) == 200
+
+    def timed(page_url):
+        started = time.perf_counter()
+        assert http.get(page_url, headers=headers, timeout=30).status_code == 200
+        return time.perf_counter() - started
+
+    first, last = [], []
+    for _ in range(15):  # alternately, so both see the same load
+        first.append(timed(urls[0]))
+        last.append(timed(urls[-1]))
+    assert min(last) < 3 * min(first) + 0.005, (sorted(first), sorted(last))
 
 
 def test_item_updates_sustain_well_over_a_hundred_requests_per_second_per_client(fast_sandbox):
@@ -53,9 +66,13 @@ def test_item_updates_sustain_well_over_a_hundred_requests_per_second_per_client
     http = requests.Session()
     headers = {"Authorization": f"Bearer {token}"}
     base = f"{fast_sandbox.api_url}/API/V3/Account/{fast_sandbox.account_id}/Item"
-    started = time.perf_counter()
-    for item_id in range(1, 201):
-        body = {"ItemShops": {"ItemShop": {"shopID": 1, "qoh": item_id % 7}}, "defaultCost": "2.50"}
-        assert http.put(f"{base}/{item_id}.json", json=body, headers=headers, timeout=30).status_code == 200
-    rate = 200 / (time.perf_counter() - started)
-    assert rate > 50, rate  # a loose floor for a shared 2-core machine; measured ~150/s
+    rates = []
+    for batch in range(5):
+        started = time.perf_counter()
+        for item_id in range(1 + 40 * batch, 41 + 40 * batch):
+            body = {"ItemShops": {"ItemShop": {"shopID": 1, "qoh": item_id % 7}}, "defaultCost": "2.50"}
+            response = http.put(f"{base}/{item_id}.json", json=body, headers=headers, timeout=30)
+            assert response.status_code == 200
+        rates.append(40 / (time.perf_counter() - started))
+    # The best batch: a loose floor for a shared 2-core machine (measured ~150/s).
+    assert max(rates) > 50, rates

@@ -144,6 +144,7 @@ def test_item_code_matches_id_upc_or_ean(sandbox, api):
 
 
 def test_timestamps_filter_in_utc_and_need_an_encoded_offset(sandbox, api):
+    sandbox.freeze_clock()  # both items in the same second, however slow the seeding
     _seed_items(sandbox, 2)
     stamp = api.get("Item", itemID="1")["Item"]["timeStamp"]
     assert len(as_list(api.get("Item", timeStamp=f">=,{stamp}").get("Item"))) == 2
@@ -227,10 +228,12 @@ def test_unknown_filter_fields_are_refused(sandbox, api):
 
 
 def test_paging_on_a_timestamp_that_all_rows_share_still_sees_each_row_once(sandbox, api):
-    _seed_items(sandbox, 250)  # seeded in the same second: one timeStamp for all
+    sandbox.freeze_clock()
+    _seed_items(sandbox, 250)  # seeded with the clock frozen: one timeStamp for all
     pages = _walk(api, "Item", sort="-timeStamp", limit=40)
     ids = [i["itemID"] for page in pages for i in as_list(page.get("Item"))]
     assert len(ids) == 250 == len(set(ids))
+    assert len({i["timeStamp"] for page in pages for i in as_list(page.get("Item"))}) == 1
     back = requests.get(
         pages[-1]["@attributes"]["previous"], headers={"Authorization": f"Bearer {api.token}"}, timeout=10
     ).json()
