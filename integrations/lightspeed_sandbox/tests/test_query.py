@@ -1,5 +1,6 @@
 """Filters, relations, sort, archived, limits and both kinds of paging."""
 
+import base64
 import json
 
 import pytest
@@ -71,6 +72,17 @@ def test_a_tampered_cursor_is_refused(api, sandbox):
     _seed_items(sandbox, 3)
     response = api.call("GET", "Item", params={"limit": 1, "after": "not-a-cursor"})
     assert response.status_code == 400
+
+
+def test_a_cursor_built_by_the_client_is_refused(api, sandbox):
+    # The cursor is opaque: one that decodes like the sandbox's own but was not issued by it fails.
+    _seed_items(sandbox, 3)
+    issued = api.get("Item", limit=1)["@attributes"]["next"]
+    assert issued.startswith(api.url("Item"))
+    built = base64.urlsafe_b64encode(json.dumps(["itemID", 1, 1]).encode()).decode().rstrip("=")
+    response = api.call("GET", "Item", params={"limit": 1, "sort": "itemID", "after": built})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Invalid pagination cursor."
 
 
 def test_legacy_paths_page_with_offset_count_and_limit(sandbox):
