@@ -1,8 +1,8 @@
-import time
-
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
 
 from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel, User, Warehouse
 from integrations.commerce.tests.admin_helpers import admin_url
@@ -19,9 +19,8 @@ def table_counts() -> dict[str, int]:
 
 
 def test_seed_demo_creates_the_demo_companies_from_the_catalogue(capsys):
-    started = time.monotonic()
-    call_command("seed_demo")
-    elapsed = time.monotonic() - started
+    with CaptureQueriesContext(connection) as queries:
+        call_command("seed_demo")
 
     demo = Company.objects.get(name=catalogue.DEMO_COMPANY)
     harbor = Company.objects.get(name=catalogue.HARBOR_COMPANY)
@@ -50,7 +49,9 @@ def test_seed_demo_creates_the_demo_companies_from_the_catalogue(capsys):
     for username in ("merchant", "harbor", "ops"):
         assert username in output
     assert "demo" in output
-    assert elapsed < 10, f"seeding took {elapsed:.1f}s"
+    # Bulk inserts: the query count does not grow with the ~500 products and their stock
+    # (its speed is timed nowhere: timings on a shared machine belong in make bench).
+    assert len(queries) < 300, len(queries)  # 138 today; one per product would be 1,000+
 
 
 def test_seed_demo_twice_changes_nothing():
