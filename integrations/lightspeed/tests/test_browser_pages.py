@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 from integrations.commerce import roles
 from integrations.commerce.models import Company
@@ -50,6 +51,11 @@ def chromium(monkeypatch):
             yield browser
         finally:
             browser.close()
+            # While Playwright's loop runs, Django keeps this thread's database connections apart
+            # (asgiref stores them per context when a loop is running), so the test database's
+            # own teardown never sees the ones the test opened: close them here, or PostgreSQL
+            # refuses to drop the test database at the end ("being accessed by other users").
+            connections.close_all()
 
 
 @pytest.fixture
