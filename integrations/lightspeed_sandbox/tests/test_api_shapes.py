@@ -129,6 +129,16 @@ def test_unknown_record_is_a_classic_404(api):
     }
 
 
+def test_a_body_that_is_not_json_is_a_classic_400_labelled_text_html(api):
+    # As some real 400s are: a JSON body under a text/html content type.
+    response = api.session.post(
+        api.url("Item"), data="{not json", headers={"Authorization": f"Bearer {api.token}"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.json()["httpCode"] == "400" and response.json()["errorClass"] == "Exception"
+
+
 def test_a_method_the_resource_does_not_take_is_a_405(api):
     response = api.call("DELETE", "Shop/1")
     assert response.status_code == 405

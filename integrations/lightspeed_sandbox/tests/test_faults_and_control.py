@@ -192,6 +192,12 @@ def test_an_api_client_needs_an_https_redirect_uri_unless_local(sandbox):
         sandbox.seed(
             records={"ApiClient": [{"clientID": "c", "secret": "s", "redirectUri": "http://shop.example/cb"}]}
         )
+    with pytest.raises(SandboxServerError, match="400"):
+        sandbox.seed(
+            records={
+                "ApiClient": [{"clientID": "c", "secret": "s", "redirectUri": "https://shop.example/cb#x"}]
+            }
+        )
     sandbox.seed(
         records={"ApiClient": [{"clientID": "c", "secret": "s", "redirectUri": "http://localhost:9000/cb"}]}
     )

@@ -165,6 +165,14 @@ def test_a_bad_client_secret_is_invalid_client_401(sandbox):
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
 
 
+def test_an_unknown_grant_type_or_a_missing_code_is_refused_with_the_oauth_error(sandbox):
+    password = token_request(sandbox, grant_type="password", username="demo", password="demo")
+    assert password.status_code == 400 and password.json()["error"] == "unsupported_grant_type"
+    no_code = token_request(sandbox, grant_type="authorization_code")
+    assert no_code.status_code == 400 and no_code.json()["error"] == "invalid_request"
+    assert set(no_code.json()) >= {"error", "error_description", "hint"}
+
+
 def test_the_token_endpoint_accepts_json_bodies(sandbox):
     code = _code(authorize(sandbox))
     response = requests.post(
@@ -194,6 +202,17 @@ def test_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_access_toke
     reused = _refresh(sandbox, pair["refresh_token"])
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
     assert _refresh(sandbox, third["refresh_token"]).status_code == 200
+
+
+def test_the_token_lifetime_is_configurable(sandbox_server_factory):
+    server = sandbox_server_factory(seed="empty", token_ttl=120)
+    pair = server.mint_tokens(scope=SCOPE)
+    assert pair["expires_in"] == 120
+    assert jwt.decode(pair["access_token"], options={"verify_signature": False})["exp"] <= (
+        server.control("GET", "clock")["epoch"] + 120
+    )
+    server.advance_clock(121)
+    assert Api(server, pair["access_token"]).call("GET", "Shop").status_code == 401
 
 
 def test_strict_mode_revokes_the_spent_refresh_token_at_once(sandbox_server_factory):
@@ -271,6 +290,13 @@ def test_legacy_endpoints_give_opaque_tokens_with_scope_and_keep_the_refresh_tok
     ("scope", "method", "resource", "status"),
     [
         ("employee:inventory", "GET", "Item", 403),
+        ("employee:inventory", "GET", "Shop", 403),
+        ("employee:inventory", "GET", "Customer", 403),
+        ("employee:inventory_base", "GET", "Shop", 200),
+        ("employee:register", "GET", "ItemShop", 403),
+        ("employee:product_cost", "GET", "ItemShop", 200),
+        ("employee:reports", "GET", "Sale", 403),
+        ("employee:reports", "GET", "Register", 200),
         ("employee:inventory", "GET", "ItemShop", 200),
         ("employee:inventory_read", "PUT", "ItemShop/1", 403),
         ("employee:product_cost", "GET", "Item", 200),

@@ -108,12 +108,19 @@ def test_legacy_paths_page_with_offset_count_and_limit(sandbox):
         ("!=,1", [2, 3, 4, 5, 6, 7, 8, 9, 10]),
         ("IN,[2,4,6]", [2, 4, 6]),
         ("IN,3,5", [3, 5]),
+        ("IN,[" + ",".join(str(n) for n in range(1, 101)) + "]", list(range(1, 11))),
     ],
 )
 def test_numeric_filter_operators(sandbox, api, value, expected):
     _seed_items(sandbox, 10)
     items = as_list(api.get("Item", itemID=value).get("Item"))
     assert [int(i["itemID"]) for i in items] == expected
+
+
+def test_in_takes_at_most_100_values(api):
+    too_many = "IN,[" + ",".join(str(n) for n in range(1, 102)) + "]"
+    response = api.call("GET", "Item", params={"itemID": too_many})
+    assert response.status_code == 400 and "100" in response.json()["message"]
 
 
 def test_like_and_not_like_filters(sandbox, api):
