@@ -8,10 +8,12 @@ fields (tokens, client secrets) are recorded only as "changed", never their valu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils import formats, timezone
 
 from integrations.core.fields import EncryptedTextField
 from integrations.core.models import ChangeLog
@@ -27,6 +29,11 @@ def _display(instance: models.Model, field: models.Field, value: Any) -> str:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        # As the pages show dates (local time, the locale's format), not the ISO text of str().
+        return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
+    if isinstance(value, date):
+        return formats.localize(value)
     return str(value)
 
 

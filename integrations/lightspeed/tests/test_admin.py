@@ -55,6 +55,31 @@ def test_the_settings_page_shows_the_connection_and_never_a_full_token(merchant_
     assert "Fetch Token" in html
 
 
+def test_the_change_log_shows_token_received_on_as_the_page_shows_dates(
+    merchant_browser, connected, merchant
+):
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from integrations.core.changelog import changelog_record, field_values
+
+    received = datetime(2026, 3, 5, 14, 7, 9, 123456, tzinfo=UTC)
+    with transaction.atomic():
+        before = field_values(connected, ["token_received_at"])
+        connected.token_received_at = received
+        connected.save()
+        changelog_record(instance=connected, before=before, company=connected.company, actor=merchant)
+
+    html = page(merchant_browser, connected)
+
+    shown_at_the_top = "March 5, 2026, 2:07 p.m."
+    assert f"Token Received On:</span> {shown_at_the_top}" in html
+    change_log = html[html.index('id="change-log"') :]
+    assert shown_at_the_top in change_log
+    assert "2026-03-05" not in change_log and "14:07:09" not in change_log
+
+
 def test_the_general_settings_labels_come_in_the_merchants_order(merchant_browser, connected):
     html = page(merchant_browser, connected)
     labels = GENERAL_SETTINGS_LABELS
