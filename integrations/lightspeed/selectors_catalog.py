@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -254,13 +254,30 @@ def companies_for_catalog(*, uploads: bool = False, due_only: bool = False) -> l
     return sorted(set(found.values_list("company_id", flat=True)))
 
 
+# Lightspeed's timeStamps are whole seconds, and a sale's timeStamp and the ItemShop change it made
+# need not fall in the same second: a sale this close to either reading may be on either side of it.
+TIMESTAMP_TOLERANCE = timedelta(seconds=1)
+# Beyond this many sales at the edges, only "all of them" or "none of them" is tried per edge.
+_EDGE_SALES_TRIED_ONE_BY_ONE = 12
+
+
+def orders_past(caught_up: datetime | None, moved_at: datetime | None) -> bool:
+    """Whether the order download has read every sale that can lie behind a move at `moved_at`
+    (including one stamped a second after it)."""
+    if moved_at is None:
+        return True
+    return caught_up is not None and caught_up >= moved_at + TIMESTAMP_TOLERANCE
+
+
 def move_unexplained(*, company_id: int, state_id: int | None, item_id: int, shop_id: int) -> int | None:
     """How much of an unsettled Lightspeed move no downloaded sale explains (0: the sales explain it
     all), or None when the quantity before the move is not known.
 
     Lightspeed's quantity went from `moved_from` (at `moved_from_at`) to `qoh_seen` (at `moved_at`);
     the completed, not voided sales of that item in that shop in between, as the order download
-    recorded them (sold positive, returned negative), account for `moved_from − sold`.
+    recorded them (sold positive, returned negative), account for `moved_from − sold`. A sale within
+    a second of either reading (whole-second timeStamps) may be on either side of it: the move is
+    explained when the sales surely in between, with some of those at the edges, account for it.
     """
     from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine
 
@@ -270,11 +287,27 @@ def move_unexplained(*, company_id: int, state_id: int | None, item_id: int, sho
     lines = LightspeedSaleLine.objects.filter(
         sale__company_id=company_id,
         sale__shop_id_seen=shop_id,
-        sale__time_stamp__lte=state.moved_at,
+        sale__time_stamp__lte=state.moved_at + TIMESTAMP_TOLERANCE,
         item_id=item_id,
         kind__in=(LightspeedSaleLine.Kind.STOCK, LightspeedSaleLine.Kind.RETURN),
     ).exclude(sale__state=LightspeedSale.State.VOIDED)
     if state.moved_from_at is not None:
-        lines = lines.filter(sale__time_stamp__gt=state.moved_from_at)
-    sold = lines.aggregate(n=Sum("quantity"))["n"] or 0
-    return state.qoh_seen - (state.moved_from - sold)
+        lines = lines.filter(sale__time_stamp__gte=state.moved_from_at - TIMESTAMP_TOLERANCE)
+    sold_by_sale: dict[int, tuple[datetime, int]] = {}
+    for sale_pk, stamp, quantity in lines.values_list("sale_id", "sale__time_stamp", "quantity"):
+        at, total = sold_by_sale.get(sale_pk, (stamp, 0))
+        sold_by_sale[sale_pk] = (at, total + quantity)
+
+    def at_an_edge(stamp: datetime) -> bool:
+        edges = [state.moved_at] + ([state.moved_from_at] if state.moved_from_at is not None else [])
+        return any(abs(stamp - edge) <= TIMESTAMP_TOLERANCE for edge in edges)
+
+    sure = sum(q for at, q in sold_by_sale.values() if not at_an_edge(at))
+    edge = [q for at, q in sold_by_sale.values() if at_an_edge(at)]
+    if len(edge) > _EDGE_SALES_TRIED_ONE_BY_ONE:
+        edge = [sum(edge)]
+    possible = {0}
+    for quantity in edge:  # every subset of the edge sales: which of them the readings include
+        possible |= {total + quantity for total in possible}
+    # The smallest difference any reading of the edges leaves (0 when one explains it all).
+    return min((state.qoh_seen - (state.moved_from - sure - extra) for extra in possible), key=abs)

@@ -27,6 +27,7 @@ from integrations.lightspeed.models import (
 from integrations.lightspeed.selectors_catalog import (
     move_unexplained,
     orders_caught_up_to,
+    orders_past,
     stock_available_by_shop,
 )
 from integrations.lightspeed.services.catalog_state import MOVE_SETTLED, catalog_stock_lock, item_shops_poll
@@ -73,7 +74,7 @@ def _reconcile(
         if row.moved_at is not None
         and row.differs
         and row.qoh_seen is not None
-        and (not settings_obj.order_download_enabled or (caught_up is not None and caught_up >= row.moved_at))
+        and (not settings_obj.order_download_enabled or orders_past(caught_up, row.moved_at))
         # one query per moved pair: moves are few, and a move the sales explain is no drift
         and move_unexplained(
             company_id=settings_obj.company_id,

@@ -40,6 +40,7 @@ from integrations.lightspeed.selectors_catalog import (
     costs_differing,
     move_unexplained,
     orders_caught_up_to,
+    orders_past,
     prices_differing,
     stock_available_by_shop,
 )
@@ -169,7 +170,7 @@ class _Run:
             return False  # sold (or counted) while this run was going: never overwrite it now
         if row.moved_at is None or self.scope.force:
             return True
-        return self.caught_up is not None and self.caught_up >= row.moved_at
+        return orders_past(self.caught_up, row.moved_at)
 
 
 def catalog_upload(
