@@ -146,33 +146,36 @@ def condition(model: type[models.Model], name: str, raw: str, *, local_zone: str
     return ~q if op == "!=" else q
 
 
-def _cursor_signature(encoded: str) -> str:
+def _cursor_signature(payload: str) -> str:
     # Lightspeed's cursors are opaque ("never build cursors"): a signature makes a cursor the
     # client built, or edited, fail as it would there instead of quietly working.
     from django.conf import settings
 
     key = f"lightspeed-sandbox-cursor:{settings.SECRET_KEY}".encode()
-    return hmac.new(key, encoded.encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def encode_cursor(sort: Sort, value: Any, pk: int) -> str:
+    """Standard, padded base64 as Lightspeed's (`WzEwMF0=`): its `=`, `+` and `/` must survive
+    the client's URL handling (`%3D`, `%2B`), so the raw text is padded to always end in `=`."""
     if isinstance(value, datetime):
         value = ["dt", value.timestamp()]
     elif isinstance(value, Decimal):
         value = ["dec", str(value)]
     payload = json.dumps([sort.param, value, pk], separators=(",", ":"))
-    encoded = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-    return f"{encoded}.{_cursor_signature(encoded)}"
+    raw = f"{payload}|{_cursor_signature(payload)}"
+    raw += " " * (1 if len(raw) % 3 == 0 else 0)
+    return base64.b64encode(raw.encode()).decode()
 
 
 def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
-    encoded, _, signature = cursor.partition(".")
-    if not hmac.compare_digest(signature.encode(), _cursor_signature(encoded).encode()):
-        raise bad_request("Invalid pagination cursor.")
     try:
-        padded = encoded + "=" * (-len(encoded) % 4)
-        param, value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, TypeError):
+        raw = base64.b64decode(cursor.encode("ascii"), validate=True).decode().rstrip(" ")
+        payload, _, signature = raw.rpartition("|")
+        if not hmac.compare_digest(signature.encode(), _cursor_signature(payload).encode()):
+            raise ValueError("not a cursor this sandbox issued")
+        param, value, pk = json.loads(payload)
+    except (ValueError, binascii.Error, TypeError, UnicodeError):
         raise bad_request("Invalid pagination cursor.") from None
     if param != sort.param:
         raise bad_request("The pagination cursor does not belong to this sort order.")

@@ -51,6 +51,8 @@ def test_cursor_pagination_walks_1200_filtered_sorted_items_exactly_once(sandbox
     assert next_url.startswith(sandbox.api_url + "/API/V3/Account/")
     assert "after=" in next_url and "sort=-description" in next_url and "limit=100" in next_url
     assert "description=" in next_url  # the query is repeated
+    # Like Lightspeed's (`after=WzEwMF0%3D`), the cursor is padded base64, percent-encoded in the link.
+    assert next_url.endswith("%3D")
     assert pages[0]["@attributes"]["previous"] == ""
     assert pages[-1]["@attributes"]["next"] == ""
 
