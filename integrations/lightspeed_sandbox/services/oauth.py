@@ -35,6 +35,7 @@ from integrations.lightspeed_sandbox.store.models import (
 # What a shop-bound employee (a clerk, not the owner) has no right to, whatever the token asks.
 OWNER_ONLY_SCOPES = {"admin", "admin_void_sale", "product_cost", "reports", "inventory_counts"}
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+EXPIRED_TOKENS_KEPT = 86400.0  # seconds an expired access token still reads as expired, not revoked
 
 
 @dataclass(frozen=True)
@@ -108,18 +109,20 @@ def _access_token_value(
 ) -> str:
     if legacy:
         return secrets.token_hex(20)  # the old server's opaque 40-hex tokens
+    now = clock.epoch()
+    # Fractional unix times, as Lightspeed's own tokens carry ("exp": 1720465733.161645).
     claims = {
         "iss": "https://cloud.lightspeedapp.com",
         "aud": client_id,
         "jti": uuid.uuid4().hex,
-        "iat": int(clock.epoch()),
-        "nbf": int(clock.epoch()),
-        "exp": int(expires),
+        "iat": float(now),
+        "nbf": float(now),
+        "exp": float(expires),
         "sub": str(employee_id),
         "acct": str(account_id),
         "scope": scope,
     }
-    return jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
+    return jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256", headers={"kid": "SANDBOX_HS256"})
 
 
 def pair_issue(
@@ -352,6 +355,9 @@ def access_authenticate(header: str) -> Authenticated:
     now = clock.epoch()
     if record.revokedAt is not None:
         raise TokenRejectedError("Access token has been revoked", legacy=record.legacy)
+    if now >= record.expiresAt + EXPIRED_TOKENS_KEPT and not record.legacy:
+        # Lightspeed deletes expired tokens periodically; an old one then reads as revoked.
+        raise TokenRejectedError("Access token has been revoked")
     if now >= record.expiresAt:
         raise TokenRejectedError("Access token has expired", legacy=record.legacy)
     active, owner = _employee_state(record.employeeID, record.accountID)

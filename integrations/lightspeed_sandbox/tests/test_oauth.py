@@ -87,6 +87,9 @@ def test_login_approve_and_code_exchange_with_pkce(sandbox):
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["acct"] == str(sandbox.account_id) and claims["scope"] == SCOPE and "exp" in claims
+    # As Lightspeed's: fractional unix times, and a key id in the header.
+    assert all(isinstance(claims[name], float) for name in ("iat", "nbf", "exp"))
+    assert jwt.get_unverified_header(body["access_token"])["kid"]
     assert Api(sandbox, body["access_token"]).call("GET", "Shop").status_code == 200
 
 
@@ -247,6 +250,10 @@ def test_expired_or_unknown_access_tokens_get_the_oauth_401(sandbox):
     body = response.json()
     assert body["error"] == "access_denied" and body["hint"] == "Access token could not be verified"
     assert Api(sandbox, "garbage").call("GET", "Shop").status_code == 401
+    # Lightspeed deletes expired tokens now and then: an old one reads as revoked instead.
+    sandbox.advance_clock(2 * 86400)
+    old = Api(sandbox, pair["access_token"]).call("GET", "Shop")
+    assert old.status_code == 401 and old.json()["hint"] == "Access token has been revoked"
 
 
 def test_revoke_kills_the_refresh_token_and_its_access_token(sandbox):
