@@ -3,7 +3,8 @@
 With settings.REDIS_URL set the lock is a Redis key (SET NX PX with a random token; released
 only by its holder). Without Redis it is a row in the `core_namedlock` table with an expiry,
 which works on SQLite (the embedded default) and PostgreSQL alike. Every lock expires, so a
-crashed holder never blocks a company for good; holders of long work call `extend()`.
+crashed holder never blocks a company for good; holders of long work call `keep_alive()` as
+they make progress (it extends the lock once a third of its TTL has passed).
 """
 
 from __future__ import annotations
@@ -40,14 +41,23 @@ def redis_client():
     return _redis_client(url) if url else None
 
 
+class LockLostError(RuntimeError):
+    """A holder's lock lapsed and another holder took it: the holder's work must stop."""
+
+
 class NamedLock:
     """One holder at a time for `name`, across processes. Use `named_lock(...)` in code."""
+
+    # When the holder last pushed the expiry out (keep_alive's rhythm); a class attribute so that
+    # tests can move time without sleeping.
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(self, name: str, *, ttl: float = 300.0) -> None:
         self.name = name
         self.ttl = ttl
         self.token = secrets.token_hex(16)
         self.acquired = False
+        self._extended_at: float | None = None
 
     # -- Redis ---------------------------------------------------------------------------------
     def _redis_key(self) -> str:
@@ -60,6 +70,8 @@ class NamedLock:
             self.acquired = bool(redis.set(self._redis_key(), self.token, nx=True, px=int(self.ttl * 1000)))
         else:
             self.acquired = self._db_try_acquire()
+        if self.acquired:
+            self._extended_at = self.clock()
         return self.acquired
 
     def acquire(
@@ -91,14 +103,33 @@ class NamedLock:
         ttl = ttl or self.ttl
         redis = redis_client()
         if redis is not None:
-            return bool(redis.eval(_EXTEND, 1, self._redis_key(), self.token, int(ttl * 1000)))
-        from integrations.core.models import NamedLock as LockRow
+            extended = bool(redis.eval(_EXTEND, 1, self._redis_key(), self.token, int(ttl * 1000)))
+        else:
+            from integrations.core.models import NamedLock as LockRow
 
-        return bool(
-            LockRow.objects.filter(name=self.name, token=self.token).update(
-                expires_at=timezone.now() + timedelta(seconds=ttl)
+            extended = bool(
+                LockRow.objects.filter(name=self.name, token=self.token).update(
+                    expires_at=timezone.now() + timedelta(seconds=ttl)
+                )
             )
-        )
+        if extended:
+            self._extended_at = self.clock()
+        return extended
+
+    def keep_alive(self) -> None:
+        """For long work to call as it makes progress: keeps the lock while the work goes on.
+
+        Cheap to call often: it writes only once a third of the TTL has passed since the lock was
+        taken or last extended. A lock that lapsed while nobody else took it is taken back; one
+        that another holder took raises `LockLostError`, so that two holders never overlap.
+        """
+        if not self.acquired:
+            return
+        if self._extended_at is not None and self.clock() - self._extended_at < self.ttl / 3:
+            return
+        if self.extend() or self.try_acquire():
+            return
+        raise LockLostError(f"The lock {self.name} lapsed and another holder took it.")
 
     def _db_try_acquire(self) -> bool:
         from integrations.core.models import NamedLock as LockRow

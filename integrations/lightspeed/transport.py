@@ -47,6 +47,9 @@ class ClientStats:
     statuses: dict[str, int] = field(default_factory=dict)
     bucket_peak: float | None = None
     bucket_size: float | None = None
+    # Called before every request attempt: a run's heartbeat (services.progress.RunProgress.beat),
+    # so a run waiting on Lightspeed (pacing, Retry-After, backoff) still shows it is alive.
+    heartbeat: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     def count_status(self, status: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -117,6 +120,8 @@ class LightspeedTransport:
         refreshed = False
         attempt = 0
         while True:
+            if self.stats.heartbeat is not None:
+                self.stats.heartbeat()
             wait = self.pacer.reserve(cost)
             if wait > 0:
                 self.sleep(wait)

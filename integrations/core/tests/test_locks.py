@@ -94,3 +94,83 @@ def test_a_holder_can_extend_its_lock_but_not_one_it_lost(lock_backend):
     assert taker.try_acquire()
     assert not lapsed.extend(30)
     taker.release()
+
+
+def _expires_in(lock: NamedLock) -> float:
+    """Seconds until the stored lock lapses, as the store (Redis or the table) sees it."""
+    from django.utils import timezone
+
+    from integrations.core.locks import redis_client
+    from integrations.core.models import NamedLock as LockRow
+
+    redis = redis_client()
+    if redis is not None:
+        return redis.pttl(lock._redis_key()) / 1000
+    return (LockRow.objects.get(name=lock.name).expires_at - timezone.now()).total_seconds()
+
+
+def _lapse_soon(lock: NamedLock, seconds: float) -> None:
+    """What the passing of time does to a stored lock, without waiting for it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.core.locks import redis_client
+    from integrations.core.models import NamedLock as LockRow
+
+    redis = redis_client()
+    if redis is not None:
+        if seconds <= 0:
+            redis.delete(lock._redis_key())
+        else:
+            redis.pexpire(lock._redis_key(), int(seconds * 1000))
+    else:
+        LockRow.objects.filter(name=lock.name).update(expires_at=timezone.now() + timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def moving_clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(NamedLock, "clock", staticmethod(lambda: now[0]))
+    return now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_holder_kept_alive_keeps_its_lock_past_the_original_ttl(lock_backend, moving_clock):
+    holder = NamedLock("company:5:job:orders", ttl=3600)
+    assert holder.try_acquire()
+
+    moving_clock[0] += 60  # a minute of work: no write yet
+    _lapse_soon(holder, 30)
+    holder.keep_alive()
+    assert _expires_in(holder) <= 30
+
+    moving_clock[0] += 20 * 60  # a third of the hour since it was taken: pushed out a full hour
+    holder.keep_alive()
+    assert _expires_in(holder) > 3500
+    assert not NamedLock("company:5:job:orders").try_acquire()
+    holder.release()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lapsed_lock_nobody_took_is_taken_back_and_one_another_took_stops_the_holder(
+    lock_backend, moving_clock
+):
+    from integrations.core.locks import LockLostError
+
+    holder = NamedLock("company:6:job:upload", ttl=3600)
+    assert holder.try_acquire()
+    moving_clock[0] += 3 * 3600  # stalled past its expiry (a very long wait)
+    _lapse_soon(holder, -1)
+    holder.keep_alive()
+    assert _expires_in(holder) > 3500 and not NamedLock("company:6:job:upload").try_acquire()
+
+    _lapse_soon(holder, -1)
+    taker = NamedLock("company:6:job:upload", ttl=3600)
+    assert taker.try_acquire()
+    moving_clock[0] += 3 * 3600
+    with pytest.raises(LockLostError):
+        holder.keep_alive()
+    holder.release()  # must not free the taker's lock
+    assert not NamedLock("company:6:job:upload").try_acquire()
+    taker.release()

@@ -2,7 +2,9 @@
 
 A job calls `ctx.progress(n)` as it finishes n things (and, when it knows, `ctx.progress.set_total(n)`
 first). The count reaches the run's row at most every few seconds, so the dashboard can show a
-run in progress without the job writing a row per record.
+run in progress without the job writing a row per record. The same rhythm is the run's
+heartbeat: every Lightspeed request of the run beats too (`beat`), and each write keeps the
+run's company-and-job lock alive, so a backfill longer than the lock's hour keeps it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.core.locks import NamedLock
 from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.transport import ClientStats
 
@@ -29,8 +32,10 @@ class RunProgress:
         forward: Callable[[int], None] | None = None,
         interval: float = FLUSH_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        lock: NamedLock | None = None,
     ) -> None:
         self.run = run
+        self.lock = lock
         self.stats = stats
         self.forward = forward
         self.interval = interval
@@ -45,6 +50,10 @@ class RunProgress:
         self.run.progress_done = self.done
         if self.forward is not None:
             self.forward(n)
+        self.beat()
+
+    def beat(self) -> None:
+        """The run is alive (a request made, a record done): written at most every `interval`."""
         if self.clock() - self._flushed_at >= self.interval:
             self.flush()
 
@@ -61,10 +70,13 @@ class RunProgress:
             api_requests=self.stats.requests,
             api_rate_limited=self.stats.rate_limited,
         )
+        if self.lock is not None:
+            self.lock.keep_alive()  # raises LockLostError when another run took the lock
 
 
-# A run is protected by its company-and-job lock for an hour (core.locks.company_job_lock); a run
-# still "running" with no progress for longer lost its worker (a crash, a restart, a killed pod).
+# A run is protected by its company-and-job lock for an hour after its last heartbeat (the lock is
+# kept alive by `flush`); a run still "running" with no heartbeat for longer lost its worker (a
+# crash, a restart, a killed pod).
 STALLED_AFTER = timedelta(hours=1)
 
 

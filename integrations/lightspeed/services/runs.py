@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.core.locks import company_job_lock
+from integrations.core.locks import LockLostError, company_job_lock_name, named_lock
 from integrations.core.logging import log_context
 from integrations.lightspeed import errors
 from integrations.lightspeed.client import ClientStats
@@ -21,6 +21,10 @@ from integrations.lightspeed.services.connection import lightspeed_client_for
 from integrations.lightspeed.services.progress import RunProgress
 
 logger = logging.getLogger(__name__)
+
+# A run holds its company-and-job lock this long after its last heartbeat (RunProgress keeps it
+# alive while the run makes requests or progress); a crashed worker's lock frees itself after it.
+JOB_LOCK_TTL = 3600.0
 
 
 def job_refusal(settings_obj: LightspeedSettings, job: Job | None = None) -> str | None:
@@ -33,6 +37,8 @@ def job_refusal(settings_obj: LightspeedSettings, job: Job | None = None) -> str
         return "Lightspeed POS Enabled is off for this company."
     if not settings_obj.refresh_token or not settings_obj.account_id:
         return "Lightspeed is not connected: run Fetch Token first."
+    if job is not None and job.refusal is not None:
+        return job.refusal(settings_obj)
     return None
 
 
@@ -158,13 +164,14 @@ def _job_run_recorded(
     if refusal:
         return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
 
-    with company_job_lock(company_id, job.name) as acquired:
-        if not acquired:
+    with named_lock(company_job_lock_name(company_id, job.name), ttl=JOB_LOCK_TTL) as lock:
+        if lock is None:
             return _finish(
                 run, SyncRun.Outcome.SKIPPED, error=f"Another {job.name} run for this company is in progress."
             )
         stats = ClientStats()
-        live_progress = RunProgress(run, stats=stats, forward=progress)
+        live_progress = RunProgress(run, stats=stats, forward=progress, lock=lock)
+        stats.heartbeat = live_progress.beat
         try:
             client = lightspeed_client_for(settings_obj, stats=stats, sleep=sleep)
             context = JobContext(
@@ -177,6 +184,17 @@ def _job_run_recorded(
                 run=run,
             )
             counts = job.run(context)
+        except LockLostError:
+            logger.warning(
+                "The %s run %s of company %s lost its lock and stopped", job.name, run.pk, company_id
+            )
+            return _finish(
+                run,
+                SyncRun.Outcome.FAILED,
+                error=f"Stopped: this run made no progress for over {int(JOB_LOCK_TTL // 60)} minutes and "
+                f"another {job.name} run took over; stopping keeps the two from overlapping.",
+                stats=stats,
+            )
         except errors.LightspeedTransientError as exc:
             _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
             if raise_transient:
