@@ -4,8 +4,11 @@ One `POST Item` per product with its description, custom SKU (= SKU), UPC/EAN on
 valid codes (Lightspeed refuses the whole item otherwise), manufacturer SKU, default cost, the
 site price at the configured price level and — with inventory upload on — each shop's quantity,
 so a new item costs one request, not two. A product whose item was archived in Lightspeed is
-linked to it and is never recreated; a refused create is an issue and is not retried until the
-issue is resolved.
+linked to it and is never recreated. A create Lightspeed refuses (a 4xx with its message) is an
+issue and is not sent again until someone presses Retry on it. A create that fails for a moment
+(a 5xx, a timeout, a dropped connection) is an issue too, but the next products runs try it again
+— after the others, and at most `CREATE_ATTEMPTS` times before it waits for Retry as well; two
+such failures in a row, or a 429, end this run's creates (Lightspeed is busy or down).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from integrations.lightspeed.services.runs import sync_issue_record
 
 CREATE_LIMIT = 500  # per run: a long backlog is created over several runs, sharing the bucket
 REJECTED = "item_create_rejected"
+FAILED = "item_create_failed"
+CREATE_ATTEMPTS = 5  # runs that try a create failing for a moment before it waits for Retry
 
 
 def gtin_valid(code: str, lengths: tuple[int, ...]) -> bool:
@@ -82,18 +87,30 @@ def items_create(
     refused = SyncIssue.objects.filter(
         company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
     ).values_list("key", flat=True)
+    failed = dict(
+        SyncIssue.objects.filter(
+            company_id=company_id, kind=FAILED, status=SyncIssue.Status.OPEN
+        ).values_list("key", "count")
+    )
+    given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
     links = list(
         ProductLink.objects.filter(
             company_id=company_id, enabled=True, item_id__isnull=True, product__active=True
         )
         .exclude(product__sku__in=refused)
+        .exclude(product__sku__in=given_up)
         .select_related("product")
         .order_by("pk")[:limit]
     )
     if dry_run or not links:
         return {"would_create": len(links)} if dry_run else {}
     found = _skus_in_lightspeed(settings_obj, client, links)
-    links = [link for link in links if sku_key(link.product.sku) not in found]
+    _failures_settle(company_id, [link.product.sku for link in links if sku_key(link.product.sku) in found])
+    # A product that failed before goes after the others, so it never holds up the queue.
+    links = sorted(
+        (link for link in links if sku_key(link.product.sku) not in found),
+        key=lambda link: (link.product.sku in failed, link.pk),
+    )
     if not links:
         return {"items_found": len(found)}
     quantities: dict[int, dict[int, int]] = {}
@@ -107,13 +124,15 @@ def items_create(
         ):
             quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
     shops = shops_by_lightspeed_id(company_id)
-    counts = {"items_created": 0, "create_refused": 0, "items_found": len(found)}
-    for link in links:
+    counts = {"items_created": 0, "create_refused": 0, "create_failed": 0, "items_found": len(found)}
+    failures_in_a_row = 0
+    for position, link in enumerate(links):
         sent = quantities.get(link.pk, {})
         body = item_body(link, price_level=settings_obj.price_level, quantities=sent)
         try:
             item = client.create_item(body)
         except errors.LightspeedBadRequestError as exc:
+            failures_in_a_row = 0
             counts["create_refused"] += 1
             sync_issue_record(
                 company_id=company_id,
@@ -122,7 +141,19 @@ def items_create(
                 message=f"Lightspeed refused to create {link.product.sku}: {exc.message}",
                 excerpt=exc.body,
             )
+            _failures_settle(company_id, [link.product.sku], resolution="Refused by Lightspeed instead.")
             continue
+        except errors.LightspeedRateLimitedError:
+            counts["create_deferred"] = len(links) - position
+            break  # the bucket is full: the rest (this one too) wait for the next run, uncharged
+        except errors.LightspeedTransientError as exc:
+            counts["create_failed"] += 1
+            failures_in_a_row += 1
+            _failure_record(company_id, link.product.sku, exc, attempt=failed.get(link.product.sku, 0) + 1)
+            if failures_in_a_row >= 2:
+                break  # Lightspeed looks down: the rest wait for the next run
+            continue
+        failures_in_a_row = 0
         now = timezone.now()
         link.item_id = to_int(item.get("itemID"))
         link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
@@ -153,8 +184,31 @@ def items_create(
             ItemShopState.objects.filter(link=link, shop__shop_id__in=list(sent)).update(sent_at=now)
             for shop_id, qoh in sent.items():
                 ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
+        _failures_settle(company_id, [link.product.sku])
         counts["items_created"] += 1
     return counts
+
+
+def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, attempt: int) -> None:
+    if attempt >= CREATE_ATTEMPTS:
+        then = f"LightSync gave up after {attempt} attempts: press Retry once Lightspeed works again."
+    else:
+        then = f"LightSync tries again with the next products run (attempt {attempt} of {CREATE_ATTEMPTS})."
+    sync_issue_record(
+        company_id=company_id,
+        kind=FAILED,
+        key=sku,
+        message=f"Lightspeed could not create {sku} just now: {exc.message.rstrip('.')}. {then}",
+        excerpt=exc.body,
+    )
+
+
+def _failures_settle(company_id: int, skus: list[str], *, resolution: str = "Created in Lightspeed.") -> None:
+    """A create that failed for a moment has worked (or the item turned out to exist after all)."""
+    if skus:
+        SyncIssue.objects.filter(
+            company_id=company_id, kind=FAILED, key__in=skus, status=SyncIssue.Status.OPEN
+        ).update(status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution=resolution)
 
 
 def _skus_in_lightspeed(

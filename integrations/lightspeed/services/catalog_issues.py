@@ -4,6 +4,8 @@
   schedules an upload; a new refusal reopens the issue.
 * `item_create_rejected` (key: SKU): Retry lets the products job create it again (it skips
   products with an open refusal) and schedules that job.
+* `item_create_failed` (key: SKU; a 5xx or timeout): the products job tries again by itself a few
+  times; once it gave up, Retry gives it another attempt the same way.
 * `item_match_ambiguous` (key: itemID): map to a product links that item to the chosen product
   (matched by a person) — the only way a duplicate code is settled without a guess.
 """
@@ -71,4 +73,5 @@ def ambiguous_item_map(issue: SyncIssue, product: Product, actor: User | None) -
 def register() -> None:
     issue_handler_register("upload_rejected", retry=upload_rejected_retry)
     issue_handler_register("item_create_rejected", retry=item_create_rejected_retry)
+    issue_handler_register("item_create_failed", retry=item_create_rejected_retry)
     issue_handler_register("item_match_ambiguous", map_to_product=ambiguous_item_map)
