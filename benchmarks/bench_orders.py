@@ -19,7 +19,7 @@ from integrations.lightspeed.client import ClientStats
 from integrations.lightspeed.models import LightspeedSettings
 from integrations.lightspeed.services.connection import lightspeed_client_for
 from integrations.lightspeed.services.orders import orders_download
-from integrations.lightspeed.tests.test_orders_e2e import catalogue_item_ids, connect_demo
+from integrations.lightspeed.tests.pos import Pos, catalogue_item_ids, connect_demo
 
 SALES = 10_000
 
@@ -54,8 +54,6 @@ def bench_order_download_10000_sales(sandbox_server_factory, settings, monkeypat
     settings.LIGHTSPEED_OAUTH_URL = settings.LIGHTSPEED_API_URL = server.api_url
     settings.LIGHTSPEED_CLIENT_ID, settings.LIGHTSPEED_CLIENT_SECRET = server.client_id, server.client_secret
     company = connect_demo(server)
-    from integrations.lightspeed.tests.test_orders_e2e import Pos
-
     pos = Pos(server)
     registers = {shop_id: pos.register_of(shop_id) for shop_id in (1, 2, 3)}
     item_ids = catalogue_item_ids() * 1

@@ -38,6 +38,9 @@ class Job:
     # connection alive is not syncing, and an unused refresh token dies after 30 days.
     runs_while_disabled: bool = False
     aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Why this job may not run with these settings (beyond the refusals every job shares), in
+    # words; None when it may. Seen by `job_refusal`, so by runs, Sync now and replays alike.
+    refusal: Callable[[LightspeedSettings], str | None] | None = None
 
     @property
     def available(self) -> bool:
@@ -88,6 +91,12 @@ def _orders(ctx: JobContext) -> dict[str, Any]:
     )
 
 
+def _orders_refusal(settings_obj: LightspeedSettings) -> str | None:
+    from integrations.lightspeed.services.orders import orders_refusal
+
+    return orders_refusal(settings_obj)
+
+
 def _products(ctx: JobContext) -> dict[str, Any]:
     from integrations.lightspeed.services.catalog_products import products_download
 
@@ -135,7 +144,12 @@ JOBS: dict[str, Job] = {
         ),
         Job("shops", "download shops, registers and employees", run=_shops),
         Job("products", "download and link items; auto-create products", run=_products),
-        Job("orders", "download completed sales as Local Store orders", run=_orders),
+        Job(
+            "orders",
+            "download completed sales as Local Store orders",
+            run=_orders,
+            refusal=_orders_refusal,
+        ),
         Job(
             "upload",
             "upload inventory, prices and costs (one request per changed item)",

@@ -20,6 +20,7 @@ that row, and the second sees the first's orders.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections import Counter
@@ -60,14 +61,33 @@ def overlap() -> timedelta:
     return timedelta(seconds=getattr(django_settings, "LIGHTSPEED_ORDERS_OVERLAP_SECONDS", 300))
 
 
-def order_cursor_get(*, settings_obj: LightspeedSettings) -> OrderCursor:
+NO_SHOP_CHOSEN = (
+    "Enable Order Download needs to know whose sales to download: turn on Enable Lightspeed Shops "
+    "Mapping and map the shops to warehouses, or choose the Shop Name (with mapping off, only that "
+    "shop's sales are downloaded)."
+)
+
+
+def orders_refusal(settings_obj: LightspeedSettings) -> str | None:
+    """Why the order download may not run with these settings; None when it may.
+
+    With shops mapping off, only the configured shop's sales are imported: with no Shop Name
+    there is no shop, and importing every shop's sales into the default warehouse instead would
+    take stock for sales that are not this company's to take."""
+    if not settings_obj.shops_mapping_enabled and not settings_obj.shop_id:
+        return NO_SHOP_CHOSEN
+    return None
+
+
+def order_cursor_get(*, settings_obj: LightspeedSettings, create: bool = True) -> OrderCursor:
     """The company's cursor; the first run starts at the Order Download Start Date, else at the
-    moment the connection was made."""
+    moment the connection was made. With `create=False` (a dry run) a first cursor is not stored."""
     start = settings_obj.order_download_start or settings_obj.token_received_at or timezone.now()
-    cursor, _ = OrderCursor.objects.get_or_create(
-        company_id=settings_obj.company_id,
-        defaults={"start_at": start, "sales_after": start, "updates_after": start},
-    )
+    defaults = {"start_at": start, "sales_after": start, "updates_after": start}
+    if not create:
+        stored = OrderCursor.objects.filter(company_id=settings_obj.company_id).first()
+        return stored or OrderCursor(company_id=settings_obj.company_id, **defaults)
+    cursor, _ = OrderCursor.objects.get_or_create(company_id=settings_obj.company_id, defaults=defaults)
     return cursor
 
 
@@ -85,8 +105,10 @@ def orders_download(
     run: SyncRun | None = None,
 ) -> dict[str, int]:
     """Downloads new and changed sales of the company. Returns counts by kind."""
-    cursor = order_cursor_get(settings_obj=settings_obj)
-    scope = shop_scope_load(settings_obj=settings_obj)
+    # A dry run writes nothing: every page's transaction is rolled back, and neither a first
+    # cursor nor the channel's system user is created outside them.
+    cursor = order_cursor_get(settings_obj=settings_obj, create=not dry_run)
+    scope = shop_scope_load(settings_obj=settings_obj, dry_run=dry_run)
     backfill = settings_obj.order_download_start
     backfill = backfill if backfill is not None and backfill < cursor.start_at else None
     scope.start_at = min(d for d in (cursor.start_at, backfill, since) if d is not None)
@@ -97,11 +119,15 @@ def orders_download(
 
     def commit(work: Callable[[OrderCursor], None]) -> None:
         with transaction.atomic():
-            locked = OrderCursor.objects.select_for_update().get(pk=cursor.pk)
+            if cursor.pk is None:  # a dry run's first cursor, never stored
+                locked = copy.copy(cursor)
+            else:
+                locked = OrderCursor.objects.select_for_update().get(pk=cursor.pk)
             work(locked)
-            locked.save()
             if dry_run:
                 transaction.set_rollback(True)
+            else:
+                locked.save()
 
     # 1. New sales by timeStamp.
     read_from = since or backfill or (cursor.sales_after - overlap())
@@ -125,6 +151,7 @@ def orders_download(
         commit(work)
         if dry_run:
             handled.update(s.sale_id for s in sales if isinstance(s, SaleData) and (s.completed or s.voided))
+            handled.update(_unreadable_ids(sales))
         counts["sales_read"] += len(records)
         if progress:
             progress(len(records))
@@ -256,6 +283,16 @@ def _record_invalid(scope: ShopScope, sales: list, counts: Counter, run) -> None
             if not created and rec.state in (LightspeedSale.State.OPEN, LightspeedSale.State.INVALID):
                 rec.state, rec.update_time = LightspeedSale.State.INVALID, update_time
                 rec.save(update_fields=["state", "update_time", "updated_at"])
+
+
+def _unreadable_ids(sales: list) -> set[int]:
+    return {
+        int(record["saleID"])
+        for entry in sales
+        if not isinstance(entry, SaleData)
+        for record in [entry[0]]
+        if isinstance(record, dict) and str(record.get("saleID")).isdigit()
+    }
 
 
 def _changes_needed(scope: ShopScope, records: list[dict]) -> tuple[list[int], set[int]]:

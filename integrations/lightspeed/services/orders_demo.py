@@ -1,9 +1,11 @@
 """`make demo`: Demo Outfitters' Lightspeed POS settings for the sandbox, so its history imports.
 
 Idempotent and token-free: it never touches the token pair (the merchant fetches one through the
-sandbox's login page). Once the shops have been downloaded, running it again maps each demo shop
-to the warehouse that stocks it and turns shops mapping on; until then mapping stays off and the
-sandbox's sales are taken from the default warehouse (Main).
+sandbox's login page). The sandbox's shops are known ahead of any token (the shared demo
+catalogue's DEMO_SHOPS, ids and all), so it creates their rows, maps each to the warehouse that
+stocks it and turns shops mapping on: the order download knows whose sales to import from the
+start. The shops download after Fetch Token finds those rows by (company, shopID) and fills in
+the rest (registers, employees) in place. A shop that already has warehouses keeps them.
 """
 
 from __future__ import annotations
@@ -49,15 +51,16 @@ def lightspeed_demo_setup(*, company_name: str = catalogue.DEMO_COMPANY) -> dict
     mapped = 0
     warehouses = {w.code: w for w in Warehouse.objects.filter(company=company)}
     for demo_shop in catalogue.DEMO_SHOPS:
-        shop = LightspeedShop.objects.filter(company=company, shop_id=demo_shop.shop_id).first()
-        warehouse = warehouses.get(demo_shop.warehouse_code)
-        if shop is None or warehouse is None:
-            continue
-        LightspeedShopWarehouse.objects.get_or_create(
-            shop=shop, warehouse=warehouse, defaults={"position": 0}
+        shop, _ = LightspeedShop.objects.get_or_create(
+            company=company,
+            shop_id=demo_shop.shop_id,
+            defaults={"name": demo_shop.name, "time_zone": demo_shop.time_zone},
         )
-        mapped += 1
-    settings_obj.shops_mapping_enabled = mapped == len(catalogue.DEMO_SHOPS)
+        warehouse = warehouses.get(demo_shop.warehouse_code)
+        if warehouse is not None and not shop.warehouse_links.exists():
+            LightspeedShopWarehouse.objects.create(shop=shop, warehouse=warehouse, position=0)
+        mapped += shop.warehouse_links.exists()
+    settings_obj.shops_mapping_enabled = True
     settings_obj.save()
     changelog_record(
         instance=settings_obj,

@@ -13,8 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.core.locks import company_job_lock
+from integrations.lightspeed.jobs import JOBS
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.models_orders import LightspeedSale
 from integrations.lightspeed.services.connection import lightspeed_client_for
@@ -49,7 +51,7 @@ class SaleReplayResult:
 def sale_replay(*, company_id: int, sale_id: int) -> SaleReplayResult:
     """Fetches one sale again and imports it as the order download would."""
     settings_obj = LightspeedSettings.objects.select_related("company").get(company_id=company_id)
-    refusal = job_refusal(settings_obj)
+    refusal = job_refusal(settings_obj, JOBS["orders"])
     if refusal:
         raise SaleReplayError(refusal)
     with company_job_lock(company_id, "orders", ttl=600.0, wait=30.0) as acquired:
@@ -75,7 +77,11 @@ def sale_replay(*, company_id: int, sale_id: int) -> SaleReplayResult:
     if imported:
         SyncIssue.objects.filter(
             company_id=company_id, kind=SALE_INVALID, key=str(sale_id), status=SyncIssue.Status.OPEN
-        ).update(status=SyncIssue.Status.RESOLVED)
+        ).update(
+            status=SyncIssue.Status.RESOLVED,
+            resolved_at=timezone.now(),
+            resolution=f"Replayed: the sale is {state}.",
+        )
     return SaleReplayResult(
         sale_id=sale_id, imported=imported, state=state or "not imported", counts=dict(counts)
     )

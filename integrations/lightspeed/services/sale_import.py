@@ -31,7 +31,7 @@ from integrations.commerce.models import (
     StockLedgerEntry,
 )
 from integrations.commerce.services.stock import stock_adjust_many
-from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
 from integrations.lightspeed.services.runs import sync_issue_record
 from integrations.lightspeed.services.sale_build import (
@@ -47,6 +47,7 @@ from integrations.lightspeed.services.sale_stock import Availability, ShopScope
 from integrations.lightspeed.services.sale_void import sales_void
 
 ZERO = Decimal("0")
+SALE_INVALID = "sale_invalid"  # the issue of a sale that could not be read (orders._record_invalid)
 
 
 @dataclass
@@ -358,6 +359,7 @@ def _import(
             "Its sale lines were imported as unknown lines; choose the product to fix them and their stock.",
             run=run,
         )
+    _unreadable_resolved(company.pk, [p.sale.sale_id for p in plans], run)
     for sku, units in shortfalls.items():
         sync_issue_record(
             company_id=company.pk,
@@ -367,6 +369,22 @@ def _import(
             "the shortfall was taken from the first warehouse, below zero.",
             run=run,
         )
+
+
+def _unreadable_resolved(company_id: int, sale_ids: list[int], run: SyncRun | None) -> None:
+    """A sale that could not be read before and is imported now: its issue is settled, with a
+    note saying how (one query for the page)."""
+    how = f"imported by run {run.pk}" if run is not None else "imported when it was replayed"
+    SyncIssue.objects.filter(
+        company_id=company_id,
+        kind=SALE_INVALID,
+        key__in=[str(sale_id) for sale_id in sale_ids],
+        status=SyncIssue.Status.OPEN,
+    ).update(
+        status=SyncIssue.Status.RESOLVED,
+        resolved_at=timezone.now(),
+        resolution=f"The sale could be read this time and was {how}.",
+    )
 
 
 def _bare_item(line: SaleLineData):

@@ -52,17 +52,22 @@ class ShopScope:
     default_warehouses: list[Warehouse]
     registers: dict[int, LightspeedRegister]
     employees: dict[int, LightspeedEmployee]
-    user: User
+    stored_user: User | None  # None for a dry run: see `user`
     configured_shop_id: int | None = None
     start_at: datetime | None = None
     warnings: set[str] = field(default_factory=set)
 
+    @property
+    def user(self) -> User:
+        """The channel's system user. A dry run looks it up (or creates it) each time it books
+        stock, inside the page's transaction, which is rolled back: it leaves no user behind."""
+        return self.stored_user or channel_user_get(company=self.company)
+
     def imports_shop(self, shop_id: int) -> bool:
         if self.mapping_on:
             return bool(self.warehouses_by_shop.get(shop_id))
-        if self.configured_shop_id is None:
-            return True  # no shop chosen: a single-shop account imports everything
-        return shop_id == self.configured_shop_id
+        # No shop chosen: nothing is imported (the orders job refuses to run; see orders_refusal).
+        return self.configured_shop_id is not None and shop_id == self.configured_shop_id
 
     def warehouses_for(self, shop_id: int) -> list[Warehouse]:
         if self.mapping_on:
@@ -79,7 +84,7 @@ class ShopScope:
         return None
 
 
-def shop_scope_load(*, settings_obj: LightspeedSettings) -> ShopScope:
+def shop_scope_load(*, settings_obj: LightspeedSettings, dry_run: bool = False) -> ShopScope:
     company = settings_obj.company
     shops = {shop.shop_id: shop for shop in LightspeedShop.objects.filter(company=company)}
     by_shop: dict[int, list[Warehouse]] = {}
@@ -102,7 +107,7 @@ def shop_scope_load(*, settings_obj: LightspeedSettings) -> ShopScope:
         default_warehouses=defaults,
         registers={r.register_id: r for r in LightspeedRegister.objects.filter(company=company)},
         employees={e.employee_id: e for e in LightspeedEmployee.objects.filter(company=company)},
-        user=channel_user_get(company=company),
+        stored_user=None if dry_run else channel_user_get(company=company),
         configured_shop_id=settings_obj.shop.shop_id if settings_obj.shop_id else None,
     )
 

@@ -40,6 +40,12 @@ def lightspeed_settings_validate(settings_obj: LightspeedSettings) -> None:
             "Lightspeed POS Enabled cannot be turned on without a working token and AccountID: "
             "run Fetch Token first."
         )
+    if settings_obj.enabled and settings_obj.order_download_enabled:
+        from integrations.lightspeed.services.orders import orders_refusal
+
+        refusal = orders_refusal(settings_obj)
+        if refusal:
+            raise SettingsChangeRefused(refusal)
     company_id = settings_obj.company_id
     for name in ("shop", "register", "employee", "returns_warehouse"):
         related = getattr(settings_obj, name)

@@ -10,7 +10,7 @@ import pytest
 from integrations.commerce.models import Order, StockLedgerEntry, StockLevel, Warehouse
 from integrations.commerce.services.stock import stock_set
 from integrations.lightspeed.jobs import JOBS
-from integrations.lightspeed.models import SyncIssue, SyncRun
+from integrations.lightspeed.models import LightspeedShop, SyncIssue, SyncRun
 from integrations.lightspeed.models_catalog import ProductLink
 from integrations.lightspeed.models_orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.services.runs import job_run
@@ -150,6 +150,7 @@ def test_a_shortfall_is_taken_from_the_first_warehouse_and_flagged(shop_setup, m
 def test_with_shops_mapping_off_stock_comes_from_the_default_warehouse(shop_setup, mocked_lightspeed):
     settings_obj = shop_setup["settings"]
     settings_obj.shops_mapping_enabled = False
+    settings_obj.shop = LightspeedShop.objects.get(company=settings_obj.company, shop_id=1)
     settings_obj.save()
     boots = product(settings_obj.company, "BOOT-1")
     stock_set(product=boots, warehouse=shop_setup["main"], on_hand=2)
@@ -424,9 +425,31 @@ def test_a_sale_that_cannot_be_read_is_recorded_and_the_others_import(shop_setup
     assert run.counts["invalid"] == 1
 
 
+def test_an_unreadable_sale_that_imports_in_a_later_run_resolves_its_issue_with_a_note(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    broken = sale(742, [line(None)])
+    broken["SaleLines"]["SaleLine"][0]["unitQuantity"] = "two"
+    mock_sales(mocked_lightspeed, [broken])
+    run_orders(company)
+    assert SyncIssue.objects.get(kind="sale_invalid", key="742").status == SyncIssue.Status.OPEN
+    # Lightspeed corrects the sale; the next normal run (no replay) reads it again and imports it.
+    mock_sales(mocked_lightspeed, [sale(742, [line(None)], update_time="2026-11-20T11:00:00+00:00")])
+
+    second = run_orders(company)
+
+    assert list(Order.objects.values_list("channel_order_id", flat=True)) == ["742"]
+    issue = SyncIssue.objects.get(kind="sale_invalid", key="742")
+    assert issue.status == SyncIssue.Status.RESOLVED and issue.resolved_at is not None
+    assert f"imported by run {second.pk}" in issue.resolution
+    assert LightspeedSale.objects.get(sale_id=742).state == "imported"
+
+
 def test_with_no_warehouse_to_draw_from_the_sale_imports_without_stock_moves(shop_setup, mocked_lightspeed):
     settings_obj = shop_setup["settings"]
     settings_obj.shops_mapping_enabled = False
+    settings_obj.shop = LightspeedShop.objects.get(company=settings_obj.company, shop_id=1)
     settings_obj.save()
     Warehouse.objects.filter(company=settings_obj.company).update(is_sellable=False)
     boots = product(settings_obj.company, "BOOT-1")

@@ -11,6 +11,7 @@ import yaml
 from django.db import transaction
 
 from integrations.commerce.models import Order, Warehouse
+from integrations.lightspeed.models import LightspeedShop
 from integrations.lightspeed.normalise import records_in
 from integrations.lightspeed.services.sale_import import sales_import
 from integrations.lightspeed.services.sale_parse import sale_parse
@@ -33,6 +34,9 @@ def recorded_sales() -> list[dict]:
 
 def test_every_recorded_sale_parses_and_exactly_the_completed_ones_become_orders(connected):
     Warehouse.objects.create(company=connected.company, name="Main", code="MAIN", is_default=True)
+    # Shops mapping off: the configured shop (every recorded sale is shop 1's) draws on Main.
+    connected.shop = LightspeedShop.objects.create(company=connected.company, shop_id=1, name="Shop 1")
+    connected.save()
     records = recorded_sales()
     parsed = [sale_parse(record) for record in records]
     shapes = Counter(type(r.get("SaleLines")).__name__ for r in records)

@@ -60,7 +60,9 @@ def test_a_rate_limited_orders_task_is_retried_after_lightspeeds_wait(
         raise Retried
 
     monkeypatch.setattr(tasks.lightspeed_download_orders, "retry", retry)
-    LightspeedSettings.objects.filter(pk=connected.pk).update(order_download_enabled=True)
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        order_download_enabled=True, shops_mapping_enabled=True
+    )
     mocked_lightspeed.get(resource_url("Sale"), status=429, headers={"Retry-After": "600"})
 
     with pytest.raises(Retried):

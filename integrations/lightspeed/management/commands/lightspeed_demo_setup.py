@@ -11,8 +11,8 @@ from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
 class Command(BaseCommand):
     help = (
         "Configure Demo Outfitters for the Lightspeed sandbox (demo API client, order download from "
-        "before the demo history, Returns Warehouse). Idempotent; never touches tokens. Run it again "
-        "after Fetch Token to map the demo shops to their warehouses."
+        "before the demo history, Returns Warehouse, the sandbox's shops mapped to their warehouses). "
+        "Idempotent; never touches tokens."
     )
 
     def handle(self, *args, **options):
