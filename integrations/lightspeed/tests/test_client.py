@@ -330,6 +330,31 @@ def test_items_by_id_go_in_batches_of_at_most_100(client, mocked_lightspeed):
     assert batches[0][0] == 1 and batches[2][-1] == 250
 
 
+def test_items_since_a_time_by_code_and_stock_rows_since_a_time_ask_lightspeed_as_documented(
+    client, mocked_lightspeed
+):
+    empty = {"@attributes": {"next": "", "previous": ""}}
+    mocked_lightspeed.get(resource_url("Item"), json={**empty, "Item": {"itemID": "5", "ItemShops": ""}})
+    mocked_lightspeed.get(resource_url("Item"), json=empty)
+    mocked_lightspeed.get(resource_url("Item"), json=empty)
+    mocked_lightspeed.get(
+        resource_url("ItemShop"), json={**empty, "ItemShop": {"itemShopID": "9", "qoh": "3"}}
+    )
+    since = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+
+    items = list(client.iter_items(since=since))
+    list(client.iter_items(codes=["012345678905", "TEE-RED-M"]))
+    item_shops = list(client.iter_item_shops(since=since))
+
+    changed, *by_code, stock = (query(call) for call in mocked_lightspeed.calls)
+    assert changed["timeStamp"] == [">,2026-11-26T09:30:00+00:00"] and changed["sort"] == ["timeStamp"]
+    assert json.loads(changed["load_relations"][0]) == ["ItemShops"]
+    assert [q["itemCode"] for q in by_code] == [["012345678905"], ["TEE-RED-M"]]
+    # Item.timeStamp does not move when stock changes: stock changes are read from ItemShop.
+    assert stock["timeStamp"] == [">=,2026-11-26T09:30:00+00:00"] and stock["sort"] == ["timeStamp"]
+    assert items == [{"itemID": "5", "ItemShops": []}] and item_shops == [{"itemShopID": "9", "qoh": "3"}]
+
+
 def test_sales_since_a_time_ask_for_lines_items_payments_and_customer_in_utc(client, mocked_lightspeed):
     mocked_lightspeed.get(
         resource_url("Sale"),
