@@ -281,6 +281,21 @@ def test_a_state_started_by_another_user_is_refused(client, signed_in, company, 
     assert LightspeedSettings.objects.get(company=company).refresh_token == ""
 
 
+def test_a_state_brought_back_in_another_browser_session_of_the_same_user_is_refused(
+    signed_in, company, merchant
+):
+    from django.test import Client
+
+    state = start(signed_in, company)["state"][0]
+    other_browser = Client()
+    other_browser.force_login(merchant)  # the same person, another session (e.g. a leaked link)
+
+    response = other_browser.get(CALLBACK, {"code": "c", "state": state})
+
+    assert "another sign-in" in messages_of(response)[0]
+    assert LightspeedSettings.objects.get(company=company).refresh_token == ""
+
+
 @pytest.mark.parametrize(
     ("token_reply", "expected"),
     [
