@@ -181,7 +181,7 @@ class LightspeedSettingsForm(forms.ModelForm):
         if self.errors:
             return
         try:
-            lightspeed_settings_validate(self.instance)
+            lightspeed_settings_validate(self.instance, was_enabled=bool(self.initial.get("enabled")))
         except SettingsChangeRefused as exc:
             self.add_error(None, exc.message)
 

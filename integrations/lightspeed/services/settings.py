@@ -33,9 +33,15 @@ class SettingsChangeRefused(Exception):
         self.message = message
 
 
-def lightspeed_settings_validate(settings_obj: LightspeedSettings) -> None:
-    """Raises SettingsChangeRefused with a message for the person when the settings do not hold."""
-    if settings_obj.enabled and not (settings_obj.is_connected and settings_obj.account_id):
+def lightspeed_settings_validate(settings_obj: LightspeedSettings, *, was_enabled: bool = False) -> None:
+    """Raises SettingsChangeRefused with a message for the person when the settings do not hold.
+
+    `was_enabled`: Lightspeed POS Enabled was already on before this change. Only turning it on
+    needs a working token: a company whose connection was lost while on must still be able to
+    change its other settings (its jobs are refused until it is re-authorized anyway).
+    """
+    turning_on = settings_obj.enabled and not was_enabled
+    if turning_on and not (settings_obj.is_connected and settings_obj.account_id):
         raise SettingsChangeRefused(
             "Lightspeed POS Enabled cannot be turned on without a working token and AccountID: "
             "run Fetch Token first."
@@ -94,9 +100,10 @@ def lightspeed_settings_save(
     with transaction.atomic():
         stored = LightspeedSettings.objects.select_for_update().get(pk=settings_obj.pk)
         before = field_values(stored, changes.keys())
+        was_enabled = stored.enabled
         for name, value in changes.items():
             setattr(stored, name, value)
-        lightspeed_settings_validate(stored)
+        lightspeed_settings_validate(stored, was_enabled=was_enabled)
         stored.save()
         changelog_record(instance=stored, before=before, company=stored.company, actor=actor)
     return stored

@@ -173,6 +173,26 @@ def test_enabling_needs_the_token_and_works_once_connected(browser, store):
     assert store.refresh().enabled is True
 
 
+def test_a_company_whose_connection_was_lost_can_still_change_its_other_settings(browser, store):
+    from integrations.lightspeed.models import ConnectionStatus
+
+    connect(store)
+    LightspeedSettings.objects.filter(pk=store.settings.pk).update(
+        enabled=True, connection_status=ConnectionStatus.REAUTHORIZATION_REQUIRED, connection_error="revoked"
+    )
+
+    response = save(browser, store, returns_warehouse=store.returns.pk)
+
+    assert response.status_code == 302, response.context["form"].errors
+    stored = store.refresh()
+    assert (stored.enabled, stored.returns_warehouse) == (True, store.returns)
+    # Turning it on is still refused while the token does not work.
+    LightspeedSettings.objects.filter(pk=store.settings.pk).update(enabled=False)
+    response = save(browser, store, enabled=True)
+    assert "cannot be turned on without a working token" in response.content.decode()
+    assert store.refresh().enabled is False
+
+
 def test_accountid_must_match_the_account_of_the_token(browser, store):
     token = jwt.encode({"acct": "100001"}, "a-test-signing-key-of-32-bytes-or-more", algorithm="HS256")
     connect(store, auth_token=token)
