@@ -25,6 +25,7 @@ from integrations.lightspeed.models import (
     SyncIssue,
     SyncRun,
 )
+from integrations.lightspeed.pacing import DB_BURST_SUFFIX, REDIS_BURST_SUFFIX
 from integrations.lightspeed.transport import ClientStats
 
 PREFIX = "lightsync_lightspeed_"
@@ -109,6 +110,8 @@ def _redis_buckets() -> Iterator[tuple[str, float, float]]:
         return
     prefix = "lightsync:bucket:"
     for raw_key in redis.scan_iter(f"{prefix}*", count=500):
+        if raw_key.decode().endswith(REDIS_BURST_SUFFIX):
+            continue  # the burst limiter's window, not a bucket
         values = redis.hmget(raw_key, "level", "size", "drip", "at")
         if values[0] is None:
             continue
@@ -119,7 +122,7 @@ def _redis_buckets() -> Iterator[tuple[str, float, float]]:
 
 def _database_buckets() -> Iterator[tuple[str, float, float]]:
     now = time.time()
-    for bucket in ApiBucket.objects.all():
+    for bucket in ApiBucket.objects.exclude(key__endswith=DB_BURST_SUFFIX):
         drained = bucket.drip_rate * max(0.0, now - bucket.observed_at) if bucket.observed_at else 0.0
         yield bucket.key, max(0.0, bucket.level - drained), bucket.size
 

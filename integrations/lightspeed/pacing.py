@@ -76,6 +76,12 @@ def _burst_half(burst: float | None) -> float:
     return max(1.0, (burst or DEFAULT_BURST) / 2)
 
 
+# Each account's burst limiter (a one-second window) is stored beside its bucket, under the
+# bucket's key with this suffix; readers of the buckets (metrics) skip them.
+DB_BURST_SUFFIX = "#burst"
+REDIS_BURST_SUFFIX = ":burst"
+
+
 class DatabasePacer:
     def __init__(self, key: str, *, clock: Callable[[], float] = time.time) -> None:
         self.key = key
@@ -104,7 +110,7 @@ class DatabasePacer:
             # the next reservation would drain the same seconds twice.
             bucket.observed_at = max(now, bucket.observed_at or now)
             bucket.save(update_fields=["level", "observed_at"])
-            burst = self._bucket("#burst")  # `size` holds the window's allowance
+            burst = self._bucket(DB_BURST_SUFFIX)  # `size` holds the window's allowance
             half = _burst_half(burst.size)
             elapsed = now - burst.observed_at if burst.observed_at else 0.0
             level = max(0.0, burst.level - half * max(0.0, elapsed))
@@ -118,7 +124,7 @@ class DatabasePacer:
             return
         with transaction.atomic():
             if reading.burst:
-                burst = self._bucket("#burst")
+                burst = self._bucket(DB_BURST_SUFFIX)
                 if burst.size != reading.burst:
                     burst.size = reading.burst
                     burst.save(update_fields=["size"])
@@ -165,7 +171,9 @@ class RedisPacer:
             _REDIS_RESERVE, 1, self.key, now, repr(cost), repr(HEADROOM), DEFAULT_SIZE, DEFAULT_DRIP_RATE
         )
         half = _burst_half(None)
-        burst_wait = self.redis.eval(_REDIS_RESERVE, 1, f"{self.key}:burst", now, "1", "0", half, half)
+        burst_wait = self.redis.eval(
+            _REDIS_RESERVE, 1, f"{self.key}{REDIS_BURST_SUFFIX}", now, "1", "0", half, half
+        )
         return max(float(wait), float(burst_wait))
 
     def observe(self, reading: BucketReading) -> None:
@@ -183,8 +191,8 @@ class RedisPacer:
             self.redis.expire(self.key, 86400)
         if reading.burst:
             half = repr(_burst_half(reading.burst))
-            self.redis.hset(f"{self.key}:burst", mapping={"size": half, "drip": half})
-            self.redis.expire(f"{self.key}:burst", 86400)
+            self.redis.hset(f"{self.key}{REDIS_BURST_SUFFIX}", mapping={"size": half, "drip": half})
+            self.redis.expire(f"{self.key}{REDIS_BURST_SUFFIX}", 86400)
 
 
 def pacer_for(key: str) -> Pacer:
