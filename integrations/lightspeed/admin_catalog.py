@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
 
 from integrations.commerce.models import Product
@@ -162,11 +163,10 @@ class StockDriftAdmin(CompanyScopedAdmin):
     list_display = (
         "product",
         "shop",
-        "lightsync_qoh",
-        "lightspeed_qoh",
-        "difference",
-        "status",
-        "detected_at",
+        "lightsync",
+        "lightspeed",
+        "state",
+        "detected",
         "company",
     )
     list_filter = ("status", "company")
@@ -182,9 +182,31 @@ class StockDriftAdmin(CompanyScopedAdmin):
     def product(self, drift: StockDrift) -> str:
         return str(drift.link.product)
 
-    @admin.display(description="Lightspeed − LightSync")
-    def difference(self, drift: StockDrift) -> str:
-        return f"{drift.difference:+d}"
+    @admin.display(description="LightSync", ordering="lightsync_qoh")
+    def lightsync(self, drift: StockDrift) -> int:
+        return drift.lightsync_qoh
+
+    @admin.display(description="Lightspeed (difference)", ordering="lightspeed_qoh")
+    def lightspeed(self, drift: StockDrift) -> str:
+        return f"{drift.lightspeed_qoh} ({drift.difference:+d})"
+
+    @admin.display(description="status", ordering="status")
+    def state(self, drift: StockDrift) -> str:
+        return {"open": "Open", "pushed": "Overwritten", "resolved": "Resolved"}.get(
+            drift.status, drift.status
+        )
+
+    @admin.display(description="detected", ordering="detected_at")
+    def detected(self, drift: StockDrift) -> str:
+        return date_format(timezone.localtime(drift.detected_at), "SHORT_DATETIME_FORMAT")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "title": "Stock drift report",
+            "subtitle": "Quantities changed in Lightspeed that no downloaded sale explains.",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
 
     @admin.action(description="Push LightSync's quantity to Lightspeed now", permissions=["change"])
     def push(self, request, queryset):
@@ -238,6 +260,11 @@ class UploadPreviewAdmin(CompanyScopedAdmin):
         return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
 
     def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "title": "Preview upload",
+            "subtitle": "What the next upload would send. Nothing is sent from this page.",
+            **(extra_context or {}),
+        }
         self.get_queryset(request)
         _preview.lines = request._upload_previews  # list_display callables get no request
         try:
