@@ -1,4 +1,4 @@
-"""The dashboard's sync latency: sale completed in Lightspeed → order here, stock change → sent."""
+"""The dashboard's figures: sync latency, token age, each job's last success, the upload backlog."""
 
 from __future__ import annotations
 
@@ -57,3 +57,53 @@ def test_the_latency_figures_are_the_sale_to_order_and_stock_change_to_sent_dela
 
     assert figures == {"sale": (50.0, 70.0), "stock": (30.0, 40.0)}
     assert "Sale → order" in chart and "Stock change → sent" in chart
+
+
+def test_the_dashboard_shows_token_age_each_jobs_last_success_and_the_upload_backlog(client, connected):
+    import re
+
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from integrations.commerce import roles
+    from integrations.commerce.models import User
+    from integrations.lightspeed.models import LightspeedSettings, SyncRun
+
+    roles.roles_apply()
+    user = User.objects.create_user("merchant", password="pw", company=connected.company, is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.MERCHANTS))
+    client.force_login(user)
+    company = connected.company
+    now = timezone.now()
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        token_received_at=now - timedelta(days=3, minutes=1), token_refreshed_at=now - timedelta(minutes=20)
+    )
+    for job, hours_ago, outcome in (
+        ("orders", 2, "succeeded"),
+        ("orders", 1, "failed"),
+        ("upload", 5, "succeeded"),
+    ):
+        started = now - timedelta(hours=hours_ago)
+        SyncRun.objects.create(
+            company=company,
+            job=job,
+            outcome=outcome,
+            started_at=started,
+            finished_at=started + timedelta(seconds=5),
+        )
+    for minutes in (10, 45):
+        link = ProductLink.objects.create(
+            company=company, product=ProductFactory(company=company), item_id=minutes, enabled=True
+        )
+        ProductLink.objects.filter(pk=link.pk).update(upload_due_at=now - timedelta(minutes=minutes))
+
+    html = client.get(reverse("admin:lightspeed_dashboard_changelist")).content.decode()
+
+    assert "Token received 3\xa0days ago, renewed 20\xa0minutes ago" in html
+    jobs = html[html.index('id="ls-jobs"') :]
+    last_success = dict(re.findall(r"<strong>(\w+)</strong>.*?</td>\s*<td>([^<]*)</td>", jobs, re.S))
+    assert last_success["orders"].startswith("2\xa0hours") and last_success["orders"].endswith("ago")
+    assert last_success["upload"].startswith("5\xa0hours")
+    assert last_success["shops"] == "never"
+    backlog = html[html.index('id="ls-backlog"') : html.index("</div>", html.index("items waiting"))]
+    assert '<div class="ls-big">2</div>' in backlog and "oldest for 45\xa0minutes" in backlog
