@@ -11,7 +11,9 @@ class ReauthorizationBannerMiddleware:
 
     Only a page about to be rendered gets it (`process_template_response`): a message added to a
     redirect, or to a JSON poll such as the dashboard's live progress, is kept for the next page,
-    which then adds its own and shows the banner twice (or once per poll).
+    which then adds its own and shows the banner twice (or once per poll). A company's own General
+    Settings page states the reason at the top (`connection_stated_for` in its context), so it
+    gets no banner for that company.
     """
 
     def __init__(self, get_response) -> None:
@@ -25,7 +27,9 @@ class ReauthorizationBannerMiddleware:
         if self._wants_banner(request):
             from integrations.lightspeed.selectors import companies_needing_reauthorization_for
 
-            for settings_obj in companies_needing_reauthorization_for(request.user)[:5]:
+            stated_here = (getattr(response, "context_data", None) or {}).get("connection_stated_for")
+            needing = companies_needing_reauthorization_for(request.user).exclude(company_id=stated_here)
+            for settings_obj in needing[:5]:
                 messages.warning(
                     request,
                     f"Lightspeed needs re-authorization for {settings_obj.company.name}: "

@@ -214,6 +214,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
         advanced_rows=_rows(settings_obj, ADVANCED_FIELDS, form),
         connection=connection_summary(settings_obj),
         connection_state=settings_obj.connection_status,
+        connection_stated_for=settings_obj.company_id,  # no re-authorization banner for it here
         expires_in=_expires_in(settings_obj),
         checklist=checklist,
         checklist_done=sum(step.done for step in checklist),
