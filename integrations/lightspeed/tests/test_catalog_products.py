@@ -276,3 +276,64 @@ def test_a_product_disabled_while_auto_create_runs_stays_disabled(store):
     pl.refresh_from_db()
     assert counts["items_created"] == 1 and pl.item_id == 900
     assert pl.enabled is False
+
+
+def test_two_lightspeed_items_with_one_products_sku_link_neither_and_become_issues(store, mocked_lightspeed):
+    settings_obj, _ = store
+    product(settings_obj.company, "TWIN")
+    page = {
+        "@attributes": {"next": "", "previous": ""},
+        "Item": [item(211, customSku="TWIN"), item(212, customSku="twin")],
+    }
+    mocked_lightspeed.get(resource_url("Item"), json=page)
+
+    run = job_run(company_id=settings_obj.company_id, job=JOBS["products"])
+
+    assert run.counts["match_problems"] == 2 and run.counts.get("linked", 0) == 0
+    assert ProductLink.objects.filter(item_id__isnull=False).count() == 0
+    assert set(SyncIssue.objects.filter(kind="item_match_ambiguous").values_list("key", flat=True)) == {
+        "211",
+        "212",
+    }
+
+
+def test_an_item_archived_in_lightspeed_is_reported_and_never_created_again(store, mocked_lightspeed):
+    settings_obj, downtown = store
+    LightspeedSettings.objects.filter(pk=settings_obj.pk).update(auto_create_enabled_products=True)
+    linked = product(settings_obj.company, "LINKED")
+    link(linked, 221, seen={downtown: 4})
+    gone = product(settings_obj.company, "GONE")  # enabled; its only item was archived before linking
+    ProductLink.objects.create(company=settings_obj.company, product=gone, enabled=True)
+    page = {
+        "@attributes": {"next": "", "previous": ""},
+        "Item": [
+            item(221, customSku="LINKED", archived="true"),
+            item(222, customSku="GONE", archived="true"),
+        ],
+    }
+    mocked_lightspeed.get(resource_url("Item"), json=page)  # the download, then the SKU lookup
+
+    run = job_run(company_id=settings_obj.company_id, job=JOBS["products"])
+
+    assert not [c for c in mocked_lightspeed.calls if c.request.method == "POST"]  # nothing recreated
+    assert run.counts["archived_in_lightspeed"] == 1 and run.counts["archived_not_linked"] >= 1
+    assert ProductLink.objects.get(product=linked).item_archived
+    assert ProductLink.objects.get(product=gone).item_id is None
+    assert SyncIssue.objects.filter(kind="item_archived", key="221").exists()
+
+
+def test_products_imported_from_a_csv_file_are_enabled_as_they_are_created(connected):
+    import tablib
+
+    from integrations.commerce.resources import ProductResource
+
+    LightspeedSettings.objects.filter(pk=connected.pk).update(auto_enable_new_products=True)
+    dataset = tablib.Dataset(headers=["sku", "title", "site_price", "site_cost"])
+    dataset.append(["CSV-1", "Imported One", "1.00", "0.50"])
+    dataset.append(["CSV-2", "Imported Two", "2.00", "1.00"])
+
+    result = ProductResource(company=connected.company).import_data(dataset, dry_run=False)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    links = ProductLink.objects.filter(product__sku__in=["CSV-1", "CSV-2"])
+    assert links.count() == 2 and all(pl.enabled and pl.upload_due_at for pl in links)

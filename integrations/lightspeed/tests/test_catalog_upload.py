@@ -437,3 +437,21 @@ def test_a_drift_the_reconcile_opened_is_pushed_by_the_upload_not_recorded_twice
     drift = StockDrift.objects.get()  # one move, one record
     assert (drift.lightsync_qoh, drift.lightspeed_qoh, drift.status) == (5, 9, StockDrift.Status.PUSHED)
     assert drift.settled_at is not None
+
+
+def test_the_price_goes_to_the_price_level_chosen_in_advanced_settings(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    settings_obj.price_level = 3  # Online
+    settings_obj.save(update_fields=["price_level"])
+    hood = product(settings_obj.company, "HOOD", site_price=Decimal("30"))
+    link(hood, 116, seen={downtown: 0, up: 0}, price=Decimal("25"))
+    answer = item_answer(116, {1: 0, 2: 0})
+    answer["Item"]["Prices"]["ItemPrice"].append({"amount": "30", "useTypeID": "3", "useType": "Online"})
+    mocked_lightspeed.put(resource_url("Item", 116), json=answer)
+
+    run_upload(settings_obj.company_id, "prices")
+
+    assert bodies(mocked_lightspeed) == [
+        ("Item/116.json", {"Prices": {"ItemPrice": [{"useTypeID": "3", "amount": "30.00"}]}})
+    ]
+    assert ProductLink.objects.get(product=hood).price_seen == Decimal("30")
