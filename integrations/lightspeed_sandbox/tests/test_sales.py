@@ -36,6 +36,24 @@ def test_completing_a_sale_lowers_the_shops_quantity(api):
     assert _qoh(api, item_id, "0")["qoh"] == "7"
 
 
+def test_sales_and_voids_move_item_shop_timestamps_but_not_the_items(sandbox, api):
+    item_id = _new_item(api, qoh=10)
+    created = api.get(f"Item/{item_id}")["Item"]["timeStamp"]
+    sandbox.advance_clock(120)
+    sale = _sale(api, [{"itemID": item_id, "unitQuantity": 3}]).json()["Sale"]
+    sold = _qoh(api, item_id)
+    assert sold["timeStamp"] == sale["timeStamp"] > created
+    assert _qoh(api, item_id, "0")["timeStamp"] == sale["timeStamp"]
+    assert api.get(f"Item/{item_id}")["Item"]["timeStamp"] == created
+    changed = as_list(api.get("ItemShop", timeStamp=f">,{created}", sort="timeStamp")["ItemShop"])
+    assert {(row["itemID"], row["shopID"]) for row in changed} == {(item_id, "1"), (item_id, "0")}
+    sandbox.advance_clock(120)
+    sandbox.void_sale(int(sale["saleID"]))
+    restocked = _qoh(api, item_id)
+    assert restocked["qoh"] == "10" and restocked["timeStamp"] > sold["timeStamp"]
+    assert api.get(f"Item/{item_id}")["Item"]["timeStamp"] == created
+
+
 def test_an_open_sale_does_not_move_stock_until_completed(api):
     item_id = _new_item(api, qoh=10)
     sale = _sale(api, [{"itemID": item_id, "unitQuantity": 2}], completed=False).json()["Sale"]
