@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+import requests
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.commerce.models import Company
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
 
 SCOPES = "employee:register employee:inventory employee:product_cost"
+LIGHTSYNC = "http://127.0.0.1:8000"  # the redirect URI registered for the sandbox's demo client
 
 
 def connect_with_minted_tokens(server, company: Company, **fields) -> LightspeedSettings:
@@ -31,3 +36,42 @@ def connect_with_minted_tokens(server, company: Company, **fields) -> Lightspeed
         **fields,
     )
     return LightspeedSettings.objects.get(company=company)
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def browse_fetch_token(django_client, company, *, approve: bool = True):
+    """Fetch Token as a person does it: start, log in at Lightspeed, approve, come back."""
+    start = django_client.post(reverse("lightspeed:fetch_token_start", args=[company.pk]))
+    assert start.status_code == 302
+    browser = requests.Session()
+    page = browser.get(start["Location"], timeout=30)  # follows redirects inside the sandbox
+    assert "Log in" in page.text
+    page = browser.post(
+        page.url,
+        data={
+            "csrfmiddlewaretoken": _csrf(page.text),
+            "action": "login",
+            "username": "demo",
+            "password": "demo",
+        },
+        headers={"Referer": page.url},
+        timeout=30,
+    )
+    assert "Authorize" in page.text, page.text[:500]
+    back = browser.post(
+        page.url,
+        data={"csrfmiddlewaretoken": _csrf(page.text), "action": "approve" if approve else "deny"},
+        headers={"Referer": page.url},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert back.status_code == 302 and back.headers["Location"].startswith(
+        f"{LIGHTSYNC}/lightspeed/oauth/callback/"
+    )
+    callback = urlsplit(back.headers["Location"])
+    return django_client.get(f"{callback.path}?{callback.query}")

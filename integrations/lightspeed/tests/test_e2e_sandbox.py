@@ -7,12 +7,9 @@ redirects and hands the final one — to LightSync's callback — to the test cl
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 from django.contrib.messages import get_messages
 from django.core import mail
 from django.test import TestCase
@@ -32,11 +29,13 @@ from integrations.lightspeed.models import (
 from integrations.lightspeed.services.connection import lightspeed_client_for
 from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.services.token_refresh import token_refresh
-from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
+from integrations.lightspeed.tests.sandbox_helpers import (
+    LIGHTSYNC,
+    browse_fetch_token,
+    connect_with_minted_tokens,
+)
 
 pytestmark = pytest.mark.e2e
-
-LIGHTSYNC = "http://127.0.0.1:8000"  # the redirect URI registered for the sandbox's demo client
 
 
 @pytest.fixture
@@ -61,45 +60,6 @@ def merchant_client(client, db):
     client.force_login(user)
     client.company = company
     return client
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    assert match, html[:500]
-    return match.group(1)
-
-
-def browse_fetch_token(django_client, company, *, approve: bool = True):
-    """Fetch Token as a person does it: start, log in at Lightspeed, approve, come back."""
-    start = django_client.post(reverse("lightspeed:fetch_token_start", args=[company.pk]))
-    assert start.status_code == 302
-    browser = requests.Session()
-    page = browser.get(start["Location"], timeout=30)  # follows redirects inside the sandbox
-    assert "Log in" in page.text
-    page = browser.post(
-        page.url,
-        data={
-            "csrfmiddlewaretoken": _csrf(page.text),
-            "action": "login",
-            "username": "demo",
-            "password": "demo",
-        },
-        headers={"Referer": page.url},
-        timeout=30,
-    )
-    assert "Authorize" in page.text, page.text[:500]
-    back = browser.post(
-        page.url,
-        data={"csrfmiddlewaretoken": _csrf(page.text), "action": "approve" if approve else "deny"},
-        headers={"Referer": page.url},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert back.status_code == 302 and back.headers["Location"].startswith(
-        f"{LIGHTSYNC}/lightspeed/oauth/callback/"
-    )
-    callback = urlsplit(back.headers["Location"])
-    return django_client.get(f"{callback.path}?{callback.query}")
 
 
 def token_calls(server, since=None) -> list[dict]:

@@ -18,13 +18,21 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
 
-from integrations.commerce.models import Order, OrderLine, ReturnLine, StockLedgerEntry
+from integrations.commerce.models import Company, Order, OrderLine, ReturnLine, StockLedgerEntry, User
+from integrations.commerce.services.demo import demo_seed
+from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed.jobs import JOBS
 from integrations.lightspeed.models import LightspeedSettings, SyncRun
 from integrations.lightspeed.models_orders import LightspeedSale
+from integrations.lightspeed.selectors_orders import companies_due_for_order_download
+from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
 from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.tests.pages_support import settings_form_data
 from integrations.lightspeed.tests.pos import Pos, catalogue_item_ids, connect_demo
+from integrations.lightspeed.tests.sandbox_helpers import LIGHTSYNC, browse_fetch_token
 
 pytestmark = pytest.mark.e2e
 
@@ -127,6 +135,38 @@ def test_sales_refunds_and_a_void_at_the_sandbox_become_orders_and_returns_exact
     assert (
         LightspeedSale.objects.filter(company=company, state="open").count() == 1
     )  # the demo's open layaway
+
+
+def test_the_demo_imports_its_history_after_fetch_token_and_lightspeed_pos_enabled_and_nothing_else(
+    demo_sandbox, point_at, client, settings, db
+):
+    """`make demo`'s seed and setup, then only what the README tells the merchant to do."""
+    point_at(demo_sandbox)
+    settings.SITE_URL = LIGHTSYNC
+    demo_seed(password="demo")
+    lightspeed_demo_setup()
+    company = Company.objects.get(name=catalogue.DEMO_COMPANY)
+    client.force_login(User.objects.get(username="merchant"))
+
+    fetched = browse_fetch_token(client, company)  # Actions → Fetch Token, demo / demo at the sandbox
+    settings_obj = LightspeedSettings.objects.get(company=company)
+    page = reverse("admin:lightspeed_lightspeedsettings_change", args=[settings_obj.pk])
+    shown = timezone.localtime(settings_obj.order_download_start).strftime("%Y-%m-%dT%H:%M")
+    assert f'value="{shown}"' in client.get(f"{page}?edit=1").content.decode()  # the form keeps it
+    form = settings_form_data(settings_obj, enabled=True, order_download_start=shown)
+    saved = client.post(page, form)  # Edit, tick Lightspeed POS Enabled, Save
+
+    assert fetched.status_code == 302 and settings_obj.is_connected
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert list(companies_due_for_order_download()) == [company.pk]  # beat's next tick takes it
+    run = run_orders(company)
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    assert run.counts.get("orders", 0) > 50 and not run.counts.get("other_shops"), run.counts
+    shops = set(Order.objects.filter(company=company).values_list("lightspeed_sales__shop__name", flat=True))
+    assert shops == {shop.name for shop in catalogue.DEMO_SHOPS}
+    # Each shop's sales drew on its own warehouse, not on the default one (Main).
+    drawn = StockLedgerEntry.objects.filter(product__company=company, reason="order")
+    assert set(drawn.values_list("warehouse__code", flat=True)) == {"DOWNTOWN", "UPTOWN", "OUTLET"}
 
 
 @pytest.fixture
