@@ -112,6 +112,26 @@ def test_a_dry_run_after_a_real_run_leaves_the_cursor_and_every_row_as_they_were
     assert SyncRun.objects.filter(dry_run=True).get().counts["orders"] == 1
 
 
+class Terminal(StringIO):
+    """Standard error as a terminal: the progress bar draws only where someone watches."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_how_many_sales_the_run_has_read(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    mock_sales(mocked_lightspeed, [sale(980 + n, [line(None)]) for n in range(3)])
+    terminal = Terminal()
+
+    call_command(
+        "lightspeed_sync", "orders", "--company", str(company.pk), stdout=StringIO(), stderr=terminal
+    )
+
+    assert "orders · Demo Outfitters" in terminal.getvalue()
+    assert "3 sales read" in terminal.getvalue()
+
+
 def test_since_re_reads_from_that_time_without_duplicating(shop_setup, mocked_lightspeed):
     company = shop_setup["settings"].company
     mock_sales(mocked_lightspeed, [sale(962, [line(None)])])

@@ -10,15 +10,23 @@ import pytest
 from integrations.commerce.models import Order, StockLedgerEntry, StockLevel, Warehouse
 from integrations.commerce.services.stock import stock_set
 from integrations.lightspeed.jobs import JOBS
-from integrations.lightspeed.models import LightspeedShop, SyncIssue, SyncRun
+from integrations.lightspeed.models import (
+    LightspeedEmployee,
+    LightspeedRegister,
+    LightspeedShop,
+    SyncIssue,
+    SyncRun,
+)
 from integrations.lightspeed.models_catalog import ProductLink
 from integrations.lightspeed.models_orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.tests.orders_helpers import (
+    SALE_URL,
     customer,
     item,
     line,
     mock_sales,
+    page,
     product,
     sale,
     shop_with_warehouses,
@@ -98,6 +106,55 @@ def test_a_completed_sale_becomes_a_paid_shipped_pickup_order_with_its_stock_tak
     assert ProductLink.objects.get(product=shirt).item_id == 11
     assert ProductLink.objects.get(product=shirt).matched_by == "custom_sku"
     assert run.counts["orders"] == 1
+
+
+def test_the_order_records_the_customers_phone_and_the_sales_register_and_employee(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    shop = LightspeedShop.objects.get(company=company, shop_id=1)
+    till = LightspeedRegister.objects.create(company=company, shop=shop, register_id=1, name="Front Till")
+    dana = LightspeedEmployee.objects.create(
+        company=company, employee_id=1, first_name="Dana", last_name="Demo"
+    )
+    mock_sales(mocked_lightspeed, [sale(505, [line(None)], customer=customer())])
+
+    run_orders(company)
+
+    order = Order.objects.get()
+    assert order.customer_phone == "802-555-0199"
+    assert "register Front Till" in order.notes and "employee Dana Demo" in order.notes
+    record = LightspeedSale.objects.get(sale_id=505)
+    assert (record.shop, record.register, record.employee, record.order) == (shop, till, dana, order)
+
+
+def test_moving_the_start_date_earlier_backfills_the_sales_before_it_on_the_next_run(
+    shop_setup, mocked_lightspeed
+):
+    from responses import matchers
+
+    settings_obj = shop_setup["settings"]
+    early = sale(506, [line(None)], time_stamp="2026-10-20T10:00:00+00:00")
+    mock_sales(mocked_lightspeed, [early], changed=[])
+    first = run_orders(settings_obj.company)
+    assert not Order.objects.exists() and first.counts["before_start"] == 1
+    settings_obj.order_download_start = datetime(2026, 10, 1, tzinfo=UTC)
+    settings_obj.save()
+    since = {"timeStamp": ">,2026-10-01T00:00:00+00:00"}
+    mocked_lightspeed.get(
+        SALE_URL, json=page([early]), match=[matchers.query_param_matcher(since, strict_match=False)]
+    )
+    mocked_lightspeed.get(
+        SALE_URL,
+        json=page([]),
+        match=[matchers.query_param_matcher({"updatetime": since["timeStamp"]}, strict_match=False)],
+    )
+
+    run_orders(settings_obj.company)
+
+    assert list(Order.objects.values_list("channel_order_id", flat=True)) == ["506"]
+    cursor = OrderCursor.objects.get(company=settings_obj.company)
+    assert cursor.start_at == datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def test_running_twice_imports_each_sale_once(shop_setup, mocked_lightspeed):

@@ -20,6 +20,8 @@ from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.services.runs import job_run
 
 CHOICES = [*JOBS, *UPLOAD_FIELDS, "all"]
+# What a job's progress counts, shown next to the bar while one run is long (a backfill).
+PROGRESS_UNITS = {"orders": "sales read"}
 
 
 class Command(BaseCommand):
@@ -61,6 +63,7 @@ class Command(BaseCommand):
         with tqdm(total=len(work), unit="run", disable=None, file=self.stderr._out) as bar:
             for company_obj, spec, fields in work:
                 bar.set_description(f"{spec.name} · {company_obj.name}")
+                bar.set_postfix_str("")
                 run = job_run(
                     company_id=company_obj.pk,
                     job=spec,
@@ -68,6 +71,7 @@ class Command(BaseCommand):
                     trigger=SyncRun.Trigger.COMMAND,
                     dry_run=dry_run,
                     since=since_at,
+                    progress=_within_run(bar, PROGRESS_UNITS.get(spec.name, "done")),
                 )
                 outcomes[run.outcome] += 1
                 requests += run.api_requests
@@ -93,6 +97,17 @@ class Command(BaseCommand):
         )
         if outcomes[SyncRun.Outcome.FAILED]:
             raise CommandError(f"{outcomes[SyncRun.Outcome.FAILED]} run(s) failed; see above.")
+
+
+def _within_run(bar: tqdm, unit: str):
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        bar.set_postfix_str(f"{done} {unit}")
+
+    return advance
 
 
 def _counts(counts: dict) -> str:
