@@ -131,6 +131,33 @@ def test_seed_accepts_a_document_of_records_with_explicit_ids(sandbox, api):
     assert api.get("Customer/40")["Customer"]["firstName"] == "Zoe"
 
 
+def test_seeded_sales_can_be_voided_or_refunded_on_the_way_in(sandbox, api):
+    def sale(**extra):
+        return {
+            "shopID": 1,
+            "registerID": 1,
+            "employeeID": 1,
+            "completed": True,
+            "SaleLines": {"SaleLine": {"itemID": 7, "unitQuantity": 2}},
+            "SalePayments": {"SalePayment": {"paymentTypeID": 1, "amount": "100"}},
+            **extra,
+        }
+
+    item = {"itemID": 7, "description": "Seeded", "ItemShops": {"ItemShop": {"shopID": 1, "qoh": 10}}}
+    sandbox.seed(records={"Item": [item]})
+    sandbox.seed(records={"Sale": [sale(void=True), sale(refund=True)]})
+    sales = api.get("Sale", sort="saleID", load_relations='["SaleLines"]')["Sale"]
+    assert [(s["voided"], s["completed"]) for s in sales] == [
+        ("true", "false"),  # the voided one
+        ("false", "true"),  # the refunded one
+        ("false", "true"),  # its refund
+    ]
+    assert sales[2]["SaleLines"]["SaleLine"]["unitQuantity"] == "-2"
+    assert api.get("SaleVoid")["SaleVoid"]["saleID"] == sales[0]["saleID"]
+    shop_row = api.get("Item/7", load_relations='["ItemShops"]')["Item"]["ItemShops"]["ItemShop"]
+    assert {r["shopID"]: r["qoh"] for r in shop_row}["1"] == "10"  # voided, sold and refunded: all back
+
+
 def test_reset_wipes_records_tokens_and_clock(sandbox, api):
     api.post("Item", item_body("Temporary"))
     sandbox.advance_clock(1000)
