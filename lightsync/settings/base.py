@@ -179,6 +179,9 @@ LIGHTSPEED_ORDERS_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_OVERLAP_SECONDS",
 LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS = env.float("LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS", default=5)
 LIGHTSPEED_UPLOAD_REPOLL_SECONDS = env.float("LIGHTSPEED_UPLOAD_REPOLL_SECONDS", default=10)
 LIGHTSPEED_CLOCK_SKEW_SECONDS = env.float("LIGHTSPEED_CLOCK_SKEW_SECONDS", default=30)
+# The upload and the reconcile never poll or write a company's quantities at the same time: each
+# waits this long for the other before leaving the work to its next run.
+LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS = env.float("LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS", default=120)
 
 # --- Operations -------------------------------------------------------------------------------
 # Alerts: a job alerts after this many failed runs in a row; stock drift above this many items
