@@ -338,6 +338,37 @@ def test_a_locked_out_employees_tokens_stop_working(sandbox):
     assert _refresh(sandbox, pair["refresh_token"]).status_code == 400
 
 
+def test_an_archived_employees_tokens_stop_working(sandbox):
+    sandbox.seed(
+        records={"Employee": [{"employeeID": 8, "firstName": "Gone", "lastName": "Away", "archived": True}]}
+    )
+    pair = sandbox.mint_tokens(scope=SCOPE, employee_id=8)
+    assert Api(sandbox, pair["access_token"]).call("GET", "Shop").status_code == 401
+    assert _refresh(sandbox, pair["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_a_refresh_token_only_works_for_its_own_client_and_revoke_needs_the_secret(sandbox):
+    sandbox.seed(
+        records={
+            "ApiClient": [{"clientID": "other", "secret": "other-secret", "redirectUri": "https://x.test/cb"}]
+        }
+    )
+    pair = sandbox.mint_tokens(scope=SCOPE)
+    stolen = _refresh(sandbox, pair["refresh_token"], client_id="other", client_secret="other-secret")
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    revoke = requests.post(
+        sandbox.oauth_url + "/auth/oauth/revoke",
+        timeout=10,
+        data={
+            "client_id": sandbox.client_id,
+            "client_secret": "wrong",
+            "refresh_token": pair["refresh_token"],
+        },
+    )
+    assert revoke.status_code == 401 and revoke.json()["error"] == "invalid_client"
+    assert _refresh(sandbox, pair["refresh_token"]).status_code == 200
+
+
 def test_a_token_only_opens_its_own_account(sandbox):
     api = Api(sandbox, sandbox.mint_tokens()["access_token"])
     response = requests.get(
