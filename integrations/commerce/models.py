@@ -267,6 +267,14 @@ class Order(TimeStampedModel):
     tax = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who created the order: a person, or the system user of the channel that imported it.",
+    )
 
     class Meta:
         ordering = ["-order_date", "-id"]

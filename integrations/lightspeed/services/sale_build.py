@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from integrations.commerce.models import Order
+from integrations.commerce.models import Order, User
 from integrations.lightspeed.services.sale_parse import SaleData
 from integrations.lightspeed.services.sale_stock import ShopScope
 
@@ -82,7 +82,7 @@ def shop_time(moment: datetime | None, time_zone: str) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {time_zone}"
 
 
-def order_build(scope: ShopScope, sale: SaleData, *, void: bool) -> Order:
+def order_build(scope: ShopScope, sale: SaleData, *, void: bool, created_by: User | None = None) -> Order:
     notes = [attribution(scope, sale)]
     if not sale.payments and not void:
         notes.append(NO_PAYMENT_NOTE)
@@ -103,6 +103,7 @@ def order_build(scope: ShopScope, sale: SaleData, *, void: bool) -> Order:
         tax=sale.tax,
         total=sale.total,
         notes="\n".join(notes),
+        created_by=created_by,
         **customer_fields(scope, sale),
     )
 

@@ -153,6 +153,7 @@ def _import(
     availability = Availability(products, warehouse_ids)
 
     plans: list[_Plan] = []
+    creator = scope.user  # read once: a dry run looks it up rather than keeping it
     for sale, void in to_import:
         record = known.get(sale.sale_id) or LightspeedSale(company=company, sale_id=sale.sale_id)
         for key, value in sale_record_fields(scope, sale).items():
@@ -164,7 +165,7 @@ def _import(
         positive = [line for line in sale.lines if not line.is_return]
         negative = [line for line in sale.lines if line.is_return]
         if positive or not negative:
-            plan.order = order_build(scope, sale, void=void)
+            plan.order = order_build(scope, sale, void=void, created_by=creator)
         for line in negative:
             parent = parents.get(line.parent_sale_line_id)
             original = parent.sale.order if parent is not None and parent.sale.order_id else None
@@ -341,7 +342,7 @@ def _import(
             row.return_line = return_line
             rows.append(row)
     LightspeedSaleLine.objects.bulk_create(rows)
-    stock_adjust_many(changes=stock_changes, user=scope.user)
+    stock_adjust_many(changes=stock_changes, user=creator)
 
     for plan in plans:
         counts["orders" if plan.order is not None else "returns_only"] += 1

@@ -108,6 +108,17 @@ def test_a_completed_sale_becomes_a_paid_shipped_pickup_order_with_its_stock_tak
     assert run.counts["orders"] == 1
 
 
+def test_an_imported_order_is_created_by_the_channels_system_user(shop_setup, mocked_lightspeed):
+    company = shop_setup["settings"].company
+    mock_sales(mocked_lightspeed, [sale(502, [line(None)])])
+
+    run_orders(company)
+
+    creator = Order.objects.get().created_by
+    assert creator.username == f"lightspeed-pos-{company.pk}"
+    assert creator.company == company and not creator.is_active and not creator.has_usable_password()
+
+
 def test_the_order_records_the_customers_phone_and_the_sales_register_and_employee(
     shop_setup, mocked_lightspeed
 ):
