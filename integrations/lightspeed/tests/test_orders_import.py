@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -476,6 +478,49 @@ def test_after_a_long_outage_the_next_run_reads_from_its_cursor_not_a_fixed_look
 
     assert Order.objects.count() == 5
     assert OrderCursor.objects.get(company=company).sales_after == datetime(2026, 11, 14, 10, tzinfo=UTC)
+
+
+def test_sales_are_read_100_a_page_with_lines_items_payments_and_customer_in_the_same_request(
+    shop_setup, mocked_lightspeed
+):
+    company = shop_setup["settings"].company
+    records = [
+        sale(760 + n, [line(item(70 + k, sku=f"S-{k}")) for k in range(3)], customer=customer(20 + n))
+        for n in range(5)
+    ]
+    mock_sales(mocked_lightspeed, records)
+
+    run = run_orders(company)
+
+    assert run.counts["orders"] == 5 and run.counts["lines"] == 15
+    assert len(mocked_lightspeed.calls) == 2  # the page by timeStamp, the changes by updatetime
+    query = parse_qs(urlsplit(mocked_lightspeed.calls[0].request.url).query)
+    assert (query["limit"], query["sort"]) == (["100"], ["timeStamp"])
+    relations = set(json.loads(query["load_relations"][0]))
+    assert {"SaleLines", "SaleLines.Item", "SalePayments", "Customer.Contact"} <= relations
+
+
+def test_without_a_start_date_the_first_run_reads_from_when_the_connection_was_made(
+    shop_setup, mocked_lightspeed
+):
+    from responses import matchers
+
+    settings_obj = shop_setup["settings"]
+    settings_obj.order_download_start = None
+    settings_obj.token_received_at = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    settings_obj.save()
+    since = ">,2026-11-18T09:25:00+00:00"  # minus the overlap window
+    for field, records in (("timeStamp", [sale(770, [line(None)])]), ("updatetime", [])):
+        mocked_lightspeed.get(
+            SALE_URL,
+            json=page(records),
+            match=[matchers.query_param_matcher({field: since}, strict_match=False)],
+        )
+
+    run_orders(settings_obj.company)
+
+    assert OrderCursor.objects.get(company=settings_obj.company).start_at == settings_obj.token_received_at
+    assert list(Order.objects.values_list("channel_order_id", flat=True)) == ["770"]
 
 
 def test_a_sale_that_cannot_be_read_is_recorded_and_the_others_import(shop_setup, mocked_lightspeed):
