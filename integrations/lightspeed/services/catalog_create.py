@@ -92,6 +92,11 @@ def items_create(
             company_id=company_id, kind=FAILED, status=SyncIssue.Status.OPEN
         ).values_list("key", "count")
     )
+    if failed and not dry_run:  # linked since (the download found the item a lost answer made)
+        linked = ProductLink.objects.filter(
+            company_id=company_id, item_id__isnull=False, product__sku__in=list(failed)
+        ).values_list("product__sku", flat=True)
+        _failures_settle(company_id, list(linked), resolution="Linked to the item Lightspeed has.")
     given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
     links = list(
         ProductLink.objects.filter(

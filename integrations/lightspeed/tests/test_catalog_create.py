@@ -166,3 +166,25 @@ def test_a_create_rate_limited_waits_for_the_next_run_with_the_rest_and_counts_n
     assert first_run.counts["create_deferred"] == 2 and not SyncIssue.objects.exists()
     assert created(mocked_lightspeed) == ["FIRST", "FIRST", "SECOND"]
     assert second_run.counts["items_created"] == 2
+
+
+def test_a_create_whose_answer_timed_out_is_linked_next_run_not_created_twice(
+    creating, mocked_lightspeed, sleeps
+):
+    import requests
+
+    mocked_lightspeed.add("POST", resource_url("Item"), body=requests.Timeout("read timed out"))
+    answers(mocked_lightspeed, "SECOND")
+
+    first_run = run_products(creating, sleeps)
+    assert first_run.counts["create_failed"] == 1
+    assert SyncIssue.objects.get(kind="item_create_failed", key="FIRST").status == SyncIssue.Status.OPEN
+
+    # Lightspeed had made the item all the same; the next run finds it by its customSku.
+    made = item(790, customSku="FIRST", timeStamp="2026-11-19T10:00:00+00:00")
+    mocked_lightspeed.replace("GET", resource_url("Item"), json={**EMPTY_PAGE, "Item": made})
+    run_products(creating, sleeps)
+
+    assert created(mocked_lightspeed) == ["FIRST", "SECOND"]
+    assert ProductLink.objects.get(product__sku="FIRST").item_id == 790
+    assert SyncIssue.objects.get(kind="item_create_failed", key="FIRST").status == SyncIssue.Status.RESOLVED
