@@ -84,6 +84,8 @@ def items_create(
     limit: int = CREATE_LIMIT,
 ) -> dict[str, int]:
     company_id = settings_obj.company_id
+    if not dry_run:
+        _linked_settle(company_id)
     refused = SyncIssue.objects.filter(
         company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
     ).values_list("key", flat=True)
@@ -92,11 +94,6 @@ def items_create(
             company_id=company_id, kind=FAILED, status=SyncIssue.Status.OPEN
         ).values_list("key", "count")
     )
-    if failed and not dry_run:  # linked since (the download found the item a lost answer made)
-        linked = ProductLink.objects.filter(
-            company_id=company_id, item_id__isnull=False, product__sku__in=list(failed)
-        ).values_list("product__sku", flat=True)
-        _failures_settle(company_id, list(linked), resolution="Linked to the item Lightspeed has.")
     given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
     links = list(
         ProductLink.objects.filter(
@@ -205,6 +202,25 @@ def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, a
         key=sku,
         message=f"Lightspeed could not create {sku} just now: {exc.message.rstrip('.')}. {then}",
         excerpt=exc.body,
+    )
+
+
+def _linked_settle(company_id: int) -> None:
+    """A refused or failed create whose product is linked by now (the item was made in Lightspeed
+    by hand, or a create whose answer was lost made it) needs nothing more: its issue resolves."""
+    open_issues = SyncIssue.objects.filter(
+        company_id=company_id, kind__in=(REJECTED, FAILED), status=SyncIssue.Status.OPEN
+    )
+    skus = list(open_issues.values_list("key", flat=True))
+    if not skus:
+        return
+    linked = ProductLink.objects.filter(
+        company_id=company_id, item_id__isnull=False, product__sku__in=skus
+    ).values_list("product__sku", flat=True)
+    open_issues.filter(key__in=list(linked)).update(
+        status=SyncIssue.Status.RESOLVED,
+        resolved_at=timezone.now(),
+        resolution="The product is linked to its Lightspeed item now.",
     )
 
 

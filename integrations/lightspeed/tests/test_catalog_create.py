@@ -188,3 +188,20 @@ def test_a_create_whose_answer_timed_out_is_linked_next_run_not_created_twice(
     assert created(mocked_lightspeed) == ["FIRST", "SECOND"]
     assert ProductLink.objects.get(product__sku="FIRST").item_id == 790
     assert SyncIssue.objects.get(kind="item_create_failed", key="FIRST").status == SyncIssue.Status.RESOLVED
+
+
+def test_a_refused_create_is_resolved_once_its_product_is_linked_to_an_item_made_by_hand(
+    creating, mocked_lightspeed, sleeps
+):
+    answers(mocked_lightspeed, 400, "SECOND")
+    run_products(creating, sleeps)
+    assert SyncIssue.objects.get(kind="item_create_rejected").status == SyncIssue.Status.OPEN
+
+    # The merchant makes the item in Lightspeed; the next download links it by its customSku.
+    made = item(795, customSku="FIRST", timeStamp="2026-11-19T10:00:00+00:00")
+    mocked_lightspeed.replace("GET", resource_url("Item"), json={**EMPTY_PAGE, "Item": made})
+    run_products(creating, sleeps)
+
+    assert ProductLink.objects.get(product__sku="FIRST").item_id == 795
+    issue = SyncIssue.objects.get(kind="item_create_rejected")
+    assert issue.status == SyncIssue.Status.RESOLVED and "linked" in issue.resolution
