@@ -53,7 +53,8 @@ def shops_are_mapped(settings_obj: LightspeedSettings) -> bool:
 
 def setup_checklist(settings_obj: LightspeedSettings) -> list[SetupStep]:
     company_id = settings_obj.company_id
-    has_shops = LightspeedShop.objects.filter(company_id=company_id).exists()
+    # Downloaded from Lightspeed, not merely known (the demo setup creates the sandbox's shops).
+    has_shops = LightspeedShop.objects.filter(company_id=company_id, downloaded_at__isnull=False).exists()
     jobs_on = settings_obj.enabled and (
         settings_obj.order_download_enabled
         or settings_obj.inventory_upload_enabled

@@ -58,11 +58,12 @@ def make_store(name: str, account_id: str = "100001") -> Store:
         )
         for label in ("Main", "Downtown", "Uptown", "Returns")
     }
+    downloaded = timezone.now()
     downtown = LightspeedShop.objects.create(
-        company=company, shop_id=1, name="Downtown", time_zone="America/New_York"
+        company=company, shop_id=1, name="Downtown", time_zone="America/New_York", downloaded_at=downloaded
     )
     uptown = LightspeedShop.objects.create(
-        company=company, shop_id=2, name="Uptown", time_zone="America/Chicago"
+        company=company, shop_id=2, name="Uptown", time_zone="America/Chicago", downloaded_at=downloaded
     )
 
     def register(shop, register_id, reg_name):

@@ -14,6 +14,7 @@ from integrations.commerce.models import Company
 from integrations.commerce.services.demo import demo_seed
 from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, LightspeedShop
+from integrations.lightspeed.selectors_setup import setup_checklist
 from integrations.lightspeed.services.settings import lightspeed_settings_save
 from integrations.lightspeed.services.shop_mapping import shops_redownload
 from integrations.lightspeed.tests.conftest import ACCOUNT_ID, resource_url
@@ -25,6 +26,10 @@ def _mapping(company) -> dict[str, list[str]]:
     return {
         s.name: [w.code for w in s.warehouses.all()] for s in LightspeedShop.objects.filter(company=company)
     }
+
+
+def _steps(company) -> dict[str, bool]:
+    return {step.key: step.done for step in setup_checklist(LightspeedSettings.objects.get(company=company))}
 
 
 def test_demo_setup_configures_order_download_and_maps_the_demo_shops_before_any_token(db):
@@ -96,6 +101,8 @@ def test_after_fetch_token_the_shops_download_fills_in_the_demo_shops_in_place_a
     company = Company.objects.get(name=catalogue.DEMO_COMPANY)
     call_command("lightspeed_demo_setup", stdout=StringIO())
     shop_pks = set(LightspeedShop.objects.filter(company=company).values_list("pk", flat=True))
+    # The demo's own shop rows are not a download: the setup checklist does not tick that step.
+    assert not _steps(company)["shops"]
     # What Fetch Token leaves: a connected account (the callback then downloads the shops).
     LightspeedSettings.objects.filter(company=company).update(
         account_id=ACCOUNT_ID,
@@ -111,6 +118,7 @@ def test_after_fetch_token_the_shops_download_fills_in_the_demo_shops_in_place_a
     report = shops_redownload(company_id=company.pk)
 
     assert report.ok, report.error
+    assert _steps(company)["shops"]  # now they are downloaded
     assert (report.added, report.renamed, report.archived) == ([], [], [])
     assert not any(report.counts.get(f"shops_{k}") for k in ("created", "updated", "archived"))
     assert report.counts["registers_created"] == 6
