@@ -337,3 +337,29 @@ def test_products_imported_from_a_csv_file_are_enabled_as_they_are_created(conne
     assert not result.has_errors() and not result.has_validation_errors()
     links = ProductLink.objects.filter(product__sku__in=["CSV-1", "CSV-2"])
     assert links.count() == 2 and all(pl.enabled and pl.upload_due_at for pl in links)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_price_or_cost_change_schedules_an_upload_of_that_product_after_the_commit(store, monkeypatch):
+    from decimal import Decimal
+
+    from integrations.lightspeed import tasks
+
+    settings_obj, _ = store
+    queued = []
+    monkeypatch.setattr(
+        tasks.lightspeed_upload_changed, "apply_async", lambda *a, **kw: queued.append((a, kw))
+    )
+    hat, cap = product(settings_obj.company, "HAT"), product(settings_obj.company, "CAP")
+    link(hat, 311)
+    link(cap, 312)
+    cache.delete(f"lightspeed:upload-soon:{settings_obj.company_id}")
+
+    with transaction.atomic():
+        hat.site_price, hat.site_cost = Decimal("31.00"), Decimal("12.0000")
+        hat.save()
+        assert queued == []
+
+    assert queued == [(((settings_obj.company_id,),), {"countdown": 5.0})]
+    due = set(ProductLink.objects.filter(upload_due_at__isnull=False).values_list("product__sku", flat=True))
+    assert due == {"HAT"}
