@@ -13,7 +13,7 @@ from django.utils import timezone
 from integrations.commerce.models import StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
 from integrations.lightspeed.jobs import JOBS
-from integrations.lightspeed.models import ItemShopState, StockDrift, SyncRun
+from integrations.lightspeed.models import ItemShopState, ProductLink, StockDrift, SyncRun
 from integrations.lightspeed.services import catalog_state
 from integrations.lightspeed.services.runs import job_run
 
@@ -88,3 +88,27 @@ def test_a_reconcile_polling_while_an_upload_writes_never_takes_the_uploads_writ
     assert (state.qoh_seen, state.qoh_sent, state.moved_at) == (6, 6, None)
     assert not StockDrift.objects.exists()  # our own write of 6 is no drift; the 7 goes up next run
     assert reconcile_waits.is_set()  # it waited for the upload to record its write
+
+
+def test_an_upload_that_cannot_get_the_stock_lock_sends_nothing_and_keeps_its_products_due(
+    connected, mocked_lightspeed, settings
+):
+    settings.LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS = 0
+    company = connected.company
+    main = warehouse(company, "Main")
+    downtown = shop(company, 1, "Downtown", main)
+    settings_obj = uploads_on(connected)
+    coat = product(company, "COAT")
+    stock(coat, main, 6)
+    link(coat, 121, seen={downtown: 5})
+    due = ProductLink.objects.filter(product=coat)
+    due.update(upload_due_at=timezone.now())
+
+    with catalog_state.catalog_stock_lock(company.pk, wait=0) as held:  # a reconcile is polling
+        assert held is not None
+        upload = job_run(company_id=settings_obj.company_id, job=JOBS["upload"])
+        reconcile = job_run(company_id=settings_obj.company_id, job=JOBS["reconcile"])
+
+    assert upload.counts == {"items_sent": 0, "stock_lock_busy": 1} and upload.api_requests == 0
+    assert reconcile.counts == {"stock_lock_busy": 1} and reconcile.api_requests == 0
+    assert due.get().upload_due_at is not None  # the next run sends it
