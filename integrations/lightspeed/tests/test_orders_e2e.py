@@ -21,7 +21,15 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.commerce.models import Company, Order, OrderLine, ReturnLine, StockLedgerEntry, User
+from integrations.commerce.models import (
+    Company,
+    Order,
+    OrderLine,
+    Return,
+    ReturnLine,
+    StockLedgerEntry,
+    User,
+)
 from integrations.commerce.services.demo import demo_seed
 from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed.jobs import JOBS
@@ -72,6 +80,7 @@ def held(company) -> dict:
         "orders": Order.objects.filter(company=company, channel=Order.Channel.LOCAL_STORE).count(),
         "order_ids": Order.objects.filter(company=company).values("channel_order_id").distinct().count(),
         "lines": OrderLine.objects.filter(order__company=company).count(),
+        "returns": Return.objects.filter(company=company).count(),
         "return_lines": ReturnLine.objects.filter(order_return__company=company).count(),
         "ledger": StockLedgerEntry.objects.filter(
             product__company=company, reason__in=["order", "return", "void"]
@@ -84,6 +93,7 @@ def assert_exactly_once(company, pos: Pos) -> None:
     have = held(company)
     assert have["orders"] == have["order_ids"] == want["orders"]
     assert have["lines"] == want["lines"]["order"]
+    assert have["returns"] == want["returns"]
     assert have["return_lines"] == want["lines"]["return"]
     # Stock: per linked item, LightSync's net move equals what left Lightspeed's shops.
     from integrations.lightspeed.models_catalog import ProductLink

@@ -377,13 +377,15 @@ def test_company_address_and_walk_in_name(shop_setup, mocked_lightspeed):
     assert Order.objects.get(channel_order_id="714").customer_name == "Walk-in customer"
 
 
-def test_an_open_layaway_is_recorded_and_imported_with_its_stock_once_completed(
-    shop_setup, mocked_lightspeed
+@pytest.mark.parametrize("reservation", ["isLayaway", "isWorkorder", "isSpecialOrder"])
+def test_an_open_layaway_work_order_or_special_order_is_recorded_and_imported_with_its_stock_once_completed(
+    shop_setup, mocked_lightspeed, reservation
 ):
     company = shop_setup["settings"].company
     tent = product(company, "TENT")
     stock_set(product=tent, warehouse=shop_setup["downtown"], on_hand=3)
-    open_sale = sale(715, [line(item(61, sku="TENT"), layaway=True)], completed=False, payments=[])
+    open_sale = sale(715, [line(item(61, sku="TENT"))], completed=False, payments=[])
+    open_sale["SaleLines"]["SaleLine"][0][reservation] = "true"
     mock_sales(mocked_lightspeed, [open_sale])
     run_orders(company)
     assert not Order.objects.exists() and on_hand(tent, shop_setup["downtown"]) == 3
