@@ -154,6 +154,11 @@ def _import(
 
     plans: list[_Plan] = []
     creator = scope.user  # read once: a dry run looks it up rather than keeping it
+    unreadable_before = [
+        sale.sale_id
+        for sale, _ in to_import
+        if sale.sale_id in known and known[sale.sale_id].state == LightspeedSale.State.INVALID
+    ]
     for sale, void in to_import:
         record = known.get(sale.sale_id) or LightspeedSale(company=company, sale_id=sale.sale_id)
         for key, value in sale_record_fields(scope, sale).items():
@@ -360,7 +365,8 @@ def _import(
             "Its sale lines were imported as unknown lines; choose the product to fix them and their stock.",
             run=run,
         )
-    _unreadable_resolved(company.pk, [p.sale.sale_id for p in plans], run)
+    if unreadable_before:
+        _unreadable_resolved(company.pk, unreadable_before, run)
     for sku, units in shortfalls.items():
         sync_issue_record(
             company_id=company.pk,
@@ -373,8 +379,8 @@ def _import(
 
 
 def _unreadable_resolved(company_id: int, sale_ids: list[int], run: SyncRun | None) -> None:
-    """A sale that could not be read before and is imported now: its issue is settled, with a
-    note saying how (one query for the page)."""
+    """Sales that could not be read before and are imported now: their issues are settled, with
+    a note saying how (one query, and none for a page without such sales)."""
     how = f"imported by run {run.pk}" if run is not None else "imported when it was replayed"
     SyncIssue.objects.filter(
         company_id=company_id,
