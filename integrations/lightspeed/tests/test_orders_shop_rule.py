@@ -4,9 +4,11 @@ never every shop's because nothing was chosen (DESIGN.md §3)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from django.urls import reverse
 
 from integrations.commerce.models import Order, Warehouse
 from integrations.lightspeed.jobs import JOBS
@@ -120,3 +122,20 @@ def test_order_download_with_no_shop_may_be_saved_while_lightspeed_pos_is_off(br
 
     assert _save(browser, store, order_download_enabled=True).status_code == 302
     assert store.refresh().order_download_enabled and not store.settings.enabled
+
+
+def test_the_merchant_sees_why_orders_are_not_downloaded_on_the_dashboard_and_general_settings(
+    browser, store
+):
+    connect(store)
+    LightspeedSettings.objects.filter(pk=store.settings.pk).update(enabled=True, order_download_enabled=True)
+    job_run(company_id=store.company.pk, job=JOBS["orders"], sleep=lambda s: None)  # as beat would
+
+    dashboard = browser.get(reverse("admin:lightspeed_dashboard_changelist")).content.decode()
+    general = browser.get(settings_url(store.settings)).content.decode()
+
+    assert "Enable Order Download needs to know whose sales to download" in dashboard  # the refused run
+    assert re.search(
+        r'<button type="button" disabled title="Enable Order Download needs to know[^"]*">Sync now: orders<',
+        general,
+    )
