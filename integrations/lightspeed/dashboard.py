@@ -39,6 +39,7 @@ class JobState:
     last_success_at: datetime | None = None
     failures_in_a_row: int = 0
     running: SyncRun | None = None
+    refusal: str | None = None  # why this job does not run with the company's settings now
 
     @property
     def failing(self) -> bool:
@@ -176,6 +177,7 @@ def attention_overview(
 
 
 def job_states(company: Company) -> list[JobState]:
+    settings_obj = LightspeedSettings.objects.filter(company=company).first()
     attempts = _latest_attempts([company.pk])
     successes = _last_successes([company.pk])
     running = {
@@ -208,6 +210,8 @@ def job_states(company: Company) -> list[JobState]:
                 last_success_at=successes.get((company.pk, name)),
                 failures_in_a_row=streak,
                 running=running.get(name),
+                # The company-wide refusal shows once above the table; this is the job's own.
+                refusal=spec.refusal(settings_obj) if spec.refusal and settings_obj else None,
             )
         )
     return states

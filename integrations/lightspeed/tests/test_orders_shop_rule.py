@@ -59,6 +59,20 @@ def test_with_mapping_off_and_no_shop_name_sync_now_orders_is_greyed_out_with_th
     assert job_enqueue_refusal(settings_obj=unscoped, job="shops") is None  # only the orders job
 
 
+def test_with_mapping_off_and_no_shop_name_beat_queues_no_order_download_until_a_shop_is_known(unscoped):
+    from integrations.lightspeed.selectors_orders import companies_due_for_order_download
+
+    LightspeedSettings.objects.filter(pk=unscoped.pk).update(enabled=True)
+    assert list(companies_due_for_order_download()) == []  # no refused run every minute
+
+    LightspeedSettings.objects.filter(pk=unscoped.pk).update(shops_mapping_enabled=True)
+    assert list(companies_due_for_order_download()) == [unscoped.company_id]
+
+    shop = LightspeedShop.objects.create(company=unscoped.company, shop_id=2, name="Uptown")
+    LightspeedSettings.objects.filter(pk=unscoped.pk).update(shops_mapping_enabled=False, shop=shop)
+    assert list(companies_due_for_order_download()) == [unscoped.company_id]
+
+
 def test_with_mapping_off_and_no_shop_name_no_sale_is_replayed(unscoped):
     with pytest.raises(SaleReplayError, match=NO_SHOP):
         sale_replay(company_id=unscoped.company_id, sale_id=1)
@@ -129,12 +143,15 @@ def test_the_merchant_sees_why_orders_are_not_downloaded_on_the_dashboard_and_ge
 ):
     connect(store)
     LightspeedSettings.objects.filter(pk=store.settings.pk).update(enabled=True, order_download_enabled=True)
-    job_run(company_id=store.company.pk, job=JOBS["orders"], sleep=lambda s: None)  # as beat would
 
     dashboard = browser.get(reverse("admin:lightspeed_dashboard_changelist")).content.decode()
     general = browser.get(settings_url(store.settings)).content.decode()
 
-    assert "Enable Order Download needs to know whose sales to download" in dashboard  # the refused run
+    # Said live beside the orders job, though no run was ever refused (beat does not queue one).
+    orders_row = re.search(r"<strong>orders</strong>.*?</tr>", dashboard, re.S).group(0)
+    assert "does not run" in orders_row
+    assert "Enable Order Download needs to know whose sales to download" in orders_row
+    assert not SyncRun.objects.exists()
     assert re.search(
         r'<button type="button" disabled title="Enable Order Download needs to know[^"]*">Sync now: orders<',
         general,

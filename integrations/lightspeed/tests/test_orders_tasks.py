@@ -19,7 +19,9 @@ def test_beat_downloads_orders_every_minute_by_default_on_the_orders_queue():
 
 
 def test_beat_queues_the_orders_job_only_for_companies_with_pos_and_order_download_on(connected, monkeypatch):
-    LightspeedSettings.objects.filter(pk=connected.pk).update(order_download_enabled=True)
+    LightspeedSettings.objects.filter(pk=connected.pk).update(
+        order_download_enabled=True, shops_mapping_enabled=True
+    )
     for name, enabled, download, status in (
         ("Download off", True, False, ConnectionStatus.CONNECTED),
         ("POS off", False, True, ConnectionStatus.CONNECTED),
