@@ -1,5 +1,5 @@
-"""Catalog admin, from the Lightspeed side: product links, enabled filter and bulk actions on the
-products list, the drift report with its "push" action, and the "Preview upload" list.
+"""Catalog admin, from the Lightspeed side: product links, a Lightspeed column, enabled filter and
+bulk actions on the products list, the drift report with its "push" action, and the "Preview upload" list.
 
 Commerce's ProductAdmin belongs to commerce: the filter and actions are attached to the registered
 instance from here, so commerce never imports the channel. Every action calls one service.
@@ -87,12 +87,28 @@ def disable_for_lightspeed(modeladmin, request, queryset: QuerySet[Product]) -> 
     _set_enabled(request, queryset.values_list("pk", "company_id"), False, modeladmin)
 
 
+@admin.display(description="Lightspeed")
+def lightspeed_state(product: Product) -> str:
+    """Whether the product goes to Lightspeed, and as which item (the link comes in the list query)."""
+    try:
+        link = product.lightspeed_link
+    except ProductLink.DoesNotExist:
+        return "—"
+    if not link.enabled:
+        return f"not enabled (item {link.item_id})" if link.item_id else "—"
+    return f"item {link.item_id}" if link.item_id else "enabled, not in Lightspeed yet"
+
+
 def _attach_to_product_admin() -> None:
     product_admin = admin.site._registry.get(Product)
     if product_admin is None or enable_for_lightspeed in (product_admin.actions or []):
         return
     product_admin.actions = [*(product_admin.actions or []), enable_for_lightspeed, disable_for_lightspeed]
     product_admin.list_filter = (*product_admin.list_filter, LightspeedEnabledFilter)
+    columns = list(product_admin.list_display)
+    columns.insert(columns.index("active") if "active" in columns else len(columns), lightspeed_state)
+    product_admin.list_display = tuple(columns)
+    product_admin.list_select_related = (*(product_admin.list_select_related or ()), "lightspeed_link")
 
 
 _attach_to_product_admin()

@@ -44,6 +44,32 @@ def test_merchants_filter_products_by_lightspeed_and_enable_them_in_bulk(merchan
     assert [p.sku for p in listed.context["cl"].result_list] == ["SHIRT"]
 
 
+def test_the_product_list_says_which_lightspeed_item_each_product_goes_to_without_a_query_per_row(
+    merchant_client, store, django_assert_max_num_queries
+):
+    settings_obj, _, _ = store
+    company = settings_obj.company
+    link(product(company, "SHIRT"), 501)
+    ProductLink.objects.create(company=company, product=product(company, "SOCKS"), enabled=True)
+    product(company, "HAT")
+    link(product(company, "BELT"), 502, enabled=False)
+    for n in range(20):
+        link(product(company, f"EXTRA-{n}"), 600 + n)
+    url = reverse("admin:commerce_product_changelist")
+
+    merchant_client.get(url)  # warm the session and content types
+    with django_assert_max_num_queries(12):
+        page = merchant_client.get(url, {"q": ""})
+    shown = {p.sku: p for p in page.context["cl"].result_list}
+
+    html = page.content.decode()
+    assert '<th scope="col" class="column-lightspeed_state">' in html
+    assert (
+        "item 501" in html and "enabled, not in Lightspeed yet" in html and "not enabled (item 502)" in html
+    )
+    assert "lightspeed_link" in shown["SHIRT"]._state.fields_cache  # came with the list, not per row
+
+
 def test_a_merchant_cannot_enable_another_companys_products(merchant_client, store):
     from integrations.commerce.tests.factories import CompanyFactory
 
