@@ -69,6 +69,7 @@ def _weekend_of(company: Company) -> None:
     now = timezone.now()
     LightspeedSettings.objects.filter(company=company).update(
         enabled=True,
+        shops_mapping_enabled=True,  # its three shops' sales are imported
         account_id="100001",
         auth_token="a",
         refresh_token="r",
