@@ -172,6 +172,15 @@ class LightspeedSettingsForm(forms.ModelForm):
         # An empty password box means "unchanged": the stored secret is never sent to the page.
         return self.cleaned_data.get("client_secret") or self.instance.client_secret
 
+    def clean_order_download_start(self):
+        value = self.cleaned_data.get("order_download_start")
+        stored = self.initial.get("order_download_start")
+        # The page shows (and posts back) the time to the minute: the stored time within that
+        # minute is not a change, and its seconds are kept.
+        if value and stored and value == stored.replace(second=0, microsecond=0):
+            return stored
+        return value
+
     def _get_validation_exclusions(self) -> set[str]:
         # The model's URLValidator would undo clean_redirect_uri's more tolerant check.
         return {*super()._get_validation_exclusions(), "redirect_uri"}
@@ -186,8 +195,16 @@ class LightspeedSettingsForm(forms.ModelForm):
             self.add_error(None, exc.message)
 
     def changes(self) -> dict:
-        """Field name → new value, for the fields the person changed."""
-        return {name: self.cleaned_data[name] for name in self.changed_data if name in self.cleaned_data}
+        """Field name → new value, for the fields the person changed.
+
+        A value posted back as it was stored (an empty Client Secret box, the start date shown to
+        the minute) differs from the form's initial text but is no change.
+        """
+        return {
+            name: self.cleaned_data[name]
+            for name in self.changed_data
+            if name in self.cleaned_data and self.cleaned_data[name] != self.initial.get(name)
+        }
 
 
 class ShopMappingForm(forms.Form):
