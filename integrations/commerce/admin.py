@@ -4,9 +4,13 @@ Stock is read-only everywhere: it changes only through the stock service, from t
 "Adjust stock" page or a stock CSV import, so the ledger stays whole.
 """
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Sum
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -36,6 +40,26 @@ ADDRESS_FIELDS = ("address1", "address2", "city", "state", "postal_code", "count
 
 def _prefixed(prefix: str) -> tuple[str, ...]:
     return tuple(f"{prefix}_{name}" for name in ADDRESS_FIELDS)
+
+
+def money_text(value: Decimal) -> str:
+    """354.92, 0.00, 11.4860025: at least two places, no trailing zeros beyond them.
+
+    Order money keeps eight places (Lightspeed's unrounded line values); shown as stored it reads
+    354.92000000, and a zero prints in exponent form (0E-8).
+    """
+    value = value.normalize()
+    if value.as_tuple().exponent > -2:
+        value = value.quantize(Decimal("0.01"))
+    return f"{value:f}"
+
+
+class MoneyInput(forms.NumberInput):
+    def format_value(self, value):
+        return money_text(value) if isinstance(value, Decimal) else super().format_value(value)
+
+
+MONEY_INPUTS = {models.DecimalField: {"widget": MoneyInput}}
 
 
 class ReadOnlyAdminMixin:
@@ -215,6 +239,7 @@ class OrderLineInline(CompanyScopedInline, admin.TabularInline):
         "line_total",
         "channel_line_id",
     )
+    formfield_overrides = MONEY_INPUTS
     extra = 0
 
 
@@ -222,6 +247,7 @@ class OrderPaymentInline(CompanyScopedInline, admin.TabularInline):
     model = OrderPayment
     company_field = "order__company"
     fields = ("payment_type", "amount", "reference", "paid_at")
+    formfield_overrides = MONEY_INPUTS
     extra = 0
 
 
@@ -234,7 +260,7 @@ class OrderAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin
         "status",
         "order_date",
         "customer_name",
-        "total",
+        "total_text",
         "company",
     )
     list_filter = ("status", "channel", "payment_status", "shipping_status", "company", "order_date")
@@ -243,6 +269,7 @@ class OrderAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin
     list_select_related = ("company",)
     date_hierarchy = "order_date"
     inlines = [OrderLineInline, OrderPaymentInline]
+    formfield_overrides = MONEY_INPUTS
     fieldsets = (
         (
             None,
@@ -276,6 +303,10 @@ class OrderAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin
         ("Notes", {"fields": ("notes",)}),
     )
 
+    @admin.display(description="total", ordering="total")
+    def total_text(self, order: Order) -> str:
+        return money_text(order.total)
+
 
 class ReturnLineInline(CompanyScopedInline, admin.TabularInline):
     model = ReturnLine
@@ -283,12 +314,13 @@ class ReturnLineInline(CompanyScopedInline, admin.TabularInline):
     autocomplete_fields = ("product",)
     raw_id_fields = ("order_line",)
     fields = ("product", "sku", "order_line", "quantity", "warehouse", "refund_amount", "reason")
+    formfield_overrides = MONEY_INPUTS
     extra = 0
 
 
 @admin.register(Return)
 class ReturnAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin):
-    list_display = ("__str__", "order", "channel", "return_date", "refund_amount", "reason", "company")
+    list_display = ("__str__", "order", "channel", "return_date", "refund_text", "reason", "company")
     list_filter = ("channel", "company", "return_date")
     search_fields = ("=id", "channel_return_id", "=order__id", "order__channel_order_id", "lines__sku")
     search_help_text = "Return number, order number, channel ids or SKU"
@@ -296,6 +328,7 @@ class ReturnAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmi
     raw_id_fields = ("order",)
     date_hierarchy = "return_date"
     inlines = [ReturnLineInline]
+    formfield_overrides = MONEY_INPUTS
     fields = (
         "company",
         "order",
@@ -305,3 +338,7 @@ class ReturnAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmi
         "refund_amount",
         "notes",
     )
+
+    @admin.display(description="refund amount", ordering="refund_amount")
+    def refund_text(self, order_return: Return) -> str:
+        return money_text(order_return.refund_amount)
