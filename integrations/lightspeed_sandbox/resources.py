@@ -98,6 +98,16 @@ RESOURCES: dict[str, Resource] = {
             hidden=("username", "password", "email", "phone"),
         ),
         Resource(
+            "PriceLevel",
+            m.PriceLevel,
+            "priceLevelID",
+            s.render_price_levels,
+            None,  # no particular scope: any valid token (API-NOTES)
+            ("priceLevelID", "name"),
+            methods=("GET", "PUT"),
+            hidden=("id",),
+        ),
+        Resource(
             "Item",
             m.Item,
             "itemID",

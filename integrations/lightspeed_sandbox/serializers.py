@@ -22,6 +22,7 @@ from integrations.lightspeed_sandbox.store.models import (
     ItemPrice,
     ItemShop,
     PaymentType,
+    PriceLevel,
     Register,
     Sale,
     SaleLine,
@@ -206,12 +207,29 @@ def render_item_shops(rows: list[ItemShop], relations: set[str]) -> list[dict]:
     return out
 
 
+def render_price_levels(rows: list[PriceLevel], relations: set[str]) -> list[dict]:
+    # Calculation: the parameters of a calculated level; the sandbox's levels are all fixed.
+    return [
+        {**_fields(r, ("priceLevelID", "name", "archived", "canBeArchived", "type")), "Calculation": ""}
+        for r in rows
+    ]
+
+
 def render_items(rows: list[Item], relations: set[str]) -> list[dict]:
     ids = [i.itemID for i in rows]
+    # useType is the level's name now, so a renamed level shows its new name on every item.
+    names = {
+        (account, level): name
+        for account, level, name in PriceLevel.objects.filter(
+            accountID__in={i.accountID for i in rows}
+        ).values_list("accountID", "priceLevelID", "name")
+    }
+    account_of = {i.itemID: i.accountID for i in rows}
     prices: dict[int, list[dict]] = defaultdict(list)
     for p in ItemPrice.objects.filter(itemID__in=ids).order_by("itemID", "useTypeID"):
+        use_type = names.get((account_of[p.itemID], p.useTypeID), p.useType)
         prices[p.itemID].append(
-            {"amount": api_str(p.amount), "useTypeID": str(p.useTypeID), "useType": p.useType}
+            {"amount": api_str(p.amount), "useTypeID": str(p.useTypeID), "useType": use_type}
         )
     shops: dict[int, list[dict]] = defaultdict(list)
     if "ItemShops" in relations and ids:

@@ -13,7 +13,12 @@ from django.db import connection, transaction
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import bad_request
-from integrations.lightspeed_sandbox.services.items import as_list, price_levels, to_bool
+from integrations.lightspeed_sandbox.services.items import as_list, to_bool
+from integrations.lightspeed_sandbox.services.price_levels import (
+    price_level_put,
+    price_levels,
+    price_levels_ensure,
+)
 from integrations.lightspeed_sandbox.store import models as m
 
 DEMO_CLIENT_ID = "lightsync-demo"
@@ -29,6 +34,7 @@ PAYMENT_TYPES = (
 SHOP_TAX_RATES = {"America/New_York": Decimal("0.08875"), "America/Chicago": Decimal("0.1025")}
 DATA_MODELS = (
     m.Account,
+    m.PriceLevel,
     m.ApiClient,
     m.Employee,
     m.Shop,
@@ -70,10 +76,8 @@ def sandbox_reset() -> None:
 
 
 def _account_base(*, account_id: int, name: str, now: datetime, levels: list | None = None) -> None:
-    defaults: dict[str, Any] = {"name": name}
-    if levels:
-        defaults["priceLevels"] = levels
-    m.Account.objects.update_or_create(accountID=account_id, defaults=defaults)
+    m.Account.objects.update_or_create(accountID=account_id, defaults={"name": name})
+    price_levels_ensure(account_id, levels or None)
     m.ApiClient.objects.update_or_create(
         clientID=DEMO_CLIENT_ID,
         defaults={"secret": DEMO_CLIENT_SECRET, "redirectUri": DEMO_REDIRECT_URI, "name": "LightSync demo"},
@@ -192,6 +196,8 @@ def seed_records(document: dict) -> dict:
     `SalePayments` (created through the same code as `POST Sale`, so stock moves), plus
     `"void": true` to void them afterwards and `"refund": true` to refund them. With
     `"fast": true` plain sales go in by bulk INSERTs (see `services.bulk`), ten times faster.
+    An account gets the built-in price levels, or exactly its `priceLevels` ([[id, name], ...]);
+    `PriceLevel` records add or change levels (`archived`, `canBeArchived`, `type`).
     """
     from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
     from integrations.lightspeed_sandbox.services.sales import sale_create
@@ -227,6 +233,8 @@ def seed_records(document: dict) -> dict:
                 "name": record.get("name", ""),
             },
         )
+    for record in document.get("PriceLevel") or []:
+        price_level_put(int(record.get("accountID", default_account)), record)
     for record in document.get("Shop") or []:
         shop = m.Shop.objects.create(
             shopID=record.get("shopID"),
@@ -294,7 +302,7 @@ def seed_records(document: dict) -> dict:
         if to_bool(record.get("void", False)):
             sale_void(account_id=sale.accountID, sale_id=sale.saleID, now=when)
     m.Item.objects.filter(itemID__in=archived_items).update(archived=True)
-    for name in ("Account", "ApiClient", "Shop", "Register", "Employee", "Customer", "Sale"):
+    for name in ("Account", "ApiClient", "PriceLevel", "Shop", "Register", "Employee", "Customer", "Sale"):
         if document.get(name):
             counts[name] = len(document[name])
     return {"accountID": default_account, "created": counts}

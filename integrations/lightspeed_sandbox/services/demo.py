@@ -2,7 +2,7 @@
 
 Account 100001 with the catalogue's three shops and their registers, its employees (the owner
 logs in as demo/demo), its items with per-shop stock, its customers, the `lightsync-demo` API
-client, and two weeks of completed sales rung up through the same code as `POST Sale`:
+client, the price levels (Default, MSRP, Online and a custom Wholesale, 4), and two weeks of completed sales rung up through the same code as `POST Sale`:
 ordinary sales, a full refund, a partial refund, an exchange, a voided sale, an open layaway,
 a misc line (itemID 0) and bag-fee lines. Everything is deterministic except that the history
 ends at the moment of seeding, so the demo always shows recent sales.
@@ -19,11 +19,13 @@ from django.db import transaction
 from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.services import datasets
+from integrations.lightspeed_sandbox.services.price_levels import price_level_put
 from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
 from integrations.lightspeed_sandbox.services.sales import sale_create, sale_update
 from integrations.lightspeed_sandbox.store import models as m
 
 HISTORY_DAYS = 14
+DEMO_WHOLESALE_LEVEL = 4
 HISTORY_SALES = 72
 SHOP_ADDRESSES = {
     1: ("101 Main St", "Burlington", "VT", "05401"),
@@ -36,6 +38,8 @@ CASH, CREDIT_CARD = 1, 3
 def _seed_structure(now: datetime) -> None:
     account_id = catalogue.DEMO_ACCOUNT_ID
     datasets._account_base(account_id=account_id, name=catalogue.DEMO_ACCOUNT_NAME, now=now)
+    # A custom price level beside the built-in three, as merchants who sell to trade have.
+    price_level_put(account_id, {"priceLevelID": DEMO_WHOLESALE_LEVEL, "name": "Wholesale"})
     for shop in catalogue.DEMO_SHOPS:
         address1, city, state, zip_code = SHOP_ADDRESSES.get(shop.shop_id, ("", "", "", ""))
         m.Shop.objects.create(

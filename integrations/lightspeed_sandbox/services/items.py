@@ -10,9 +10,9 @@ from django.db.models import Sum
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
-from integrations.lightspeed_sandbox.store.models import Account, Item, ItemPrice, ItemShop, Shop
+from integrations.lightspeed_sandbox.services.price_levels import price_levels
+from integrations.lightspeed_sandbox.store.models import Item, ItemPrice, ItemShop, PriceLevel, Shop
 
-PRICE_USE_TYPES = {1: "Default", 2: "MSRP", 3: "Online"}
 ITEM_TEXT_FIELDS = ("customSku", "manufacturerSku", "upc", "ean", "description", "itemType")
 ITEM_INT_FIELDS = (
     "categoryID",
@@ -67,12 +67,6 @@ def to_decimal(value: Any, name: str) -> Decimal:
         raise bad_request(f"Invalid number for {name}: '{value}'.") from None
 
 
-def price_levels(account_id: int) -> dict[int, str]:
-    account = Account.objects.filter(accountID=account_id).first()
-    levels = account.priceLevels if account else list(PRICE_USE_TYPES.items())
-    return {int(k): str(v) for k, v in levels}
-
-
 def _apply_item_fields(item: Item, data: dict) -> bool:
     changed = False
     for name in ITEM_TEXT_FIELDS:
@@ -104,22 +98,28 @@ def _apply_item_fields(item: Item, data: dict) -> bool:
 def _apply_prices(item: Item, prices: list[dict]) -> bool:
     changed = False
     existing = {p.useTypeID: p for p in ItemPrice.objects.filter(itemID=item.itemID)}
-    names = {v.lower(): k for k, v in PRICE_USE_TYPES.items()}
+    levels = PriceLevel.objects.filter(accountID=item.accountID)
+    by_id = {level.priceLevelID: level for level in levels}
+    names = {level.name.lower(): level.priceLevelID for level in levels}
     for entry in prices:
         if "useTypeID" in entry:
             use_type_id = to_int(entry["useTypeID"], "useTypeID")
         elif str(entry.get("useType", "")).lower() in names:
             use_type_id = names[str(entry["useType"]).lower()]
         else:
-            raise bad_request("An ItemPrice needs a useTypeID or a known useType.")
+            raise bad_request("An ItemPrice needs a useTypeID or the name of a price level as useType.")
+        # Assumed (not documented): a price for a level the account does not have, or has
+        # archived, is refused rather than stored where no register would use it.
+        level = by_id.get(use_type_id)
+        if level is None:
+            raise bad_request(f"Item not saved. There is no price level with useTypeID {use_type_id}.")
+        if level.archived:
+            raise bad_request(f"Item not saved. The {level.name} price level ({use_type_id}) is archived.")
         amount = to_decimal(entry.get("amount", "0"), "amount")
         price = existing.get(use_type_id)
         if price is None:
             ItemPrice.objects.create(
-                itemID=item.itemID,
-                useTypeID=use_type_id,
-                useType=str(entry.get("useType") or PRICE_USE_TYPES.get(use_type_id, f"Price {use_type_id}")),
-                amount=amount,
+                itemID=item.itemID, useTypeID=use_type_id, useType=level.name, amount=amount
             )
             changed = True
         elif price.amount != amount:

@@ -24,7 +24,15 @@ from integrations.lightspeed_sandbox.listing import (
     single_payload,
 )
 from integrations.lightspeed_sandbox.resources import RESOURCES, UNMODELLED, Resource, scope_allows
-from integrations.lightspeed_sandbox.services import customers, items, oauth, ratelimit, refunds, sales
+from integrations.lightspeed_sandbox.services import (
+    customers,
+    items,
+    oauth,
+    price_levels,
+    ratelimit,
+    refunds,
+    sales,
+)
 from integrations.lightspeed_sandbox.store.models import RequestLog
 
 logger = logging.getLogger(__name__)
@@ -158,6 +166,8 @@ def _dispatch(
             record = items.item_shop_update(account_id=account_id, item_shop_id=pk, data=body)
         elif name == "Sale":
             record = sales.sale_update(account_id=account_id, sale_id=pk, data=body)
+        elif name == "PriceLevel":
+            record = price_levels.price_level_update(account_id=account_id, price_level_id=pk, data=body)
         else:
             record = customers.customer_update(account_id=account_id, customer_id=pk, data=body)
     elif method == "DELETE" and pk is not None:

@@ -17,17 +17,36 @@ def money() -> models.DecimalField:
 
 
 def default_price_levels() -> list:
+    # Kept for migration 0005; the levels now live in PriceLevel.
     return [[1, "Default"], [2, "MSRP"], [3, "Online"]]
 
 
 class Account(models.Model):
     accountID = models.IntegerField(primary_key=True)
     name = models.CharField(max_length=200)
-    # Every item has one ItemPrice per price level of its account: [[useTypeID, useType], ...].
-    priceLevels = models.JSONField(default=default_price_levels)
 
     def __str__(self) -> str:
         return f"{self.accountID} {self.name}"
+
+
+class PriceLevel(models.Model):
+    """A price level of an account: every item has one ItemPrice per level (useTypeID = the id,
+    useType = the name). Ids are per account (1 Default, 2 MSRP, 3 Online in every account)."""
+
+    accountID = models.IntegerField(db_index=True)
+    priceLevelID = models.IntegerField()
+    name = models.CharField(max_length=100)
+    archived = models.BooleanField(default=False)
+    canBeArchived = models.BooleanField(default=True)
+    type = models.CharField(max_length=20, default="fixed")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["accountID", "priceLevelID"], name="sandbox_price_level_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priceLevelID} {self.name}"
 
 
 class ApiClient(models.Model):
