@@ -20,7 +20,7 @@ from integrations.core.changelog import changelog_record, field_values
 from integrations.core.locks import named_lock
 from integrations.lightspeed import errors, oauth
 from integrations.lightspeed.client import LightspeedClient
-from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState, SyncRun
 from integrations.lightspeed.services.connection import lightspeed_settings_get
 from integrations.lightspeed.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
 
@@ -293,7 +293,7 @@ def fetch_token_finish(
         user=user, session=session, state=state, code=code, error=error, error_description=error_description
     )
     try:
-        report = shops_redownload(company_id=settings_obj.company_id)
+        report = shops_redownload(company_id=settings_obj.company_id, trigger=SyncRun.Trigger.OAUTH)
     except Exception:
         # The connection is made and stored; a bug in the download must not turn that into an
         # error page. The run is recorded as failed by the download itself.
