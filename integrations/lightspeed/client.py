@@ -77,6 +77,13 @@ class LightspeedClient(LightspeedTransport):
             params["archived"] = "true"
         return self.iter_records("Employee", params=params)
 
+    def iter_price_levels(self, *, include_archived: bool = True) -> Iterator[dict[str, Any]]:
+        """Default, MSRP, Online and the custom levels: a level's id is the useTypeID of prices."""
+        params = {"sort": "priceLevelID"}
+        if include_archived:
+            params["archived"] = "true"
+        return self.iter_records("PriceLevel", params=params)
+
     def iter_items(
         self,
         *,

@@ -19,6 +19,7 @@ from integrations.lightspeed.models import (
     LightspeedShop,
     default_redirect_uri,
 )
+from integrations.lightspeed.selectors_price_levels import price_level_choices
 from integrations.lightspeed.services.settings import SettingsChangeRefused, lightspeed_settings_validate
 from integrations.lightspeed.services.shop_mapping import ShopMappingRow
 
@@ -44,7 +45,7 @@ GENERAL_FIELDS = (
     "use_company_address",
 )
 READ_ONLY_FIELDS = frozenset({"auth_token", "refresh_token", "token_received_at"})
-ADVANCED_FIELDS = ("client_id", "client_secret", "order_download_start")
+ADVANCED_FIELDS = ("client_id", "client_secret", "order_download_start", "price_level")
 
 # Plainer words than the model's help texts where the page needs more context.
 HELP = {
@@ -78,6 +79,9 @@ HELP = {
     "this server's.",
     "client_secret": "Optional: that API client's secret. Leave empty to keep the stored one. Never shown.",
     "order_download_start": "Sales completed before this time are never downloaded.",
+    "price_level": "The Lightspeed price level that receives each product's site price (Enable Price Upload). "
+    "Your price levels come with Re-Download Lightspeed POS Shops; until then Default, MSRP and Online "
+    "are offered.",
 }
 
 
@@ -125,6 +129,10 @@ class LightspeedSettingsForm(forms.ModelForm):
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
+    # Not required: a form posted without it (an older page) keeps the stored level.
+    price_level = forms.TypedChoiceField(
+        label=field_label("price_level"), coerce=int, choices=(), required=False, empty_value=None
+    )
     order_download_start = forms.DateTimeField(
         label=field_label("order_download_start"),
         required=False,
@@ -150,6 +158,7 @@ class LightspeedSettingsForm(forms.ModelForm):
             LightspeedEmployee.objects.filter(company_id=company_id), instance.employee_id
         )
         self.fields["returns_warehouse"].queryset = Warehouse.objects.filter(company_id=company_id)
+        self.fields["price_level"].choices = price_level_choices(company_id, instance.price_level)
         if not instance.redirect_uri:
             self.initial["redirect_uri"] = default_redirect_uri()
         for name, formfield in self.fields.items():
@@ -180,6 +189,10 @@ class LightspeedSettingsForm(forms.ModelForm):
         if value and stored and value == stored.replace(second=0, microsecond=0):
             return stored
         return value
+
+    def clean_price_level(self) -> int:
+        value = self.cleaned_data.get("price_level")
+        return self.instance.price_level if value is None else value
 
     def _get_validation_exclusions(self) -> set[str]:
         # The model's URLValidator would undo clean_redirect_uri's more tolerant check.

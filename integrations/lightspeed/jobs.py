@@ -142,7 +142,7 @@ JOBS: dict[str, Job] = {
             needs_client=False,
             runs_while_disabled=True,
         ),
-        Job("shops", "download shops, registers and employees", run=_shops),
+        Job("shops", "download shops, registers, employees and price levels", run=_shops),
         Job("products", "download and link items; auto-create products", run=_products),
         Job(
             "orders",

@@ -328,6 +328,29 @@ class LightspeedEmployee(TimeStampedModel):
         return f"{name} ({self.employee_id}){' (archived)' if self.archived else ''}"
 
 
+class LightspeedPriceLevel(TimeStampedModel):
+    """A Lightspeed price level (Default, MSRP, Online, custom ones), downloaded by the shops job
+    so Advanced settings can offer them by name; its id is the useTypeID of an item's prices."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_price_levels")
+    price_level_id = models.PositiveIntegerField("Lightspeed priceLevelID")
+    name = models.CharField(max_length=255)
+    archived = models.BooleanField(default=False)
+    level_type = models.CharField("type", max_length=30, blank=True, help_text="fixed or calculated")
+
+    class Meta:
+        verbose_name = "Lightspeed price level"
+        ordering = ["company", "price_level_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "price_level_id"], name="lightspeed_price_level_unique_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.price_level_id}){' (archived)' if self.archived else ''}"
+
+
 class OAuthState(models.Model):
     """A Fetch Token attempt in flight: single use, bound to a user, a company and a session."""
 

@@ -38,6 +38,7 @@ from integrations.lightspeed.models import (
     default_redirect_uri,
     mask_secret,
 )
+from integrations.lightspeed.selectors_price_levels import price_level_label
 from integrations.lightspeed.selectors_setup import (
     ORDER_SOURCE_WARNING,
     employees_for,
@@ -100,6 +101,8 @@ def _value_display(settings_obj: LightspeedSettings, name: str) -> str:
         return mask_secret(value) or "—"
     if name == "client_id":
         return value or "— (this server's API client)"
+    if name == "price_level":
+        return price_level_label(settings_obj.company_id, value)
     if isinstance(value, bool):
         return format_html("{} {}", _boolean_icon(value), "Yes" if value else "No")
     if value is None or value == "":

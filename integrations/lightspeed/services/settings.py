@@ -10,6 +10,7 @@ from integrations.commerce.models import User
 from integrations.core.changelog import changelog_record, field_values
 from integrations.lightspeed import oauth
 from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.selectors_price_levels import price_level_label, price_level_refusal
 
 # Written only by Fetch Token and token renewal, never through a settings form.
 CONNECTION_FIELDS = {
@@ -68,6 +69,9 @@ def lightspeed_settings_validate(settings_obj: LightspeedSettings, *, was_enable
             f"AccountID must be {token_account}, the account of the current token. To connect another "
             "account, Disconnect first."
         )
+    price_level_refused = price_level_refusal(company_id, settings_obj.price_level)
+    if price_level_refused:
+        raise SettingsChangeRefused(price_level_refused)
     if settings_obj.register_id and not settings_obj.shop_id:
         raise SettingsChangeRefused("Choose the Shop Name that the Lightspeed Register ID belongs to.")
     if settings_obj.register_id and settings_obj.register.shop_id != settings_obj.shop_id:
@@ -105,5 +109,11 @@ def lightspeed_settings_save(
             setattr(stored, name, value)
         lightspeed_settings_validate(stored, was_enabled=was_enabled)
         stored.save()
-        changelog_record(instance=stored, before=before, company=stored.company, actor=actor)
+        logged = changelog_record(instance=stored, before=before, company=stored.company, actor=actor)
+        for row in logged:
+            if row.field == "price_level":
+                # By name, as the page shows it: "Online (3)", not a bare useTypeID.
+                row.old_value = price_level_label(stored.company_id, before["price_level"])
+                row.new_value = price_level_label(stored.company_id, stored.price_level)
+                row.save(update_fields=["old_value", "new_value"])
     return stored

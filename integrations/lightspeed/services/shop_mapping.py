@@ -1,5 +1,5 @@
 """Manage Lightspeed Shops: saving the shop → warehouses/employee/register mapping, and
-re-downloading the shops with a report of what changed."""
+re-downloading the shops (and price levels) with a report of what changed."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from integrations.lightspeed.client import ClientStats
 from integrations.lightspeed.jobs import JOBS, JobContext
 from integrations.lightspeed.models import (
     LightspeedEmployee,
+    LightspeedPriceLevel,
     LightspeedRegister,
     LightspeedSettings,
     LightspeedShop,
@@ -134,6 +135,10 @@ class ShopsDownloadReport:
     registers: int = 0
     employees: int = 0
     counts: dict = field(default_factory=dict)
+    # Price levels come with the shops job; what changed is said the same way as for shops.
+    levels_added: list[str] = field(default_factory=list)
+    levels_renamed: list[tuple[str, str]] = field(default_factory=list)
+    levels_archived: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if not self.ok:
@@ -154,8 +159,20 @@ class ShopsDownloadReport:
         )
         return (
             f"Downloaded {self.counts.get('shops', 0)} shops, {self.registers} registers and {self.employees} "
-            f"employees: {changes}; {register_changes} register and {employee_changes} employee changes."
+            f"employees: {changes}; {register_changes} register and {employee_changes} employee changes. "
+            f"{self._levels_summary()}"
         )
+
+    def _levels_summary(self) -> str:
+        parts = []
+        if self.levels_added:
+            parts.append(f"added {', '.join(self.levels_added)}")
+        if self.levels_renamed:
+            parts.append("renamed " + ", ".join(f"{old} → {new}" for old, new in self.levels_renamed))
+        if self.levels_archived:
+            parts.append(f"archived {', '.join(self.levels_archived)}")
+        changes = "; ".join(parts) if parts else "none added, renamed or archived"
+        return f"{self.counts.get('price_levels', 0)} price levels: {changes}."
 
 
 def _connection_refusal(settings_obj: LightspeedSettings) -> str | None:
@@ -211,10 +228,14 @@ def shops_download_now(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN)
 
 
 def shops_redownload(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN) -> ShopsDownloadReport:
-    """Downloads shops, registers and employees now and says what changed."""
+    """Downloads shops, registers, employees and price levels now and says what changed."""
     before = {
         shop.shop_id: (shop.name, shop.archived)
         for shop in LightspeedShop.objects.filter(company_id=company_id)
+    }
+    levels_before = {
+        level.price_level_id: (level.name, level.archived)
+        for level in LightspeedPriceLevel.objects.filter(company_id=company_id)
     }
     run = shops_download_now(company_id=company_id, trigger=trigger)
     if run.outcome not in (SyncRun.Outcome.SUCCEEDED, SyncRun.Outcome.PARTIAL):
@@ -234,4 +255,13 @@ def shops_redownload(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN) -
             report.renamed.append((old_name, shop.name))
         if shop.archived and not was_archived:
             report.archived.append(shop.name)
+    for level in LightspeedPriceLevel.objects.filter(company_id=company_id).order_by("price_level_id"):
+        if level.price_level_id not in levels_before:
+            report.levels_added.append(level.name)
+            continue
+        old_name, was_archived = levels_before[level.price_level_id]
+        if old_name != level.name:
+            report.levels_renamed.append((old_name, level.name))
+        if level.archived and not was_archived:
+            report.levels_archived.append(level.name)
     return report

@@ -1,4 +1,5 @@
-"""The `shops` job: Lightspeed's shops, registers and employees, downloaded and kept current.
+"""The `shops` job: Lightspeed's shops, registers, employees and price levels, downloaded and
+kept current.
 
 Records missing from Lightspeed's answer (which includes archived ones) are marked archived,
 never deleted: mappings and past orders still point at them.
@@ -16,6 +17,7 @@ from integrations.lightspeed.client import LightspeedClient
 from integrations.lightspeed.errors import LightspeedMalformedResponseError
 from integrations.lightspeed.models import (
     LightspeedEmployee,
+    LightspeedPriceLevel,
     LightspeedRegister,
     LightspeedSettings,
     LightspeedShop,
@@ -70,11 +72,12 @@ def shops_download(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
-    """Downloads shops (with their registers) and employees. Returns counts by kind."""
+    """Downloads shops (with their registers), employees and price levels. Returns counts by kind."""
     company = settings_obj.company
     # Read everything first: a failure half-way leaves the database as it was.
     shops = list(client.iter_shops())
     employees = list(client.iter_employees())
+    price_levels = list(client.iter_price_levels())
     counts: Counter = Counter()
     now = timezone.now()
     with transaction.atomic():
@@ -140,10 +143,29 @@ def shops_download(
                 label="employees",
                 dry_run=dry_run,
             )
+        level_ids = []
+        for level in price_levels:
+            level_id = _required_id(level, "priceLevelID")
+            level_ids.append(level_id)
+            _upsert(
+                LightspeedPriceLevel,
+                company=company,
+                key_field="price_level_id",
+                key=level_id,
+                values={
+                    "name": str(level.get("name") or f"Price level {level_id}")[:255],
+                    "archived": to_bool(level.get("archived")),
+                    "level_type": str(level.get("type") or "")[:30],
+                },
+                counts=counts,
+                label="price_levels",
+                dry_run=dry_run,
+            )
         for model, key_field, seen, label in (
             (LightspeedShop, "shop_id", shop_ids, "shops"),
             (LightspeedRegister, "register_id", register_ids, "registers"),
             (LightspeedEmployee, "employee_id", employee_ids, "employees"),
+            (LightspeedPriceLevel, "price_level_id", level_ids, "price_levels"),
         ):
             _archive_missing(
                 model,
@@ -157,4 +179,5 @@ def shops_download(
     counts["shops"] = len(shops)
     counts["registers"] = len(register_ids)
     counts["employees"] = len(employees)
+    counts["price_levels"] = len(price_levels)
     return dict(counts)

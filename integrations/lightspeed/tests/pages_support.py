@@ -171,6 +171,7 @@ def settings_form_data(settings_obj: LightspeedSettings, **changes) -> dict:
         "client_id": settings_obj.client_id,
         "client_secret": "",
         "order_download_start": "",
+        "price_level": settings_obj.price_level,
     }
     for name in (
         "enabled",

@@ -14,6 +14,7 @@ from integrations.commerce.models import Company, User
 from integrations.core.changelog import changelog_for
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
 from integrations.lightspeed.tests.conftest import GENERAL_SETTINGS_LABELS
+from integrations.lightspeed.tests.test_jobs import PRICE_LEVELS_PAGE
 
 LONG_ACCESS = "eyJhbGciOiJIUzI1NiJ9.access-token-that-must-never-be-shown-abcd"
 LONG_REFRESH = "def50200refresh-token-that-must-never-be-shown-wxyz"
@@ -227,6 +228,7 @@ def test_re_download_lightspeed_pos_shops_from_the_settings_list(
         resource_url("Employee"),
         json={"@attributes": {"next": ""}, "Employee": {"employeeID": "1", "firstName": "Ada"}},
     )
+    mocked_lightspeed.get(resource_url("PriceLevel"), json=PRICE_LEVELS_PAGE)
 
     response = merchant_browser.post(
         reverse("admin:lightspeed_lightspeedsettings_changelist"),

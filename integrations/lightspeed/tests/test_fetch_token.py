@@ -19,6 +19,7 @@ from integrations.core.changelog import changelog_for
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
 
 from .conftest import ACCOUNT_ID, ACCOUNT_URL, ONE_ACCOUNT, TOKEN_URL, resource_url, token_answer
+from .test_jobs import PRICE_LEVELS_PAGE
 
 CALLBACK = "/lightspeed/oauth/callback/"
 REVOKE_URL = TOKEN_URL.replace("/token", "/revoke")
@@ -69,6 +70,7 @@ def lightspeed_has_one_shop(mocked) -> None:
     mocked.get(
         resource_url("Employee"), json={"@attributes": {"next": "", "previous": ""}, "Employee": employee}
     )
+    mocked.get(resource_url("PriceLevel"), json=PRICE_LEVELS_PAGE)
 
 
 def settings_page(company) -> str:

@@ -75,9 +75,33 @@ EMPLOYEES_PAGE = {
 }
 
 
-def shops_conversation(mock, shops=SHOPS_PAGE, employees=EMPLOYEES_PAGE):
+# The shops job reads the price levels last (every account has the built-in three).
+PRICE_LEVELS_PAGE = {
+    "@attributes": {"next": "", "previous": ""},
+    "PriceLevel": [
+        {
+            "priceLevelID": "1",
+            "name": "Default",
+            "archived": "false",
+            "canBeArchived": "false",
+            "type": "fixed",
+        },
+        {"priceLevelID": "2", "name": "MSRP", "archived": "false", "canBeArchived": "false", "type": "fixed"},
+        {
+            "priceLevelID": "3",
+            "name": "Online",
+            "archived": "false",
+            "canBeArchived": "false",
+            "type": "fixed",
+        },
+    ],
+}
+
+
+def shops_conversation(mock, shops=SHOPS_PAGE, employees=EMPLOYEES_PAGE, price_levels=PRICE_LEVELS_PAGE):
     mock.get(resource_url("Shop"), json=shops)
     mock.get(resource_url("Employee"), json=employees)
+    mock.get(resource_url("PriceLevel"), json=price_levels)
 
 
 def test_the_shops_job_downloads_shops_registers_and_employees_with_archived_state(
@@ -87,7 +111,7 @@ def test_the_shops_job_downloads_shops_registers_and_employees_with_archived_sta
 
     run = job_run(company_id=connected.company_id, job=JOBS["shops"])
 
-    assert run.outcome == SyncRun.Outcome.SUCCEEDED and run.api_requests == 2 and run.api_rate_limited == 0
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED and run.api_requests == 3 and run.api_rate_limited == 0
     assert (
         run.counts["shops_created"] == 3
         and run.counts["registers_created"] == 3
@@ -262,7 +286,7 @@ def test_lightspeed_sync_shops_prints_a_one_line_summary(connected, mocked_light
         "lightspeed_sync", "shops", "--company", str(connected.company_id), stdout=out, stderr=StringIO()
     )
     last = out.getvalue().strip().splitlines()[-1]
-    assert last == "shops: 1 run(s) — 1 succeeded; 2 API request(s), 0 rate-limited."
+    assert last == "shops: 1 run(s) — 1 succeeded; 3 API request(s), 0 rate-limited."
     assert SyncRun.objects.get(job="shops").trigger == SyncRun.Trigger.COMMAND
 
 

@@ -18,7 +18,7 @@ from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.transport import ClientStats
 
 from .conftest import resource_url
-from .test_jobs import EMPLOYEES_PAGE, SHOPS_PAGE
+from .test_jobs import EMPLOYEES_PAGE, PRICE_LEVELS_PAGE, SHOPS_PAGE
 
 
 def _counter(name: str, labels: str) -> int:
@@ -34,13 +34,17 @@ def test_a_run_records_its_rate_limit_cost_fullest_bucket_and_statuses(connected
     mocked_lightspeed.get(
         resource_url("Employee"), json=EMPLOYEES_PAGE, headers={"X-LS-API-Bucket-Level": "40/90"}
     )
+    mocked_lightspeed.get(
+        resource_url("PriceLevel"), json=PRICE_LEVELS_PAGE, headers={"X-LS-API-Bucket-Level": "39/90"}
+    )
 
     run = job_run(company_id=connected.company_id, job=JOBS["shops"], sleep=sleeps)
 
     assert run.outcome == SyncRun.Outcome.SUCCEEDED
-    assert run.api_statuses == {"429": 1, "200": 2}
-    assert (run.api_requests, run.api_rate_limited) == (3, 1)
-    assert run.api_cost == Decimal("3.80")  # Shop with Registers costs 1.4, sent twice; Employee 1
+    assert run.api_statuses == {"429": 1, "200": 3}
+    assert (run.api_requests, run.api_rate_limited) == (4, 1)
+    # Shop with Registers costs 1.4, sent twice; Employee 1; PriceLevel 1
+    assert run.api_cost == Decimal("4.80")
     assert (run.api_bucket_peak, run.api_bucket_size) == (Decimal("88.00"), Decimal("90.00"))
 
 

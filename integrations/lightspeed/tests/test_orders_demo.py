@@ -18,6 +18,7 @@ from integrations.lightspeed.selectors_setup import setup_checklist
 from integrations.lightspeed.services.settings import lightspeed_settings_save
 from integrations.lightspeed.services.shop_mapping import shops_redownload
 from integrations.lightspeed.tests.conftest import ACCOUNT_ID, resource_url
+from integrations.lightspeed.tests.test_jobs import PRICE_LEVELS_PAGE
 
 DEMO_MAPPING = {"Downtown": ["DOWNTOWN"], "Uptown": ["UPTOWN"], "Outlet": ["OUTLET"]}
 
@@ -114,6 +115,7 @@ def test_after_fetch_token_the_shops_download_fills_in_the_demo_shops_in_place_a
     )
     mocked_lightspeed.get(resource_url("Shop"), json=_sandbox_shops())
     mocked_lightspeed.get(resource_url("Employee"), json={"@attributes": {"next": "", "previous": ""}})
+    mocked_lightspeed.get(resource_url("PriceLevel"), json=PRICE_LEVELS_PAGE)
 
     report = shops_redownload(company_id=company.pk)
 

@@ -74,6 +74,7 @@ def test_labels_come_in_the_merchants_order_each_with_help_and_advanced_collapse
         "Client ID",
         "Client Secret",
         "Order Download Start Date",
+        "Lightspeed Price Level For Site Price",
     ]
 
 

@@ -19,6 +19,7 @@ from .pages_support import (  # noqa: F401 - fixtures
     shops_url,
     store,
 )
+from .test_jobs import PRICE_LEVELS_PAGE
 
 
 def mapping_on(store) -> None:
@@ -209,6 +210,7 @@ def test_re_download_reports_added_renamed_and_archived_shops(browser, store, mo
     employees = {"@attributes": {"count": "1"}, "Employee": {"employeeID": "1", "firstName": "Ada"}}
     mocked_lightspeed.get(resource_url("Shop"), json=shops)
     mocked_lightspeed.get(resource_url("Employee"), json=employees)
+    mocked_lightspeed.get(resource_url("PriceLevel"), json=PRICE_LEVELS_PAGE)
 
     url = f"{shops_url(store.settings)}redownload/"
     response = post(browser, url, token_from=shops_url(store.settings), follow=True)
@@ -243,6 +245,7 @@ def test_shops_can_be_downloaded_from_the_actions_menu_before_lightspeed_pos_is_
     }
     mocked_lightspeed.get(resource_url("Shop"), json={"@attributes": {"count": "1"}, "Shop": shop})
     mocked_lightspeed.get(resource_url("Employee"), json={"@attributes": {"count": "0"}})
+    mocked_lightspeed.get(resource_url("PriceLevel"), json=PRICE_LEVELS_PAGE)
     LightspeedShop.objects.filter(company=store.company).delete()
     html = browser.get(settings_url(store.settings)).content.decode()
     url = f"{shops_url(store.settings)}redownload/"
