@@ -203,7 +203,11 @@ class LightspeedSettingsForm(forms.ModelForm):
         if self.errors:
             return
         try:
-            lightspeed_settings_validate(self.instance, was_enabled=bool(self.initial.get("enabled")))
+            lightspeed_settings_validate(
+                self.instance,
+                was_enabled=bool(self.initial.get("enabled")),
+                was_price_level=self.initial.get("price_level"),
+            )
         except SettingsChangeRefused as exc:
             self.add_error(None, exc.message)
 

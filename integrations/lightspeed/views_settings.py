@@ -38,7 +38,7 @@ from integrations.lightspeed.models import (
     default_redirect_uri,
     mask_secret,
 )
-from integrations.lightspeed.selectors_price_levels import price_level_label
+from integrations.lightspeed.selectors_price_levels import price_level_label, price_level_refusal
 from integrations.lightspeed.selectors_setup import (
     ORDER_SOURCE_WARNING,
     employees_for,
@@ -238,6 +238,8 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
             and other_local_store_orders_exist(company=settings_obj.company)
             else ""
         ),
+        # A level archived in Lightspeed since it was chosen: said on the page, never blocking a save.
+        price_level_warning=price_level_refusal(settings_obj.company_id, settings_obj.price_level) or "",
     )
     return TemplateResponse(request, "admin/lightspeed/general_settings.html", context)
 

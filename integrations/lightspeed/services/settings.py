@@ -34,12 +34,16 @@ class SettingsChangeRefused(Exception):
         self.message = message
 
 
-def lightspeed_settings_validate(settings_obj: LightspeedSettings, *, was_enabled: bool = False) -> None:
+def lightspeed_settings_validate(
+    settings_obj: LightspeedSettings, *, was_enabled: bool = False, was_price_level: int | None = None
+) -> None:
     """Raises SettingsChangeRefused with a message for the person when the settings do not hold.
 
     `was_enabled`: Lightspeed POS Enabled was already on before this change. Only turning it on
     needs a working token: a company whose connection was lost while on must still be able to
     change its other settings (its jobs are refused until it is re-authorized anyway).
+    `was_price_level`: the stored price level. Only choosing a level checks it against
+    Lightspeed's: one archived there since it was chosen must not block saving anything else.
     """
     turning_on = settings_obj.enabled and not was_enabled
     if turning_on and not (settings_obj.is_connected and settings_obj.account_id):
@@ -69,7 +73,8 @@ def lightspeed_settings_validate(settings_obj: LightspeedSettings, *, was_enable
             f"AccountID must be {token_account}, the account of the current token. To connect another "
             "account, Disconnect first."
         )
-    price_level_refused = price_level_refusal(company_id, settings_obj.price_level)
+    changing_level = settings_obj.price_level != was_price_level
+    price_level_refused = changing_level and price_level_refusal(company_id, settings_obj.price_level)
     if price_level_refused:
         raise SettingsChangeRefused(price_level_refused)
     if settings_obj.register_id and not settings_obj.shop_id:
@@ -104,10 +109,10 @@ def lightspeed_settings_save(
     with transaction.atomic():
         stored = LightspeedSettings.objects.select_for_update().get(pk=settings_obj.pk)
         before = field_values(stored, changes.keys())
-        was_enabled = stored.enabled
+        was_enabled, was_price_level = stored.enabled, stored.price_level
         for name, value in changes.items():
             setattr(stored, name, value)
-        lightspeed_settings_validate(stored, was_enabled=was_enabled)
+        lightspeed_settings_validate(stored, was_enabled=was_enabled, was_price_level=was_price_level)
         stored.save()
         logged = changelog_record(instance=stored, before=before, company=stored.company, actor=actor)
         for row in logged:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from integrations.core.changelog import changelog_for
 from integrations.lightspeed.models import LightspeedPriceLevel
 from integrations.lightspeed.services.connection import lightspeed_client_for
+from integrations.lightspeed.services.settings import SettingsChangeRefused, lightspeed_settings_save
 from integrations.lightspeed.services.shop_mapping import shops_redownload
 
 from .conftest import resource_url
@@ -176,27 +179,47 @@ def test_choosing_a_custom_level_stores_its_id_and_the_page_and_change_log_show_
     assert "Lightspeed Price Level For Site Price" in log and "Wholesale (4)" in log
 
 
-def test_an_archived_level_is_refused_with_a_message_that_says_which_to_choose(
+def test_a_level_archived_since_it_was_chosen_is_flagged_on_the_page_but_never_blocks_another_save(
     browser, store, mocked_lightspeed
 ):
     connect(store)
     download(store, mocked_lightspeed, *BUILT_IN, level(4, "Wholesale"))
     save(browser, store, price_level=4)
     download(store, mocked_lightspeed, *BUILT_IN, level(4, "Wholesale", archived=True))
+    message = (
+        "Lightspeed Price Level For Site Price: Wholesale (4) is archived in Lightspeed, so prices sent to it "
+        "are not used. Choose one of Default (1), MSRP (2), Online (3)."
+    )
 
-    # The stored level is still offered (marked), so the page can say why it cannot stay.
+    # The stored level is still offered (marked), and the page says why it should not stay.
     edit = html_of(browser.get(settings_url(store.settings, "?edit=1")))
     assert "Wholesale (4) (archived)" in options(edit)
-    response = save(browser, store, use_company_address=True)
-
-    html = html_of(response)
-    assert (
-        "Lightspeed Price Level For Site Price: Wholesale (4) is archived in Lightspeed, so prices sent to it "
-        "are not used. Choose one of Default (1), MSRP (2), Online (3)." in html
-    )
+    page = html_of(browser.get(settings_url(store.settings)))
+    assert message in page[page.index('id="price-level-warning"') :]
+    # Turning something else on or off (say, in a hurry) is never refused because of it.
+    assert save(browser, store, use_company_address=True).status_code == 302
     stored = store.refresh()
-    assert (stored.price_level, stored.use_company_address) == (4, False)
+    assert (stored.price_level, stored.use_company_address) == (4, True)
+
     assert save(browser, store, price_level=3).status_code == 302
+    assert store.refresh().price_level == 3
+    assert 'id="price-level-warning"' not in html_of(browser.get(settings_url(store.settings)))
+
+
+def test_choosing_an_archived_level_is_refused_with_a_message_that_says_which_to_choose(
+    browser, store, mocked_lightspeed
+):
+    connect(store)
+    download(store, mocked_lightspeed, *BUILT_IN, level(4, "Wholesale"))
+    save(browser, store, price_level=4)
+    download(store, mocked_lightspeed, *BUILT_IN, level(4, "Wholesale", archived=True))
+    save(browser, store, price_level=3)
+
+    html = html_of(save(browser, store, price_level=4))  # posted by hand: the form no longer offers it
+    with pytest.raises(SettingsChangeRefused, match=r"Wholesale \(4\) is archived in Lightspeed"):
+        lightspeed_settings_save(settings_obj=store.refresh(), actor=None, changes={"price_level": 4})
+
+    assert "Select a valid choice" in html
     assert store.refresh().price_level == 3
 
 
@@ -210,8 +233,9 @@ def test_a_level_lightspeed_does_not_have_is_refused(browser, store, mocked_ligh
     connect(store)
     download(store, mocked_lightspeed, *BUILT_IN)
     type(store.settings).objects.filter(pk=store.settings.pk).update(price_level=7)
-    html = html_of(save(browser, store))
-    assert "Lightspeed Price Level For Site Price: Lightspeed has no price level 7." in html
+    page = html_of(browser.get(settings_url(store.settings)))
+    assert "Lightspeed Price Level For Site Price: Lightspeed has no price level 7." in page
+    assert save(browser, store, use_company_address=True).status_code == 302  # not blocking
     assert store.refresh().price_level == 7
 
 
