@@ -136,9 +136,13 @@ def sale_body(rng: random.Random, *, item_ids: list[int], shop_id: int | None = 
     )
     employees = [e.employee_id for e in catalogue.DEMO_EMPLOYEES if e.limit_to_shop_id in (0, shop.shop_id)]
     customer = rng.choice([0, 0, 0, *[c.customer_id for c in catalogue.demo_customers()]])
+    # A shop sells what it has: LightSync's warehouse behind the shop holds the same stock, and a
+    # sale of more would show up there as a shortfall the demo never meant to have.
+    stock = in_stock(shop.shop_id, item_ids)
+    candidates = [item_id for item_id in item_ids if item_id in stock]
     lines = [
-        {"itemID": item_id, "unitQuantity": rng.choice((1, 1, 1, 2, 3))}
-        for item_id in rng.sample(item_ids, k=rng.choice((1, 1, 2, 2, 3, 4)))
+        {"itemID": item_id, "unitQuantity": min(rng.choice((1, 1, 1, 2, 3)), stock[item_id])}
+        for item_id in rng.sample(candidates, k=min(len(candidates), rng.choice((1, 1, 2, 2, 3, 4))))
     ]
     return {
         "shopID": shop.shop_id,
@@ -159,6 +163,14 @@ def ring_up(body: dict, *, rng: random.Random, now: datetime) -> m.Sale:
         data={"SalePayments": {"SalePayment": payment}, "completed": True},
         now=now,
     )
+
+
+def in_stock(shop_id: int, item_ids: list[int]) -> dict[int, int]:
+    """Item → quantity on hand at the shop now, for those of `item_ids` it has."""
+    rows = m.ItemShop.objects.filter(
+        accountID=catalogue.DEMO_ACCOUNT_ID, shopID=shop_id, itemID__in=item_ids, qoh__gt=0
+    )
+    return dict(rows.values_list("itemID", "qoh"))
 
 
 def sellable_item_ids() -> list[int]:
@@ -244,7 +256,7 @@ def _seed_history(now: datetime) -> None:
                     "unitPrice": str(line.unitPrice),
                     "parentSaleLineID": line.saleLineID,
                 },
-                {"itemID": rng.choice(item_ids), "unitQuantity": 1},
+                {"itemID": rng.choice(sorted(in_stock(sold[15].shopID, item_ids))), "unitQuantity": 1},
             ]
         },
     }
