@@ -225,5 +225,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django adds console handlers of its own (the "django" one only while DEBUG is on, so in
+        # the demo): without these, its warnings were written twice, and runserver's access lines
+        # (the OAuth callback's code and state in them) once, unmasked. Both go through ours.
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
