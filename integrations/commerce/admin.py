@@ -223,7 +223,51 @@ class StockLedgerEntryAdmin(
     date_hierarchy = "created_at"
 
 
-class OrderLineInline(CompanyScopedInline, admin.TabularInline):
+def from_channel(record: Order | Return | None) -> bool:
+    """An order or return a sales channel brought in (a POS sale, a refund) is that channel's record.
+
+    Its lines, payments and money are shown, not edited: an edit here would move no stock, and the
+    channel would never learn of it. Manual orders stay fully editable.
+    """
+    return record is not None and record.pk is not None and record.channel != Order.Channel.MANUAL
+
+
+def money_column(name: str, label: str):
+    """A read-only money column shown as money_text (354.92, 11.4860025), for channel records."""
+
+    @admin.display(description=label)
+    def column(self, obj) -> str:
+        value = getattr(obj, name)
+        return money_text(value) if value is not None else "—"
+
+    column.__name__ = f"{name}_text"
+    return column
+
+
+class ChannelRecordInline:
+    """Mix into a line inline of orders/returns: read-only (money as text) on a channel's record."""
+
+    money_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if from_channel(obj):
+            return [f"{name}_text" if name in self.money_fields else name for name in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if from_channel(obj):
+            return self.get_fields(request, obj)
+        return super().get_readonly_fields(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return not from_channel(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not from_channel(obj) and super().has_delete_permission(request, obj)
+
+
+class OrderLineInline(ChannelRecordInline, CompanyScopedInline, admin.TabularInline):
     model = OrderLine
     company_field = "order__company"
     autocomplete_fields = ("product",)
@@ -239,16 +283,37 @@ class OrderLineInline(CompanyScopedInline, admin.TabularInline):
         "line_total",
         "channel_line_id",
     )
+    money_fields = ("unit_price", "discount", "tax", "line_total")
+    unit_price_text = money_column("unit_price", "unit price")
+    discount_text = money_column("discount", "discount")
+    tax_text = money_column("tax", "tax")
+    line_total_text = money_column("line_total", "line total")
     formfield_overrides = MONEY_INPUTS
     extra = 0
 
 
-class OrderPaymentInline(CompanyScopedInline, admin.TabularInline):
+class OrderPaymentInline(ChannelRecordInline, CompanyScopedInline, admin.TabularInline):
     model = OrderPayment
     company_field = "order__company"
     fields = ("payment_type", "amount", "reference", "paid_at")
+    money_fields = ("amount",)
+    amount_text = money_column("amount", "amount")
     formfield_overrides = MONEY_INPUTS
     extra = 0
+
+
+CHANNEL_MONEY_TEXT = ("subtotal_text", "discount_text", "tax_text", "total_text")
+
+
+def _renamed(fields, money: set[str]):
+    """A fieldset's fields with the money ones swapped for their read-only `*_text` columns."""
+    renamed = []
+    for field in fields:
+        if isinstance(field, (tuple, list)):
+            renamed.append(tuple(f"{f}_text" if f in money else f for f in field))
+        else:
+            renamed.append(f"{field}_text" if field in money else field)
+    return tuple(renamed)
 
 
 @admin.register(Order)
@@ -307,13 +372,36 @@ class OrderAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmin
     def total_text(self, order: Order) -> str:
         return money_text(order.total)
 
+    subtotal_text = money_column("subtotal", "subtotal")
+    discount_text = money_column("discount", "discount")
+    tax_text = money_column("tax", "tax")
 
-class ReturnLineInline(CompanyScopedInline, admin.TabularInline):
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not from_channel(obj):
+            return fieldsets
+        money = {"subtotal", "discount", "tax", "total"}
+        return [
+            (name, {**options, "fields": _renamed(options["fields"], money)}) for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if from_channel(obj):
+            # The channel's record: what was sold, when and for how much (status and notes stay
+            # editable, e.g. to mark a Problem).
+            return (*readonly, "channel", "channel_order_id", "order_date", *CHANNEL_MONEY_TEXT)
+        return readonly
+
+
+class ReturnLineInline(ChannelRecordInline, CompanyScopedInline, admin.TabularInline):
     model = ReturnLine
     company_field = "order_return__company"
     autocomplete_fields = ("product",)
     raw_id_fields = ("order_line",)
     fields = ("product", "sku", "order_line", "quantity", "warehouse", "refund_amount", "reason")
+    money_fields = ("refund_amount",)
+    refund_amount_text = money_column("refund_amount", "refund amount")
     formfield_overrides = MONEY_INPUTS
     extra = 0
 
@@ -342,3 +430,15 @@ class ReturnAdmin(CompanyScopedImportExportMixin, ExportMixin, CompanyScopedAdmi
     @admin.display(description="refund amount", ordering="refund_amount")
     def refund_text(self, order_return: Return) -> str:
         return money_text(order_return.refund_amount)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return _renamed(fields, {"refund_amount"}) if from_channel(obj) else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if from_channel(obj):
+            return (*readonly, "order", "channel", "channel_return_id", "return_date", "refund_amount_text")
+        return readonly
+
+    refund_amount_text = money_column("refund_amount", "refund amount")

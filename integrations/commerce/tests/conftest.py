@@ -68,13 +68,22 @@ def make_tenant(name: str, prefix: str) -> Tenant:
     returns = WarehouseFactory(company=company, name=f"{name} Returns", code="RETURNS", is_sellable=False)
     product = ProductFactory(company=company, sku=f"{prefix}-100", title=f"{name} Anvil", upc=f"{prefix}UPC1")
     level = stock(product, warehouse, 10)
+    # Manual records, so every field can be edited (a channel's orders and returns are read-only).
     order = OrderFactory(
-        company=company, channel_order_id=f"{prefix}-5001", customer_name=f"{name} Buyer", customer_email=""
+        company=company,
+        channel=Order.Channel.MANUAL,
+        channel_order_id=f"{prefix}-5001",
+        customer_name=f"{name} Buyer",
+        customer_email="",
     )
     OrderLineFactory(order=order, product=product, channel_line_id=f"{prefix}-L1")
     OrderPaymentFactory(order=order, reference=f"{prefix}-PAY")
     order_return = ReturnFactory(
-        company=company, order=order, channel_return_id=f"{prefix}-R1", reason=f"{name} reason"
+        company=company,
+        order=order,
+        channel=Order.Channel.MANUAL,
+        channel_return_id=f"{prefix}-R1",
+        reason=f"{name} reason",
     )
     ReturnLineFactory(order_return=order_return, product=product, warehouse=returns, reason=f"{name} line")
     return Tenant(

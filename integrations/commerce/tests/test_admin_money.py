@@ -9,8 +9,15 @@ from decimal import Decimal
 
 import pytest
 
+from integrations.commerce.models import Order
 from integrations.commerce.tests.admin_helpers import admin_url
-from integrations.commerce.tests.factories import OrderFactory, OrderLineFactory, OrderPaymentFactory
+from integrations.commerce.tests.factories import (
+    OrderFactory,
+    OrderLineFactory,
+    OrderPaymentFactory,
+    ReturnFactory,
+    ReturnLineFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +52,9 @@ def form_as_shown(html: str) -> dict:
 def test_an_order_page_shows_zero_and_unrounded_money_as_plain_numbers_and_saves_them_back(
     merchant_client, alpha
 ):
-    order = OrderFactory(company=alpha.company, discount=Decimal("0"), total=Decimal("354.92"))
+    order = OrderFactory(
+        company=alpha.company, channel=Order.Channel.MANUAL, discount=Decimal("0"), total=Decimal("354.92")
+    )
     line = OrderLineFactory(order=order, unit_price=Decimal("11.4860025"), discount=Decimal("0"))
     OrderPaymentFactory(order=order, amount=Decimal("354.92"))
     url = admin_url("order", "change", order.pk)
@@ -72,3 +81,43 @@ def test_the_order_list_shows_totals_without_trailing_zeros(merchant_client, alp
     html = merchant_client.get(admin_url("order", "changelist")).content.decode()
 
     assert "354.92" in html and "354.92000000" not in html
+
+
+def test_a_local_store_orders_lines_payments_and_totals_are_shown_as_its_record_not_edited(
+    merchant_client, alpha
+):
+    order = OrderFactory(company=alpha.company, channel=Order.Channel.LOCAL_STORE, total=Decimal("354.92"))
+    line = OrderLineFactory(order=order, quantity=2, unit_price=Decimal("11.4860025"), discount=Decimal("0"))
+    OrderPaymentFactory(order=order, amount=Decimal("354.92"))
+    url = admin_url("order", "change", order.pk)
+
+    html = merchant_client.get(url).content.decode()
+
+    # Shown as text, as money reads: no inputs to change what the POS sold.
+    assert input_values(html, "-unit_price") == [] and input_values(html, "-quantity") == []
+    assert input_values(html, "-amount") == [] and input_values(html, "total") == []
+    assert "11.4860025" in html and "354.92" in html and "E-8" not in html
+    assert 'name="lines-MAX_NUM_FORMS" value="0"' in html  # no line can be added
+    assert 'name="payments-MAX_NUM_FORMS" value="0"' in html
+    assert 'name="status"' in html and 'name="notes"' in html  # still the merchant's to set
+
+    data = form_as_shown(html)
+    data.update({"status": Order.Status.PROBLEM, "lines-0-quantity": "9", "total": "1.00"})
+    response = merchant_client.post(url, data)
+
+    assert response.status_code == 302
+    order.refresh_from_db()
+    line.refresh_from_db()
+    assert (order.status, order.total, line.quantity) == (Order.Status.PROBLEM, Decimal("354.92"), 2)
+
+
+def test_a_local_store_returns_lines_and_refund_are_shown_not_edited(merchant_client, alpha):
+    order_return = ReturnFactory(company=alpha.company, channel=Order.Channel.LOCAL_STORE)
+    ReturnLineFactory(order_return=order_return, quantity=1, refund_amount=Decimal("11.4860025"))
+
+    html = merchant_client.get(admin_url("return", "change", order_return.pk)).content.decode()
+
+    assert input_values(html, "refund_amount") == [] and input_values(html, "-quantity") == []
+    assert "11.4860025" in html and "21.19" in html  # the line's and the return's refund
+    assert 'name="lines-MAX_NUM_FORMS" value="0"' in html
+    assert 'name="reason"' in html  # the merchant's note on it stays editable
