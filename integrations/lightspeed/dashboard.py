@@ -21,6 +21,7 @@ from integrations.lightspeed.models import AlertNotice, LightspeedSettings, Sync
 from integrations.lightspeed.models_catalog import ItemShopState, ProductLink
 from integrations.lightspeed.models_orders import LightspeedSale
 from integrations.lightspeed.services.issues import issue_kind_label
+from integrations.lightspeed.services.jobs_enqueue import job_enqueue_refusal
 from integrations.lightspeed.services.runs import job_refusal
 
 WINDOWS = {"24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(days=7)}
@@ -40,6 +41,7 @@ class JobState:
     failures_in_a_row: int = 0
     running: SyncRun | None = None
     refusal: str | None = None  # why this job does not run with the company's settings now
+    sync_refusal: str | None = None  # why Sync now would be refused (the button is greyed out)
 
     @property
     def failing(self) -> bool:
@@ -212,6 +214,11 @@ def job_states(company: Company) -> list[JobState]:
                 running=running.get(name),
                 # The company-wide refusal shows once above the table; this is the job's own.
                 refusal=spec.refusal(settings_obj) if spec.refusal and settings_obj else None,
+                sync_refusal=(
+                    job_enqueue_refusal(settings_obj=settings_obj, job=name)
+                    if settings_obj
+                    else "Lightspeed POS is not set up for this company."
+                ),
             )
         )
     return states

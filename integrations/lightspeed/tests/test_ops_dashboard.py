@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -158,6 +159,10 @@ def test_sync_now_refuses_while_the_connection_needs_reauthorization(merchant_cl
     connected.connection_status = ConnectionStatus.REAUTHORIZATION_REQUIRED
     connected.connection_error = "invalid_grant"
     connected.save()
+
+    page = merchant_client.get(reverse(DASHBOARD)).content.decode()
+    buttons = re.findall(r"<button[^>]*>Sync now</button>", page)
+    assert buttons and all("disabled" in b and "Re-authorization required" in b for b in buttons)
 
     response = merchant_client.post(
         reverse("admin:lightspeed_dashboard_sync_now"),
