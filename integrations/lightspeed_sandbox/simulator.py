@@ -82,11 +82,12 @@ class PosSimulator:
                 accountID=account_id, archived=False, lockOut=False, limitToShopID__in=(0, shop.shopID)
             ).values_list("employeeID", flat=True)
         )
-        in_stock = list(
+        on_hand = dict(
             m.ItemShop.objects.filter(shopID=shop.shopID, qoh__gt=0, accountID=account_id)
             .order_by("itemID")
-            .values_list("itemID", flat=True)[:2000]
+            .values_list("itemID", "qoh")[:2000]
         )
+        in_stock = list(on_hand)
         if not registers or not employees or not in_stock:
             return None
         archived = set(
@@ -101,7 +102,8 @@ class PosSimulator:
             )
         )
         lines = [
-            {"itemID": item_id, "unitQuantity": rng.choice((1, 1, 1, 2))}
+            # A shopper takes what is on the shelf: never more than the shop has.
+            {"itemID": item_id, "unitQuantity": min(rng.choice((1, 1, 1, 2)), on_hand[item_id])}
             for item_id in rng.sample(candidates, k=min(len(candidates), rng.choice((1, 1, 2, 3))))
         ]
         body = {

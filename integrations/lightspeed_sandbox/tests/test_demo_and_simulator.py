@@ -141,3 +141,38 @@ def test_the_simulator_rings_up_completed_sales_that_lower_stock(sandbox_server_
         expected[(item_id, shop_id)] -= quantity
         expected[(item_id, "0")] -= quantity
     assert stock() == expected
+
+
+def test_the_simulator_never_sells_more_than_a_shop_has(sandbox_server_factory):
+    # One sale every 0.1 s; a roomy bucket, since this test polls until the shelf is empty.
+    server = sandbox_server_factory(seed="empty", simulate_sales=600, drip_rate=1000, bucket_size=100000)
+    api = Api(server, server.mint_tokens()["access_token"])
+    server.control("POST", "simulator", {"paused": True})
+    server.seed(
+        records={
+            "Item": [
+                {"description": f"Last one {n}", "ItemShops": {"ItemShop": {"shopID": 1, "qoh": 1}}}
+                for n in range(10)
+            ]
+        }
+    )
+    server.control("POST", "simulator", {"paused": False})
+
+    def shelf() -> list[int]:
+        items = _all(api, "Item", load_relations='["ItemShops"]')
+        return [
+            int(r["qoh"]) for i in items for r in as_list(i["ItemShops"]["ItemShop"]) if r["shopID"] == "1"
+        ]
+
+    deadline = time.monotonic() + 60
+    while any(qoh > 0 for qoh in shelf()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    server.control("POST", "simulator", {"paused": True})
+
+    assert shelf() == [0] * 10  # sold out, and never below zero
+    lines = [
+        line
+        for s in _all(api, "Sale", load_relations='["SaleLines"]')
+        for line in as_list(s["SaleLines"]["SaleLine"])
+    ]
+    assert lines and all(line["unitQuantity"] == "1" for line in lines)
