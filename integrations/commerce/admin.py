@@ -116,7 +116,7 @@ class StockLevelInline(CompanyScopedInline, admin.TabularInline):
 class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanyScopedAdmin):
     resource_classes = [ProductResource]
     change_form_template = "admin/commerce/product/change_form.html"
-    list_display = ("sku", "title", "upc", "ean", "site_price", "site_cost", "on_hand", "active", "company")
+    list_display = ("sku", "title", "upc", "ean", "price_text", "cost_text", "on_hand", "active", "company")
     list_filter = ("active", "company")
     search_fields = ("sku", "upc", "ean", "manufacturer_sku", "title")
     search_help_text = "SKU, UPC, EAN, manufacturer SKU or title"
@@ -135,6 +135,14 @@ class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanySco
         # An aggregate drops Meta.ordering from the query; keep it so autocomplete pages are stable.
         queryset = super().get_queryset(request).annotate(total_on_hand=Sum("stock_levels__on_hand"))
         return queryset.order_by(*Product._meta.ordering)
+
+    @admin.display(description="site price", ordering="site_price")
+    def price_text(self, product: Product) -> str:
+        return money_text(product.site_price)
+
+    @admin.display(description="site cost", ordering="site_cost")
+    def cost_text(self, product: Product) -> str:
+        return money_text(product.site_cost)  # 46.92, not 46.9200
 
     @admin.display(description="on hand", ordering="total_on_hand")
     def on_hand(self, product: Product) -> int:

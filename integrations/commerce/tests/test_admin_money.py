@@ -15,6 +15,7 @@ from integrations.commerce.tests.factories import (
     OrderFactory,
     OrderLineFactory,
     OrderPaymentFactory,
+    ProductFactory,
     ReturnFactory,
     ReturnLineFactory,
 )
@@ -121,3 +122,13 @@ def test_a_local_store_returns_lines_and_refund_are_shown_not_edited(merchant_cl
     assert "11.4860025" in html and "21.19" in html  # the line's and the return's refund
     assert 'name="lines-MAX_NUM_FORMS" value="0"' in html
     assert 'name="reason"' in html  # the merchant's note on it stays editable
+
+
+def test_the_product_list_shows_price_and_cost_as_money(merchant_client, alpha):
+    ProductFactory(
+        company=alpha.company, sku="COST-4", site_price=Decimal("102.99"), site_cost=Decimal("46.9200")
+    )
+
+    html = merchant_client.get(admin_url("product", "changelist"), {"q": "COST-4"}).content.decode()
+
+    assert "102.99" in html and "46.92<" in html and "46.9200" not in html
