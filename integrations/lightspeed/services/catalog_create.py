@@ -29,6 +29,7 @@ from integrations.lightspeed.models import (
 )
 from integrations.lightspeed.normalise import to_int
 from integrations.lightspeed.selectors_catalog import stock_available_by_shop
+from integrations.lightspeed.services.catalog_price_level import price_level_unusable
 from integrations.lightspeed.services.catalog_state import (
     item_fields_apply,
     item_shops_apply,
@@ -53,14 +54,16 @@ def gtin_valid(code: str, lengths: tuple[int, ...]) -> bool:
     return (10 - total % 10) % 10 == check
 
 
-def item_body(link: ProductLink, *, price_level: int, quantities: dict[int, int]) -> dict[str, Any]:
+def item_body(link: ProductLink, *, price_level: int | None, quantities: dict[int, int]) -> dict[str, Any]:
+    """The new item; without a price when `price_level` is None (the configured one is unusable)."""
     product = link.product
     body: dict[str, Any] = {
         "description": product.title or product.sku,
         "customSku": product.sku,
         "defaultCost": str(product.site_cost),
-        "Prices": {"ItemPrice": [{"useTypeID": str(price_level), "amount": str(product.site_price)}]},
     }
+    if price_level is not None:
+        body["Prices"] = {"ItemPrice": [{"useTypeID": str(price_level), "amount": str(product.site_price)}]}
     if product.manufacturer_sku:
         body["manufacturerSku"] = product.manufacturer_sku
     if gtin_valid(product.upc, (12,)):
@@ -126,11 +129,13 @@ def items_create(
         ):
             quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
     shops = shops_by_lightspeed_id(company_id)
+    # An archived or unknown level would get every create refused: create without the price.
+    price_level = None if price_level_unusable(settings_obj) else settings_obj.price_level
     counts = {"items_created": 0, "create_refused": 0, "create_failed": 0, "items_found": len(found)}
     failures_in_a_row = 0
     for position, link in enumerate(links):
         sent = quantities.get(link.pk, {})
-        body = item_body(link, price_level=settings_obj.price_level, quantities=sent)
+        body = item_body(link, price_level=price_level, quantities=sent)
         try:
             item = client.create_item(body)
         except errors.LightspeedBadRequestError as exc:

@@ -45,6 +45,7 @@ from integrations.lightspeed.selectors_catalog import (
     stock_available_by_shop,
 )
 from integrations.lightspeed.services.catalog_enable import links_mark_changed
+from integrations.lightspeed.services.catalog_price_level import price_level_check, price_level_unusable
 from integrations.lightspeed.services.catalog_state import (
     MOVE_SETTLED,
     catalog_stock_lock,
@@ -185,6 +186,12 @@ def catalog_upload(
 ) -> dict[str, Any]:
     scope = scope or UploadScope()
     fields = upload_fields(settings_obj, fields)
+    if PRICES in fields and (
+        price_level_unusable(settings_obj) if dry_run else price_level_check(settings_obj=settings_obj)
+    ):
+        fields -= {PRICES}  # the one issue says why; stock and costs still go up
+        if not fields:
+            return {"prices_held": 1}
     if not fields:
         return {"nothing_enabled": 1}
     started = timezone.now()

@@ -66,6 +66,7 @@ KIND_LABELS = {
     "item_archived": "Item archived in Lightspeed",
     "stock_shortfall": "Sold more than in stock",
     "returns_warehouse_missing": "No Returns Warehouse",
+    "price_level_unusable": "Price level not usable",
 }
 
 

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.lightspeed.models import LightspeedPriceLevel
+from integrations.lightspeed.models import (
+    LightspeedPriceLevel,
+    LightspeedSettings,
+    ProductLink,
+    SyncIssue,
+    SyncRun,
+)
 from integrations.lightspeed.services.settings import lightspeed_settings_save
 from integrations.lightspeed.services.shop_mapping import shops_redownload
 
@@ -60,3 +66,56 @@ def test_a_custom_price_level_is_downloaded_by_name_and_receives_the_site_price(
     report = shops_redownload(company_id=settings_obj.company_id)
     assert report.ok and report.levels_renamed == [("Wholesale", "Trade")]
     assert "renamed Wholesale → Trade" in report.summary()
+
+
+def test_a_level_archived_at_lightspeed_holds_prices_back_but_never_the_stock(lightspeed, db):
+    lightspeed.seed(records={"PriceLevel": [{"priceLevelID": 4, "name": "Wholesale"}]})
+    settings_obj = connect(lightspeed)
+    lightspeed_settings_save(settings_obj=settings_obj, actor=None, changes={"price_level": 4})
+    seed_items(lightspeed, 1)
+    item = product(settings_obj.company, "SKU-0", site_price=Decimal("12.50"), site_cost=Decimal("4.00"))
+    warehouse = next(iter(settings_obj.warehouses.values()))
+    stock(item, warehouse, 5)
+    run(settings_obj.company_id, "products")
+    run(settings_obj.company_id, "upload")
+    # Archived at Lightspeed, and seen archived by the next shops download.
+    Register(lightspeed).call("PUT", "PriceLevel/4", json={"archived": True})
+    assert shops_redownload(company_id=settings_obj.company_id).levels_archived == ["Wholesale"]
+    item.site_price = Decimal("14.00")
+    item.save()
+    stock(item, warehouse, 7)
+    before = last_log_id(lightspeed)
+
+    upload = run(settings_obj.company_id, "upload")
+
+    assert upload.outcome == SyncRun.Outcome.SUCCEEDED and len(writes(lightspeed, before)) == 1
+    assert 7 in Register(lightspeed).qoh(500).values()  # the stock went up
+    prices = {p["useTypeID"]: p["amount"] for p in Register(lightspeed).item(500)["Prices"]["ItemPrice"]}
+    assert prices["4"] == "12.5"  # the new price was held back, not refused with the stock
+    assert not SyncIssue.objects.filter(kind="upload_rejected").exists()
+    held = SyncIssue.objects.get(kind="price_level_unusable", status=SyncIssue.Status.OPEN)
+    assert "Wholesale (4) is archived in Lightspeed" in held.message
+
+    # A usable level chosen: the held price goes up with the next full pass and the issue settles.
+    lightspeed_settings_save(settings_obj=settings_obj, actor=None, changes={"price_level": 3})
+    before = last_log_id(lightspeed)
+    run(settings_obj.company_id, "upload")
+    prices = {p["useTypeID"]: p["amount"] for p in Register(lightspeed).item(500)["Prices"]["ItemPrice"]}
+    assert prices["3"] == "14" and len(writes(lightspeed, before)) == 1
+    held.refresh_from_db()
+    assert held.status == SyncIssue.Status.RESOLVED
+
+
+def test_auto_create_with_an_archived_level_creates_the_item_without_its_price(lightspeed, db):
+    lightspeed.seed(records={"PriceLevel": [{"priceLevelID": 4, "name": "Wholesale", "archived": True}]})
+    settings_obj = connect(lightspeed, auto_create_enabled_products=True)
+    LightspeedSettings.objects.filter(pk=settings_obj.pk).update(price_level=4)  # chosen before the archive
+    new = product(settings_obj.company, "NEW-1", title="Trail Jacket", site_price=Decimal("99.00"))
+    stock(new, next(iter(settings_obj.warehouses.values())), 6)
+
+    result = run(settings_obj.company_id, "products")
+
+    assert result.counts["items_created"] == 1, result.counts
+    assert not SyncIssue.objects.filter(kind="item_create_rejected").exists()
+    item_id = ProductLink.objects.get(product=new).item_id
+    assert 6 in Register(lightspeed).qoh(item_id).values()
