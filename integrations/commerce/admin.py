@@ -231,6 +231,20 @@ class StockLedgerEntryAdmin(
     date_hierarchy = "created_at"
 
 
+CHANNEL_MONEY_TEXT = ("subtotal_text", "discount_text", "tax_text", "total_text")
+
+
+def _renamed(fields, money: set[str]):
+    """A fieldset's fields with the money ones swapped for their read-only `*_text` columns."""
+    renamed = []
+    for field in fields:
+        if isinstance(field, (tuple, list)):
+            renamed.append(tuple(f"{f}_text" if f in money else f for f in field))
+        else:
+            renamed.append(f"{field}_text" if field in money else field)
+    return tuple(renamed)
+
+
 def from_channel(record: Order | Return | None) -> bool:
     """An order or return a sales channel brought in (a POS sale, a refund) is that channel's record.
 
@@ -260,7 +274,7 @@ class ChannelRecordInline:
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         if from_channel(obj):
-            return [f"{name}_text" if name in self.money_fields else name for name in fields]
+            return list(_renamed(fields, set(self.money_fields)))
         return fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -308,20 +322,6 @@ class OrderPaymentInline(ChannelRecordInline, CompanyScopedInline, admin.Tabular
     amount_text = money_column("amount", "amount")
     formfield_overrides = MONEY_INPUTS
     extra = 0
-
-
-CHANNEL_MONEY_TEXT = ("subtotal_text", "discount_text", "tax_text", "total_text")
-
-
-def _renamed(fields, money: set[str]):
-    """A fieldset's fields with the money ones swapped for their read-only `*_text` columns."""
-    renamed = []
-    for field in fields:
-        if isinstance(field, (tuple, list)):
-            renamed.append(tuple(f"{f}_text" if f in money else f for f in field))
-        else:
-            renamed.append(f"{field}_text" if field in money else field)
-    return tuple(renamed)
 
 
 @admin.register(Order)
