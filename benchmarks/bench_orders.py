@@ -15,10 +15,10 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.commerce.models import Order, OrderLine
-from integrations.lightspeed.client import ClientStats
+from integrations.lightspeed.api.client import ClientStats
+from integrations.lightspeed.connection.services.core import lightspeed_client_for
 from integrations.lightspeed.models import LightspeedSettings
-from integrations.lightspeed.services.connection import lightspeed_client_for
-from integrations.lightspeed.services.orders import orders_download
+from integrations.lightspeed.orders.services.download import orders_download
 from integrations.lightspeed.tests.pos import Pos, catalogue_item_ids, connect_demo
 
 SALES = 10_000

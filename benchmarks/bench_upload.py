@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company, Product, StockLevel, Warehouse
 from integrations.commerce.services.stock import stock_adjust
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.catalog.services.upload import ALL_FIELDS, UploadScope, upload_plan
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     ConnectionStatus,
     ItemShopState,
@@ -34,8 +36,6 @@ from integrations.lightspeed.models import (
     ProductLink,
     SyncRun,
 )
-from integrations.lightspeed.services.catalog_upload import ALL_FIELDS, UploadScope, upload_plan
-from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 PRODUCTS = int(os.environ.get("BENCH_UPLOAD_PRODUCTS", "100000"))

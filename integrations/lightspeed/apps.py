@@ -14,7 +14,7 @@ class LightspeedConfig(AppConfig):
 
         from integrations.commerce import roles
         from integrations.commerce.models import Company
-        from integrations.lightspeed import signals
+        from integrations.lightspeed.connection import signals
 
         post_save.connect(
             signals.company_created, sender=Company, dispatch_uid="lightspeed_settings_for_company"
@@ -33,7 +33,7 @@ class LightspeedConfig(AppConfig):
         for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
             roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view"])
 
-        from integrations.lightspeed import signals_catalog
+        from integrations.lightspeed.catalog import signals as signals_catalog
 
         signals_catalog.connect()
         for model in ("ProductLink", "StockDrift"):
@@ -86,6 +86,6 @@ class LightspeedConfig(AppConfig):
         for group in (roles.MERCHANTS, roles.OPS_STAFF):
             roles.grant(group, "lightspeed.Dashboard", ["view"])
         from integrations.core.health import metrics_collector_register
-        from integrations.lightspeed.metrics import DatabaseCollector
+        from integrations.lightspeed.operations.metrics import DatabaseCollector
 
         metrics_collector_register("lightspeed", DatabaseCollector())

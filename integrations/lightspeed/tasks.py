@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from integrations.core.http import backoff_delay
-from integrations.lightspeed.errors import LightspeedRateLimitedError, LightspeedUnavailableError
+from integrations.lightspeed.api.errors import LightspeedRateLimitedError, LightspeedUnavailableError
 from integrations.lightspeed.models import SyncRun
 
 # task name → the job it runs; apps.py routes each to the queue `lightspeed.<job>`
@@ -34,8 +34,8 @@ JOB_TASKS = {
 def _run_job(
     task: Task, company_id: int, job: str, trigger: str, fields: frozenset[str] = frozenset()
 ) -> str:
-    from integrations.lightspeed.jobs import resolve_job
-    from integrations.lightspeed.services.runs import job_run
+    from integrations.lightspeed.jobs.registry import resolve_job
+    from integrations.lightspeed.jobs.runner import job_run
 
     job_spec, named_fields = resolve_job(job)
     fields = named_fields | fields
@@ -64,8 +64,8 @@ def lightspeed_download_shops(self, company_id: int, trigger: str = SyncRun.Trig
 @shared_task(name="lightspeed.refresh_tokens", acks_late=True)
 def lightspeed_refresh_tokens() -> int:
     """Beat: queue the tokens job for every enabled company whose token expires soon."""
-    from integrations.lightspeed.selectors import settings_due_for_token_refresh
-    from integrations.lightspeed.services.token_refresh import TOKENS_JOB_MARGIN
+    from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
+    from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB_MARGIN
 
     company_ids = list(
         settings_due_for_token_refresh(margin=TOKENS_JOB_MARGIN).values_list("company_id", flat=True)
@@ -79,8 +79,8 @@ def lightspeed_refresh_tokens() -> int:
 def lightspeed_check_alerts() -> int:
     """Beat: close runs whose worker stopped, then alert about what no run reported (e.g. a
     token refused between runs)."""
-    from integrations.lightspeed.services.alerts import alerts_check_all
-    from integrations.lightspeed.services.progress import runs_stalled_close
+    from integrations.lightspeed.jobs.progress import runs_stalled_close
+    from integrations.lightspeed.operations.services.alerts import alerts_check_all
 
     runs_stalled_close()
     return alerts_check_all()
@@ -89,7 +89,7 @@ def lightspeed_check_alerts() -> int:
 @shared_task(name="lightspeed.prune_records", acks_late=True)
 def lightspeed_prune_records() -> dict:
     """Beat, daily: old runs and closed issues go (see services/retention.py)."""
-    from integrations.lightspeed.services.retention import retention_prune
+    from integrations.lightspeed.operations.services.retention import retention_prune
 
     return retention_prune()
 
@@ -102,7 +102,7 @@ def lightspeed_download_orders(self, company_id: int, trigger: str = SyncRun.Tri
 @shared_task(name="lightspeed.download_orders_all", acks_late=True)
 def lightspeed_download_orders_all() -> int:
     """Beat: queue the orders job for every company with Lightspeed POS and order download on."""
-    from integrations.lightspeed.selectors_orders import companies_due_for_order_download
+    from integrations.lightspeed.orders.selectors import companies_due_for_order_download
 
     company_ids = list(companies_due_for_order_download())
     for company_id in company_ids:
@@ -127,7 +127,7 @@ def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHE
 @shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
 def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
     """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
-    from integrations.lightspeed.jobs import CHANGED_ONLY
+    from integrations.lightspeed.jobs.registry import CHANGED_ONLY
 
     return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
 
@@ -138,7 +138,7 @@ def lightspeed_reconcile(self, company_id: int, trigger: str = SyncRun.Trigger.S
 
 
 def _fan_out(task, **selection) -> int:
-    from integrations.lightspeed.selectors_catalog import companies_for_catalog
+    from integrations.lightspeed.catalog.selectors import companies_for_catalog
 
     company_ids = companies_for_catalog(**selection)
     for company_id in company_ids:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrations.lightspeed import views
+from integrations.lightspeed.connection import views
 
 app_name = "lightspeed"
 

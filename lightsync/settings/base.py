@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "integrations.lightspeed.middleware.ReauthorizationBannerMiddleware",
+    "integrations.lightspeed.connection.middleware.ReauthorizationBannerMiddleware",
 ]
 
 ROOT_URLCONF = "lightsync.urls"

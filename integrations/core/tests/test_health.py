@@ -100,7 +100,7 @@ def test_beat_schedules_the_tick_every_minute(settings):
 
 
 def test_metrics_are_in_prometheus_format_with_the_lightspeed_families(client, fresh_beat):
-    from integrations.lightspeed.metrics import counter_add
+    from integrations.lightspeed.operations.metrics import counter_add
 
     counter_add("runs", job="orders", outcome="succeeded")
     counter_add("api_requests", 7, status="200")
@@ -145,7 +145,7 @@ def test_counters_raised_in_another_process_reach_this_processs_metrics(client):
     }
     code = (
         "import django; django.setup();"
-        "from integrations.lightspeed.metrics import counter_add;"
+        "from integrations.lightspeed.operations.metrics import counter_add;"
         "counter_add('orders_imported', 41); counter_add('orders_imported', 1)"
     )
     subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, check=True, timeout=120)

@@ -14,10 +14,10 @@ import requests
 from integrations.commerce.models import Company
 from integrations.commerce.services.demo import demo_seed
 from integrations.core import demo_catalogue as catalogue
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.connection.services.demo import lightspeed_demo_setup
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
-from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
-from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 CASH = 1

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.catalog.services.create import CREATE_ATTEMPTS
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import LightspeedSettings, ProductLink, SyncIssue, SyncRun
-from integrations.lightspeed.services.catalog_create import CREATE_ATTEMPTS
-from integrations.lightspeed.services.issues import issue_retry
-from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.operations.services.issues import issue_retry
 
 from .catalog_support import product, shop, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url

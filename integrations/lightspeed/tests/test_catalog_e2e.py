@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company
 from integrations.commerce.services.stock import stock_adjust
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     CatalogCursor,
     LightspeedSettings,
@@ -21,7 +22,6 @@ from integrations.lightspeed.models import (
     ProductLink,
     SyncRun,
 )
-from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
 
 from .catalog_support import product, stock, uploads_not_queued, warehouse  # noqa: F401 - autouse fixture

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from integrations.commerce.models import StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import ItemShopState, StockDrift, SyncRun
-from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine
-from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
 
 from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
@@ -114,7 +114,7 @@ def test_a_count_in_the_same_second_as_a_sale_is_still_drift(store, mocked_light
 def test_a_move_is_not_overwritten_while_a_sale_a_second_after_it_may_still_be_unread(
     store, mocked_lightspeed
 ):
-    from integrations.lightspeed.models_orders import OrderCursor
+    from integrations.lightspeed.models.orders import OrderCursor
 
     settings_obj, main, downtown = store
     mug = product(settings_obj.company, "MUG")

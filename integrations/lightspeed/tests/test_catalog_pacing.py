@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.lightspeed.pacing import BucketReading, DatabasePacer, RedisPacer
+from integrations.lightspeed.api.pacing import BucketReading, DatabasePacer, RedisPacer
 
 from .test_pacing import FakeClock
 

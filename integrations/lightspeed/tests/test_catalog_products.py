@@ -9,7 +9,9 @@ from responses import matchers
 
 from integrations.commerce.models import Product, StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.catalog.services.create import gtin_valid, item_body
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     CatalogCursor,
     ItemShopState,
@@ -17,8 +19,6 @@ from integrations.lightspeed.models import (
     ProductLink,
     SyncIssue,
 )
-from integrations.lightspeed.services.catalog_create import gtin_valid, item_body
-from integrations.lightspeed.services.runs import job_run
 
 from .catalog_support import link, product, shop, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
@@ -208,8 +208,8 @@ def test_a_burst_of_stock_changes_schedules_one_upload_after_the_commit(store, m
 
 
 def test_a_duplicate_code_is_settled_by_mapping_the_item_to_a_product_in_the_issues_queue(store):
-    from integrations.lightspeed.services.issues import issue_map_to_product
-    from integrations.lightspeed.services.runs import sync_issue_record
+    from integrations.lightspeed.jobs.runner import sync_issue_record
+    from integrations.lightspeed.operations.services.issues import issue_map_to_product
 
     settings_obj, _ = store
     twin = product(settings_obj.company, "TWIN-A")
@@ -234,8 +234,8 @@ def test_retrying_a_refused_write_makes_the_item_due_again(
     uploads_not_queued,  # noqa: F811 - the autouse fixture's record
     django_capture_on_commit_callbacks,
 ):
-    from integrations.lightspeed.services.issues import issue_retry
-    from integrations.lightspeed.services.runs import sync_issue_record
+    from integrations.lightspeed.jobs.runner import sync_issue_record
+    from integrations.lightspeed.operations.services.issues import issue_retry
 
     settings_obj, _ = store
     belt = product(settings_obj.company, "BELT")
@@ -256,7 +256,7 @@ def test_retrying_a_refused_write_makes_the_item_due_again(
 
 
 def test_a_product_disabled_while_auto_create_runs_stays_disabled(store):
-    from integrations.lightspeed.services.catalog_create import items_create
+    from integrations.lightspeed.catalog.services.create import items_create
 
     settings_obj, _ = store
     vest = product(settings_obj.company, "VEST", title="Vest")

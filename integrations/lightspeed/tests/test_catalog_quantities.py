@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.commerce.models import StockLevel
+from integrations.lightspeed.catalog.selectors import stock_available_by_shop
 from integrations.lightspeed.models import LightspeedSettings
-from integrations.lightspeed.selectors_catalog import stock_available_by_shop
 
 from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 

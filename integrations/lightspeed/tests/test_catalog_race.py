@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from integrations.commerce.models import StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.catalog.services import state as catalog_state
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import ItemShopState, ProductLink, StockDrift, SyncRun
-from integrations.lightspeed.services import catalog_state
-from integrations.lightspeed.services.runs import job_run
 
 from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url

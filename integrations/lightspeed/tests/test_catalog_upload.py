@@ -12,9 +12,9 @@ from responses import matchers
 
 from integrations.commerce.models import StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
-from integrations.lightspeed.jobs import CHANGED_ONLY, JOBS, resolve_job
+from integrations.lightspeed.jobs.registry import CHANGED_ONLY, JOBS, resolve_job
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import ItemShopState, ProductLink, StockDrift, SyncIssue, SyncRun
-from integrations.lightspeed.services.runs import job_run
 
 from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
@@ -381,7 +381,7 @@ def test_without_order_download_a_move_is_never_overwritten_and_shows_in_the_dri
 def test_a_move_the_downloaded_sales_explain_is_not_drift_even_when_lightsync_changed_too(
     store, mocked_lightspeed
 ):
-    from integrations.lightspeed.models_orders import LightspeedSale, LightspeedSaleLine
+    from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
 
     settings_obj, main, uptown, downtown, up = store
     settings_obj.order_download_enabled = True

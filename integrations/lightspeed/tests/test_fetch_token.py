@@ -213,7 +213,7 @@ def test_connected_even_when_the_shops_download_that_follows_fails(signed_in, co
 def test_a_crash_in_the_shops_download_after_connecting_still_ends_on_the_settings_page(
     signed_in, company, mocked_lightspeed, monkeypatch
 ):
-    from integrations.lightspeed.services import shop_mapping
+    from integrations.lightspeed.shops.services import mapping as shop_mapping
 
     def crash(**kwargs):
         raise RuntimeError("a bug in the download")
@@ -356,9 +356,9 @@ def test_a_refresh_refused_while_fetch_token_completes_does_not_mark_the_new_con
 ):
     """Both write the token pair: Fetch Token stores under the company's token lock, as the
     refresh (and Disconnect) do, so a refusal of the old refresh token cannot land on the new one."""
-    from integrations.lightspeed import errors, oauth
-    from integrations.lightspeed.services import fetch_token
-    from integrations.lightspeed.services.token_refresh import token_refresh
+    from integrations.lightspeed.api import errors, oauth
+    from integrations.lightspeed.connection.services import fetch_token
+    from integrations.lightspeed.connection.services.token_refresh import token_refresh
 
     LightspeedSettings.objects.filter(company=company).update(
         account_id=ACCOUNT_ID,

@@ -11,7 +11,9 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from integrations.core.locks import company_job_lock
-from integrations.lightspeed.jobs import JOBS, Job, JobNotAvailableError
+from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
+from integrations.lightspeed.jobs.registry import JOBS, Job, JobNotAvailableError
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     ConnectionStatus,
     LightspeedEmployee,
@@ -21,8 +23,6 @@ from integrations.lightspeed.models import (
     SyncIssue,
     SyncRun,
 )
-from integrations.lightspeed.selectors import settings_due_for_token_refresh
-from integrations.lightspeed.services.runs import job_run
 
 from .conftest import TOKEN_URL, resource_url, token_answer
 
@@ -335,7 +335,7 @@ def test_lightspeed_status_shows_why_reauthorization_is_needed(connected):
 def test_a_download_asked_for_while_switched_off_resolves_its_failure_issue_once_it_works_again(
     connected, mocked_lightspeed
 ):
-    from integrations.lightspeed.services.shop_mapping import shops_download_now
+    from integrations.lightspeed.shops.services.mapping import shops_download_now
 
     LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
     mocked_lightspeed.get(
@@ -352,7 +352,7 @@ def test_a_download_asked_for_while_switched_off_resolves_its_failure_issue_once
 def test_a_download_asked_for_while_switched_off_that_crashes_is_not_left_running(
     connected, mocked_lightspeed
 ):
-    from integrations.lightspeed.services.shop_mapping import shops_download_now
+    from integrations.lightspeed.shops.services.mapping import shops_download_now
 
     LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
     shops_conversation(

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from integrations.lightspeed.errors import LightspeedMalformedResponseError
-from integrations.lightspeed.normalise import (
+from integrations.lightspeed.api.errors import LightspeedMalformedResponseError
+from integrations.lightspeed.api.normalise import (
     COLLECTIONS,
     as_list,
     error_message,
@@ -23,7 +23,7 @@ from integrations.lightspeed.normalise import (
     to_decimal,
     to_int,
 )
-from integrations.lightspeed.pacing import BucketReading
+from integrations.lightspeed.api.pacing import BucketReading
 
 RECORDED = Path(settings.BASE_DIR).parent / "shared" / "lightspeed" / "recorded" / "vcr_cassettes"
 

@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 
 from integrations.commerce.models import User
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import AlertNotice, ConnectionStatus, MetricCounter, SyncRun
-from integrations.lightspeed.services.alerts import alerts_check_company
-from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.operations.services.alerts import alerts_check_company
 from integrations.lightspeed.tests.conftest import resource_url
 
 T0 = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)  # a Saturday night
@@ -115,7 +115,7 @@ def test_skipped_and_refused_runs_do_not_break_or_make_a_failure_streak(connecte
 
 
 def test_a_lost_connection_is_not_announced_twice(connected, people, django_capture_on_commit_callbacks):
-    from integrations.lightspeed.services.connection import connection_lost
+    from integrations.lightspeed.connection.services.core import connection_lost
 
     with django_capture_on_commit_callbacks(execute=True):
         connection_lost(company_id=connected.company_id, reason="Lightspeed refused to renew the token.")
@@ -146,7 +146,7 @@ def test_a_lost_connection_is_repeated_after_the_quiet_period(connected, people,
 def test_drift_above_the_threshold_alerts_and_again_only_when_it_doubles(connected, people, settings):
     from integrations.commerce.models import Product
     from integrations.lightspeed.models import LightspeedShop, ProductLink
-    from integrations.lightspeed.models_catalog import StockDrift
+    from integrations.lightspeed.models.catalog import StockDrift
 
     settings.LIGHTSPEED_ALERT_DRIFT_ITEMS = 3
     shop = LightspeedShop.objects.create(company=connected.company, shop_id=1, name="Downtown")
@@ -229,7 +229,7 @@ def test_an_address_the_mail_server_refuses_does_not_repeat_the_alert_to_the_oth
     for minute in range(3):
         _failed_run(connected, T0 + timedelta(minutes=minute), "Invalid query")
 
-    from integrations.lightspeed.services.alerts import alerts_check_all
+    from integrations.lightspeed.operations.services.alerts import alerts_check_all
 
     for minute in range(3, 8):
         alerts_check_all(now=T0 + timedelta(minutes=minute))
@@ -239,7 +239,7 @@ def test_an_address_the_mail_server_refuses_does_not_repeat_the_alert_to_the_oth
 
 def test_one_companys_failing_alert_check_does_not_silence_the_others(connected, people, monkeypatch):
     from integrations.commerce.models import Company
-    from integrations.lightspeed.services import alerts
+    from integrations.lightspeed.operations.services import alerts
 
     other = Company.objects.create(name="Another Shop")  # gets its own Lightspeed settings row
     checked = []

@@ -27,7 +27,7 @@ from integrations.lightspeed.models import (
     SyncIssue,
     SyncRun,
 )
-from integrations.lightspeed.models_orders import LightspeedSale
+from integrations.lightspeed.models.orders import LightspeedSale
 
 pytestmark = [pytest.mark.browser]
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from integrations.commerce.models import Order, StockLedgerEntry
 from integrations.commerce.services.stock import stock_adjust
 from integrations.commerce.tests.factories import ProductFactory, WarehouseFactory
-from integrations.lightspeed.dashboard import latency_chart
 from integrations.lightspeed.models import LightspeedShop
-from integrations.lightspeed.models_catalog import ItemShopState, ProductLink
-from integrations.lightspeed.models_orders import LightspeedSale
+from integrations.lightspeed.models.catalog import ItemShopState, ProductLink
+from integrations.lightspeed.models.orders import LightspeedSale
+from integrations.lightspeed.operations.dashboard import latency_chart
 
 
 def _sale_imported(company, shop, sale_id: int, *, completed, imported) -> None:

@@ -9,8 +9,8 @@ from django.urls import reverse
 from integrations.commerce import roles
 from integrations.commerce.models import Company, Product, User
 from integrations.lightspeed.models import ProductLink, SyncIssue
-from integrations.lightspeed.services import issues as issue_services
-from integrations.lightspeed.services.issues import IssueOutcome, issue_handler_register
+from integrations.lightspeed.operations.services import issues as issue_services
+from integrations.lightspeed.operations.services.issues import IssueOutcome, issue_handler_register
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_a_merchant_cannot_act_on_another_companys_issue(merchant_client, connec
 
 
 def test_an_ignored_issue_is_still_counted_when_it_recurs(connected):
-    from integrations.lightspeed.services.runs import sync_issue_record
+    from integrations.lightspeed.jobs.runner import sync_issue_record
 
     issue = _issue(connected.company, kind="sale_invalid", key="77")
     issue_services.issue_ignore(issue=issue)
@@ -162,7 +162,7 @@ def test_the_map_page_searches_products_by_sku_title_or_code(merchant_client, co
 @pytest.fixture
 def sale_replay(monkeypatch):
     """Records calls to the order download's sale_replay (its own tests run it against Lightspeed)."""
-    from integrations.lightspeed.services import orders_replay
+    from integrations.lightspeed.orders.services import replay as orders_replay
 
     calls = []
 

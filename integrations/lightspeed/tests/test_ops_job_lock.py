@@ -11,9 +11,9 @@ import pytest
 
 from integrations.core.locks import NamedLock, company_job_lock_name
 from integrations.core.tests.test_locks import _expires_in, _lapse_soon
-from integrations.lightspeed.jobs import Job
+from integrations.lightspeed.jobs.registry import Job
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
-from integrations.lightspeed.services.runs import job_run
 
 from .conftest import ACCOUNT_URL, ONE_ACCOUNT
 

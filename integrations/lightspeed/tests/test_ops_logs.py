@@ -15,9 +15,9 @@ from django.utils import timezone
 from integrations.commerce.models import Company
 from integrations.core import demo_catalogue as catalogue
 from integrations.core.logging import ContextFilter, JsonFormatter, RedactingFilter
+from integrations.lightspeed.connection.services.demo import lightspeed_demo_setup
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, MetricCounter, SyncRun
-from integrations.lightspeed.models_orders import LightspeedSale
-from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
+from integrations.lightspeed.models.orders import LightspeedSale
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from integrations.lightspeed.models import SyncIssue, SyncRun
-from integrations.lightspeed.services.retention import retention_prune, retention_register
+from integrations.lightspeed.operations.services.retention import retention_prune, retention_register
 
 
 def _run(company, days_ago: float, outcome=SyncRun.Outcome.SUCCEEDED) -> SyncRun:

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 
 from integrations.core.logging import ContextFilter, JsonFormatter, RedactingFilter, redact
-from integrations.lightspeed.jobs import JOBS, Job
-from integrations.lightspeed.metrics import counter_add
+from integrations.lightspeed.api.transport import ClientStats
+from integrations.lightspeed.jobs.progress import RunProgress
+from integrations.lightspeed.jobs.registry import JOBS, Job
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import MetricCounter, SyncRun
-from integrations.lightspeed.services.progress import RunProgress
-from integrations.lightspeed.services.runs import job_run
-from integrations.lightspeed.transport import ClientStats
+from integrations.lightspeed.operations.metrics import counter_add
 
 from .conftest import resource_url
 from .test_jobs import EMPLOYEES_PAGE, PRICE_LEVELS_PAGE, SHOPS_PAGE
@@ -60,7 +60,7 @@ def test_a_finished_run_raises_the_metrics_counters(connected, mocked_lightspeed
 
 
 def test_orders_imported_and_items_sent_come_from_the_jobs_counts(connected):
-    from integrations.lightspeed.metrics import run_counted
+    from integrations.lightspeed.operations.metrics import run_counted
 
     run_counted(
         SyncRun(
@@ -214,7 +214,7 @@ def test_a_run_whose_worker_stopped_is_closed_as_failed_after_an_hour(connected)
 
     from django.utils import timezone
 
-    from integrations.lightspeed.services.progress import runs_stalled_close
+    from integrations.lightspeed.jobs.progress import runs_stalled_close
 
     now = timezone.now()
     lost = SyncRun.objects.create(
@@ -236,8 +236,8 @@ def test_a_run_whose_worker_stopped_is_closed_as_failed_after_an_hour(connected)
 
 
 def test_token_refreshes_are_counted_by_result(connected, mocked_lightspeed):
-    from integrations.lightspeed import errors
-    from integrations.lightspeed.services.token_refresh import token_refresh
+    from integrations.lightspeed.api import errors
+    from integrations.lightspeed.connection.services.token_refresh import token_refresh
 
     from .conftest import TOKEN_URL, token_answer
 
@@ -269,7 +269,7 @@ def test_the_logging_setting_writes_context_and_masks_secrets(log_format, tmp_pa
     code = (
         "import django, logging; django.setup();"
         "from integrations.core.logging import log_context;"
-        "log = logging.getLogger('integrations.lightspeed.jobs');"
+        "log = logging.getLogger('integrations.lightspeed.jobs.registry');"
         "ctx = log_context(company_id=7, job='orders', run_id=99); ctx.__enter__();"
         "log.warning('refresh_token=r-SECRET-1 for ada@example.com')"
     )

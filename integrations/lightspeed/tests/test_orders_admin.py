@@ -9,7 +9,7 @@ from django.urls import reverse
 from integrations.commerce.models import Company, Order, User
 from integrations.commerce.roles import OPS_STAFF
 from integrations.lightspeed.models import SyncIssue
-from integrations.lightspeed.models_orders import LightspeedSale
+from integrations.lightspeed.models.orders import LightspeedSale
 from integrations.lightspeed.tests.orders_helpers import item, line, mock_sales, product, sale
 from integrations.lightspeed.tests.test_orders_import import run_orders, shop_setup  # noqa: F401
 
@@ -58,7 +58,7 @@ def test_ops_staff_map_an_unmatched_item_to_a_product_from_its_page(shop_setup, 
 def test_mapping_to_a_product_linked_to_another_item_is_refused_on_the_form(
     shop_setup, mocked_lightspeed, client
 ):
-    from integrations.lightspeed.models_catalog import ProductLink
+    from integrations.lightspeed.models.catalog import ProductLink
 
     company = shop_setup["settings"].company
     mock_sales(mocked_lightspeed, [sale(953, [line(item(89, sku="LS-89"))])])

@@ -14,7 +14,7 @@ from responses import matchers
 from integrations.commerce.models import Order, User
 from integrations.commerce.services.stock import stock_set
 from integrations.lightspeed.models import SyncRun
-from integrations.lightspeed.models_orders import OrderCursor
+from integrations.lightspeed.models.orders import OrderCursor
 from integrations.lightspeed.tests.orders_helpers import SALE_URL, item, line, mock_sales, page, product, sale
 from integrations.lightspeed.tests.test_orders_import import run_orders, shop_setup  # noqa: F401
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 from integrations.commerce.models import Company
 from integrations.commerce.services.demo import demo_seed
 from integrations.core import demo_catalogue as catalogue
+from integrations.lightspeed.connection.page import setup_checklist
+from integrations.lightspeed.connection.services.settings import lightspeed_settings_save
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, LightspeedShop
-from integrations.lightspeed.selectors_setup import setup_checklist
-from integrations.lightspeed.services.settings import lightspeed_settings_save
-from integrations.lightspeed.services.shop_mapping import shops_redownload
+from integrations.lightspeed.shops.services.mapping import shops_redownload
 from integrations.lightspeed.tests.conftest import ACCOUNT_ID, resource_url
 from integrations.lightspeed.tests.test_jobs import PRICE_LEVELS_PAGE
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncIssue, SyncRun
-from integrations.lightspeed.services.runs import job_run
 from integrations.lightspeed.tests.pos import connect_demo
 
 pytestmark = pytest.mark.e2e

@@ -32,12 +32,12 @@ from integrations.commerce.models import (
 )
 from integrations.commerce.services.demo import demo_seed
 from integrations.core import demo_catalogue as catalogue
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.connection.services.demo import lightspeed_demo_setup
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import LightspeedSettings, SyncRun
-from integrations.lightspeed.models_orders import LightspeedSale
-from integrations.lightspeed.selectors_orders import companies_due_for_order_download
-from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
-from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.models.orders import LightspeedSale
+from integrations.lightspeed.orders.selectors import companies_due_for_order_download
 from integrations.lightspeed.tests.pages_support import settings_form_data
 from integrations.lightspeed.tests.pos import Pos, catalogue_item_ids, connect_demo
 from integrations.lightspeed.tests.sandbox_helpers import LIGHTSYNC, browse_fetch_token
@@ -96,7 +96,7 @@ def assert_exactly_once(company, pos: Pos) -> None:
     assert have["returns"] == want["returns"]
     assert have["return_lines"] == want["lines"]["return"]
     # Stock: per linked item, LightSync's net move equals what left Lightspeed's shops.
-    from integrations.lightspeed.models_catalog import ProductLink
+    from integrations.lightspeed.models.catalog import ProductLink
 
     links = dict(ProductLink.objects.filter(company=company).values_list("item_id", "product_id"))
     net = dict(
@@ -229,8 +229,8 @@ def test_two_runs_started_at_the_same_moment_import_each_sale_once(busy_sandbox,
     outcomes = []
 
     def worker(bypass_lock: bool) -> None:
-        from integrations.lightspeed.services.connection import lightspeed_client_for
-        from integrations.lightspeed.services.orders import orders_download
+        from integrations.lightspeed.connection.services.core import lightspeed_client_for
+        from integrations.lightspeed.orders.services.download import orders_download
 
         try:
             barrier.wait()

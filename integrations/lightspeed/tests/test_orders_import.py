@@ -11,7 +11,8 @@ import pytest
 
 from integrations.commerce.models import Order, StockLedgerEntry, StockLevel, Warehouse
 from integrations.commerce.services.stock import stock_set
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     LightspeedEmployee,
     LightspeedRegister,
@@ -19,9 +20,8 @@ from integrations.lightspeed.models import (
     SyncIssue,
     SyncRun,
 )
-from integrations.lightspeed.models_catalog import ProductLink
-from integrations.lightspeed.models_orders import LightspeedSale, OrderCursor
-from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.models.catalog import ProductLink
+from integrations.lightspeed.models.orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.tests.orders_helpers import (
     SALE_URL,
     customer,

@@ -11,11 +11,11 @@ import yaml
 from django.db import transaction
 
 from integrations.commerce.models import Order, Warehouse
+from integrations.lightspeed.api.normalise import records_in
 from integrations.lightspeed.models import LightspeedShop
-from integrations.lightspeed.normalise import records_in
-from integrations.lightspeed.services.sale_import import sales_import
-from integrations.lightspeed.services.sale_parse import sale_parse
-from integrations.lightspeed.services.sale_stock import shop_scope_load
+from integrations.lightspeed.orders.services.sale_import import sales_import
+from integrations.lightspeed.orders.services.sale_parse import sale_parse
+from integrations.lightspeed.orders.services.sale_stock import shop_scope_load
 
 CASSETTE = (
     Path(__file__).resolve().parents[4] / "shared/lightspeed/recorded/vcr_cassettes/account/Sales/index.yml"

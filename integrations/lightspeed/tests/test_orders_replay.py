@@ -6,7 +6,7 @@ import pytest
 
 from integrations.commerce.models import Order
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
-from integrations.lightspeed.services.orders_replay import SaleReplayError, sale_replay
+from integrations.lightspeed.orders.services.replay import SaleReplayError, sale_replay
 from integrations.lightspeed.tests.pos import Pos, connect_demo
 
 pytestmark = pytest.mark.e2e

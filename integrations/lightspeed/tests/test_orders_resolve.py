@@ -8,8 +8,8 @@ import pytest
 from integrations.commerce.models import Order, Return, StockLedgerEntry
 from integrations.commerce.services.stock import stock_set
 from integrations.lightspeed.models import SyncIssue
-from integrations.lightspeed.models_catalog import ProductLink
-from integrations.lightspeed.services.orders_resolve import UnmatchedItemResolveError, unmatched_item_resolve
+from integrations.lightspeed.models.catalog import ProductLink
+from integrations.lightspeed.orders.services.resolve import UnmatchedItemResolveError, unmatched_item_resolve
 from integrations.lightspeed.tests.orders_helpers import item, line, mock_sales, product, sale
 from integrations.lightspeed.tests.test_orders_import import on_hand, run_orders, shop_setup  # noqa: F401
 
@@ -61,7 +61,7 @@ def test_mapping_waits_for_a_running_order_download_and_changes_nothing_meanwhil
     shop_setup, mocked_lightspeed, monkeypatch
 ):
     from integrations.core.locks import company_job_lock
-    from integrations.lightspeed.services import orders_resolve
+    from integrations.lightspeed.orders.services import resolve as orders_resolve
 
     company = shop_setup["settings"].company
     mock_sales(mocked_lightspeed, [sale(905, [line(item(79, sku="LS-ONLY"))])])

@@ -10,7 +10,7 @@ from responses import matchers
 from integrations.commerce.models import Order, Return, StockLedgerEntry
 from integrations.commerce.services.stock import stock_set
 from integrations.lightspeed.models import SyncIssue
-from integrations.lightspeed.models_orders import LightspeedSale, OrderCursor
+from integrations.lightspeed.models.orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.tests.orders_helpers import item, line, mock_sales, product, sale
 from integrations.lightspeed.tests.test_orders_import import on_hand, run_orders, shop_setup  # noqa: F401
 

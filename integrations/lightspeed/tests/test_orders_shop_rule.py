@@ -11,11 +11,11 @@ import pytest
 from django.urls import reverse
 
 from integrations.commerce.models import Order, Warehouse
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.jobs.enqueue import job_enqueue_refusal
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import LightspeedSettings, LightspeedShop, SyncRun
-from integrations.lightspeed.services.jobs_enqueue import job_enqueue_refusal
-from integrations.lightspeed.services.orders_replay import SaleReplayError, sale_replay
-from integrations.lightspeed.services.runs import job_run
+from integrations.lightspeed.orders.services.replay import SaleReplayError, sale_replay
 from integrations.lightspeed.tests.orders_helpers import line, mock_sales, sale
 
 from .pages_support import (  # noqa: F401 - fixtures
@@ -60,7 +60,7 @@ def test_with_mapping_off_and_no_shop_name_sync_now_orders_is_greyed_out_with_th
 
 
 def test_with_mapping_off_and_no_shop_name_beat_queues_no_order_download_until_a_shop_is_known(unscoped):
-    from integrations.lightspeed.selectors_orders import companies_due_for_order_download
+    from integrations.lightspeed.orders.selectors import companies_due_for_order_download
 
     LightspeedSettings.objects.filter(pk=unscoped.pk).update(enabled=True)
     assert list(companies_due_for_order_download()) == []  # no refused run every minute

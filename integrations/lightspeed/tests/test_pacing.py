@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import responses
 
-from integrations.lightspeed.client import LightspeedClient
-from integrations.lightspeed.pacing import BucketReading, DatabasePacer, RedisPacer
+from integrations.lightspeed.api.client import LightspeedClient
+from integrations.lightspeed.api.pacing import BucketReading, DatabasePacer, RedisPacer
 
 from .conftest import ACCOUNT_ID, resource_url
 

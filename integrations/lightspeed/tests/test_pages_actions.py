@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from integrations.core.changelog import changelog_for
 from integrations.lightspeed import tasks
-from integrations.lightspeed.jobs import JOBS, Job
+from integrations.lightspeed.jobs.enqueue import JobEnqueueRefused, job_enqueue
+from integrations.lightspeed.jobs.registry import JOBS, Job
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, LightspeedShop, SyncRun
-from integrations.lightspeed.services.jobs_enqueue import JobEnqueueRefused, job_enqueue
 
 from .conftest import OAUTH
 from .pages_support import (  # noqa: F401 - fixtures

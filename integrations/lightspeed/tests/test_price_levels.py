@@ -8,10 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from integrations.core.changelog import changelog_for
+from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.settings import (
+    SettingsChangeRefused,
+    lightspeed_settings_save,
+)
 from integrations.lightspeed.models import LightspeedPriceLevel
-from integrations.lightspeed.services.connection import lightspeed_client_for
-from integrations.lightspeed.services.settings import SettingsChangeRefused, lightspeed_settings_save
-from integrations.lightspeed.services.shop_mapping import shops_redownload
+from integrations.lightspeed.shops.services.mapping import shops_redownload
 
 from .conftest import resource_url
 from .pages_support import (  # noqa: F401 - fixtures

@@ -15,10 +15,10 @@ from django.db import connection
 from django.utils import timezone
 
 from integrations.commerce.models import OPS_STAFF_GROUP, User
-from integrations.lightspeed import errors
+from integrations.lightspeed.api import errors
+from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.token_refresh import DatabaseTokenProvider, token_refresh
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
-from integrations.lightspeed.services.connection import lightspeed_client_for
-from integrations.lightspeed.services.token_refresh import DatabaseTokenProvider, token_refresh
 
 from .conftest import ACCOUNT_URL, EXPIRED, ONE_ACCOUNT, TOKEN_URL, token_answer
 
@@ -266,7 +266,7 @@ def test_a_refused_refresh_is_reported_as_such_even_when_the_email_about_it_cann
     def mail_server_down(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr("integrations.lightspeed.services.connection.send_mass_mail", mail_server_down)
+    monkeypatch.setattr("integrations.lightspeed.connection.services.core.send_mass_mail", mail_server_down)
     with pytest.raises(errors.LightspeedReauthorizationRequiredError):  # the job's outcome, not an SMTP error
         token_refresh(company_id=company.pk, force=True)
     stored = LightspeedSettings.objects.get(company=company)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.commerce.models import Company
-from integrations.lightspeed.services.orders_demo import lightspeed_demo_setup
+from integrations.lightspeed.connection.services.demo import lightspeed_demo_setup
 
 
 class Command(BaseCommand):

@@ -6,10 +6,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
-from integrations.lightspeed.jobs import JOBS
+from integrations.lightspeed.connection.selectors import last_runs
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_refusal
 from integrations.lightspeed.models import LightspeedSettings
-from integrations.lightspeed.selectors import last_runs
-from integrations.lightspeed.services.runs import job_refusal
 
 
 class Command(BaseCommand):

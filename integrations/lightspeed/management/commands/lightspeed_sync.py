@@ -9,15 +9,15 @@ from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
 from integrations.commerce.models import Company
-from integrations.lightspeed.jobs import (
+from integrations.lightspeed.jobs.registry import (
     JOBS,
     UPLOAD_FIELDS,
     JobNotAvailableError,
     require_available,
     resolve_job,
 )
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
-from integrations.lightspeed.services.runs import job_run
 
 CHOICES = [*JOBS, *UPLOAD_FIELDS, "all"]
 # What a job's progress counts, shown next to the bar while one run is long (a backfill).

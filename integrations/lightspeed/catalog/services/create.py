@@ -1,0 +1,267 @@
+"""Auto-create: enabled products missing in Lightspeed become items there, and are linked.
+
+One `POST Item` per product with its description, custom SKU (= SKU), UPC/EAN only when they are
+valid codes (Lightspeed refuses the whole item otherwise), manufacturer SKU, default cost, the
+site price at the configured price level and — with inventory upload on — each shop's quantity,
+so a new item costs one request, not two. A product whose item was archived in Lightspeed is
+linked to it and is never recreated. A create Lightspeed refuses (a 4xx with its message) is an
+issue and is not sent again until someone presses Retry on it. A create that fails for a moment
+(a 5xx, a timeout, a dropped connection) is an issue too, but the next products runs try it again
+— after the others, and at most `CREATE_ATTEMPTS` times before it waits for Retry as well; two
+such failures in a row, or a 429, end this run's creates (Lightspeed is busy or down).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.lightspeed.api import errors
+from integrations.lightspeed.api.client import LightspeedClient
+from integrations.lightspeed.api.normalise import to_int
+from integrations.lightspeed.catalog.selectors import stock_available_by_shop
+from integrations.lightspeed.catalog.services.matching import sku_key
+from integrations.lightspeed.catalog.services.price_level import price_level_unusable
+from integrations.lightspeed.catalog.services.state import (
+    item_fields_apply,
+    item_shops_apply,
+    shops_by_lightspeed_id,
+)
+from integrations.lightspeed.jobs.runner import sync_issue_record
+from integrations.lightspeed.models import (
+    ItemShopState,
+    LightspeedSettings,
+    LightspeedShop,
+    ProductLink,
+    SyncIssue,
+)
+
+CREATE_LIMIT = 500  # per run: a long backlog is created over several runs, sharing the bucket
+REJECTED = "item_create_rejected"
+FAILED = "item_create_failed"
+CREATE_ATTEMPTS = 5  # runs that try a create failing for a moment before it waits for Retry
+
+
+def gtin_valid(code: str, lengths: tuple[int, ...]) -> bool:
+    """A UPC/EAN with the right length and check digit (GS1 mod-10)."""
+    if not code or not code.isdigit() or len(code) not in lengths:
+        return False
+    digits = [int(c) for c in code]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def item_body(link: ProductLink, *, price_level: int | None, quantities: dict[int, int]) -> dict[str, Any]:
+    """The new item; without a price when `price_level` is None (the configured one is unusable)."""
+    product = link.product
+    body: dict[str, Any] = {
+        "description": product.title or product.sku,
+        "customSku": product.sku,
+        "defaultCost": str(product.site_cost),
+    }
+    if price_level is not None:
+        body["Prices"] = {"ItemPrice": [{"useTypeID": str(price_level), "amount": str(product.site_price)}]}
+    if product.manufacturer_sku:
+        body["manufacturerSku"] = product.manufacturer_sku
+    if gtin_valid(product.upc, (12,)):
+        body["upc"] = product.upc
+    if gtin_valid(product.ean, (8, 13)):
+        body["ean"] = product.ean
+    if quantities:
+        body["ItemShops"] = {
+            "ItemShop": [
+                {"shopID": str(shop_id), "qoh": str(qoh)} for shop_id, qoh in sorted(quantities.items())
+            ]
+        }
+    return body
+
+
+def items_create(
+    *,
+    settings_obj: LightspeedSettings,
+    client: LightspeedClient,
+    dry_run: bool = False,
+    limit: int = CREATE_LIMIT,
+) -> dict[str, int]:
+    company_id = settings_obj.company_id
+    if not dry_run:
+        _linked_settle(company_id)
+    refused = SyncIssue.objects.filter(
+        company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
+    ).values_list("key", flat=True)
+    failed = dict(
+        SyncIssue.objects.filter(
+            company_id=company_id, kind=FAILED, status=SyncIssue.Status.OPEN
+        ).values_list("key", "count")
+    )
+    given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
+    links = list(
+        ProductLink.objects.filter(
+            company_id=company_id, enabled=True, item_id__isnull=True, product__active=True
+        )
+        .exclude(product__sku__in=refused)
+        .exclude(product__sku__in=given_up)
+        .select_related("product")
+        .order_by("pk")[:limit]
+    )
+    if dry_run or not links:
+        return {"would_create": len(links)} if dry_run else {}
+    found = _skus_in_lightspeed(settings_obj, client, links)
+    _failures_settle(company_id, [link.product.sku for link in links if sku_key(link.product.sku) in found])
+    # A product that failed before goes after the others, so it never holds up the queue.
+    links = sorted(
+        (link for link in links if sku_key(link.product.sku) not in found),
+        key=lambda link: (link.product.sku in failed, link.pk),
+    )
+    if not links:
+        return {"items_found": len(found)}
+    quantities: dict[int, dict[int, int]] = {}
+    if settings_obj.inventory_upload_enabled:
+        shop_ids = dict(LightspeedShop.objects.filter(company_id=company_id).values_list("pk", "shop_id"))
+        for row in stock_available_by_shop(
+            settings_obj=settings_obj,
+            link_ids=[link.pk for link in links],
+            differing_only=False,
+            unlinked=True,
+        ):
+            quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
+    shops = shops_by_lightspeed_id(company_id)
+    # An archived or unknown level would get every create refused: create without the price.
+    price_level = None if price_level_unusable(settings_obj) else settings_obj.price_level
+    counts = {"items_created": 0, "create_refused": 0, "create_failed": 0, "items_found": len(found)}
+    failures_in_a_row = 0
+    for position, link in enumerate(links):
+        sent = quantities.get(link.pk, {})
+        body = item_body(link, price_level=price_level, quantities=sent)
+        try:
+            item = client.create_item(body)
+        except errors.LightspeedBadRequestError as exc:
+            failures_in_a_row = 0
+            counts["create_refused"] += 1
+            sync_issue_record(
+                company_id=company_id,
+                kind=REJECTED,
+                key=link.product.sku,
+                message=f"Lightspeed refused to create {link.product.sku}: {exc.message}",
+                excerpt=exc.body,
+            )
+            _failures_settle(company_id, [link.product.sku], resolution="Refused by Lightspeed instead.")
+            continue
+        except errors.LightspeedRateLimitedError:
+            counts["create_deferred"] = len(links) - position
+            break  # the bucket is full: the rest (this one too) wait for the next run, uncharged
+        except errors.LightspeedTransientError as exc:
+            counts["create_failed"] += 1
+            failures_in_a_row += 1
+            _failure_record(company_id, link.product.sku, exc, attempt=failed.get(link.product.sku, 0) + 1)
+            if failures_in_a_row >= 2:
+                break  # Lightspeed looks down: the rest wait for the next run
+            continue
+        failures_in_a_row = 0
+        now = timezone.now()
+        link.item_id = to_int(item.get("itemID"))
+        link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
+        changed = item_fields_apply(link, item, price_level=settings_obj.price_level)
+        link.price_sent, link.price_sent_at = link.product.site_price, now
+        link.cost_sent, link.cost_sent_at = link.product.site_cost, now
+        # Only what the create set: a person may have disabled the product meanwhile.
+        link.save(
+            update_fields=[
+                *changed,
+                "item_id",
+                "matched_by",
+                "linked_at",
+                "price_sent",
+                "price_sent_at",
+                "cost_sent",
+                "cost_sent_at",
+                "updated_at",
+            ]
+        )
+        item_shops_apply(
+            company_id=company_id,
+            rows=item.get("ItemShops") or [],
+            shops=shops,
+            links_by_item={link.item_id: link.pk},
+        )
+        if sent:
+            ItemShopState.objects.filter(link=link, shop__shop_id__in=list(sent)).update(sent_at=now)
+            for shop_id, qoh in sent.items():
+                ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
+        _failures_settle(company_id, [link.product.sku])
+        counts["items_created"] += 1
+    return counts
+
+
+def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, attempt: int) -> None:
+    if attempt >= CREATE_ATTEMPTS:
+        then = f"LightSync gave up after {attempt} attempts: press Retry once Lightspeed works again."
+    else:
+        then = f"LightSync tries again with the next products run (attempt {attempt} of {CREATE_ATTEMPTS})."
+    sync_issue_record(
+        company_id=company_id,
+        kind=FAILED,
+        key=sku,
+        message=f"Lightspeed could not create {sku} just now: {exc.message.rstrip('.')}. {then}",
+        excerpt=exc.body,
+    )
+
+
+def _linked_settle(company_id: int) -> None:
+    """A refused or failed create whose product is linked by now (the item was made in Lightspeed
+    by hand, or a create whose answer was lost made it) needs nothing more: its issue resolves."""
+    open_issues = SyncIssue.objects.filter(
+        company_id=company_id, kind__in=(REJECTED, FAILED), status=SyncIssue.Status.OPEN
+    )
+    skus = list(open_issues.values_list("key", flat=True))
+    if not skus:
+        return
+    linked = ProductLink.objects.filter(
+        company_id=company_id, item_id__isnull=False, product__sku__in=skus
+    ).values_list("product__sku", flat=True)
+    open_issues.filter(key__in=list(linked)).update(
+        status=SyncIssue.Status.RESOLVED,
+        resolved_at=timezone.now(),
+        resolution="The product is linked to its Lightspeed item now.",
+    )
+
+
+def _failures_settle(company_id: int, skus: list[str], *, resolution: str = "Created in Lightspeed.") -> None:
+    """A create that failed for a moment has worked (or the item turned out to exist after all)."""
+    if skus:
+        SyncIssue.objects.filter(
+            company_id=company_id, kind=FAILED, key__in=skus, status=SyncIssue.Status.OPEN
+        ).update(status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution=resolution)
+
+
+def _skus_in_lightspeed(
+    settings_obj: LightspeedSettings, client: LightspeedClient, links: list[ProductLink]
+) -> set[str]:
+    """The SKUs of these products that Lightspeed already has as a customSku (archived included),
+    one request per 100: the items are linked by the matching rules, and none is created again.
+
+    The incremental products download does not reread an item older than its cursor, and a
+    create whose answer was lost (a timeout) has made the item all the same.
+    """
+    from integrations.lightspeed.catalog.services.products import _Linker
+
+    skus = sorted(
+        {link.product.sku for link in links if link.product.sku and not set(link.product.sku) & set(',"[]')}
+    )
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(skus), 100):
+        chunk = skus[start : start + 100]
+        params = {
+            "customSku": "IN," + json.dumps(chunk, separators=(",", ":")),
+            "archived": "true",
+            "load_relations": json.dumps(["ItemShops"]),
+            "sort": "itemID",
+        }
+        items += [item for item in client.iter_records("Item", params=params) if to_int(item.get("itemID"))]
+    if not items:
+        return set()
+    _Linker(settings_obj, dry_run=False).page(items)
+    return {sku_key(item.get("customSku")) for item in items} - {""}

@@ -1,0 +1,124 @@
+"""Changing a company's Lightspeed settings: validated, in one transaction with its change log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from integrations.commerce.models import User
+from integrations.core.changelog import changelog_record, field_values
+from integrations.lightspeed.api import oauth
+from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.shops.selectors import price_level_label, price_level_refusal
+
+# Written only by Fetch Token and token renewal, never through a settings form.
+CONNECTION_FIELDS = {
+    "auth_token",
+    "refresh_token",
+    "token_received_at",
+    "token_expires_at",
+    "token_refreshed_at",
+    "token_scope",
+    "connection_status",
+    "connection_error",
+    "account_name",
+    "reauthorization_notified_at",
+    "company",
+}
+
+
+class SettingsChangeRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def lightspeed_settings_validate(
+    settings_obj: LightspeedSettings, *, was_enabled: bool = False, was_price_level: int | None = None
+) -> None:
+    """Raises SettingsChangeRefused with a message for the person when the settings do not hold.
+
+    `was_enabled`: Lightspeed POS Enabled was already on before this change. Only turning it on
+    needs a working token: a company whose connection was lost while on must still be able to
+    change its other settings (its jobs are refused until it is re-authorized anyway).
+    `was_price_level`: the stored price level. Only choosing a level checks it against
+    Lightspeed's: one archived there since it was chosen must not block saving anything else.
+    """
+    turning_on = settings_obj.enabled and not was_enabled
+    if turning_on and not (settings_obj.is_connected and settings_obj.account_id):
+        raise SettingsChangeRefused(
+            "Lightspeed POS Enabled cannot be turned on without a working token and AccountID: "
+            "run Fetch Token first."
+        )
+    if settings_obj.enabled and settings_obj.order_download_enabled:
+        from integrations.lightspeed.orders.services.download import orders_refusal
+
+        refusal = orders_refusal(settings_obj)
+        if refusal:
+            raise SettingsChangeRefused(refusal)
+    company_id = settings_obj.company_id
+    for name in ("shop", "register", "employee", "returns_warehouse"):
+        related = getattr(settings_obj, name)
+        if related is not None and related.company_id != company_id:
+            raise SettingsChangeRefused(
+                f"{settings_obj._meta.get_field(name).verbose_name} belongs to another company."
+            )
+    account_id = settings_obj.account_id
+    if account_id and not account_id.isdigit():
+        raise SettingsChangeRefused("AccountID is a number: the Lightspeed Site ID, e.g. 100001.")
+    token_account = oauth.account_id_from_token(settings_obj.auth_token) if settings_obj.auth_token else None
+    if account_id and token_account and token_account != account_id:
+        raise SettingsChangeRefused(
+            f"AccountID must be {token_account}, the account of the current token. To connect another "
+            "account, Disconnect first."
+        )
+    changing_level = settings_obj.price_level != was_price_level
+    price_level_refused = changing_level and price_level_refusal(company_id, settings_obj.price_level)
+    if price_level_refused:
+        raise SettingsChangeRefused(price_level_refused)
+    if settings_obj.register_id and not settings_obj.shop_id:
+        raise SettingsChangeRefused("Choose the Shop Name that the Lightspeed Register ID belongs to.")
+    if settings_obj.register_id and settings_obj.register.shop_id != settings_obj.shop_id:
+        raise SettingsChangeRefused(
+            f"The Lightspeed Register ID must be a register of the chosen shop: {settings_obj.register.name} "
+            f"belongs to {settings_obj.register.shop.name}, not {settings_obj.shop.name}."
+        )
+    employee = settings_obj.employee
+    if (
+        employee is not None
+        and settings_obj.shop_id
+        and employee.limit_to_shop_id
+        and employee.limit_to_shop_id != settings_obj.shop.shop_id
+    ):
+        raise SettingsChangeRefused(
+            f"The Lightspeed EmployeeID {employee} may only work in another shop at Lightspeed."
+        )
+
+
+def lightspeed_settings_save(
+    *, settings_obj: LightspeedSettings, actor: User | None, changes: dict[str, Any]
+) -> LightspeedSettings:
+    """Applies `changes` (field name → new value) to the stored row, logs each change, saves.
+
+    Raises SettingsChangeRefused (nothing saved) when the result would be inconsistent.
+    """
+    refused = set(changes) & CONNECTION_FIELDS
+    if refused:
+        raise SettingsChangeRefused(f"{', '.join(sorted(refused))} change only through Fetch Token.")
+    with transaction.atomic():
+        stored = LightspeedSettings.objects.select_for_update().get(pk=settings_obj.pk)
+        before = field_values(stored, changes.keys())
+        was_enabled, was_price_level = stored.enabled, stored.price_level
+        for name, value in changes.items():
+            setattr(stored, name, value)
+        lightspeed_settings_validate(stored, was_enabled=was_enabled, was_price_level=was_price_level)
+        stored.save()
+        logged = changelog_record(instance=stored, before=before, company=stored.company, actor=actor)
+        for row in logged:
+            if row.field == "price_level":
+                # By name, as the page shows it: "Online (3)", not a bare useTypeID.
+                row.old_value = price_level_label(stored.company_id, before["price_level"])
+                row.new_value = price_level_label(stored.company_id, stored.price_level)
+                row.save(update_fields=["old_value", "new_value"])
+    return stored

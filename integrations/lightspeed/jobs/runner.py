@@ -1,0 +1,223 @@
+"""Running a job for a company: refusals, the per-company lock, and the SyncRun record."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.core.locks import LockLostError, company_job_lock_name, named_lock
+from integrations.core.logging import log_context
+from integrations.lightspeed.api import errors
+from integrations.lightspeed.api.client import ClientStats
+from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.jobs.progress import RunProgress
+from integrations.lightspeed.jobs.registry import Job, JobContext, require_available
+from integrations.lightspeed.models import LightspeedSettings, SyncIssue, SyncRun
+
+logger = logging.getLogger(__name__)
+
+# A run holds its company-and-job lock this long after its last heartbeat (RunProgress keeps it
+# alive while the run makes requests or progress); a crashed worker's lock frees itself after it.
+JOB_LOCK_TTL = 3600.0
+
+
+def job_refusal(settings_obj: LightspeedSettings, job: Job | None = None) -> str | None:
+    """Why no job (or this `job`) may run for this company now, in words; None when it may."""
+    if settings_obj.needs_reauthorization:
+        return (
+            f"Re-authorization required: {settings_obj.connection_error or 'Lightspeed refused the token.'}"
+        )
+    if not settings_obj.enabled and not (job is not None and job.runs_while_disabled):
+        return "Lightspeed POS Enabled is off for this company."
+    if not settings_obj.refresh_token or not settings_obj.account_id:
+        return "Lightspeed is not connected: run Fetch Token first."
+    if job is not None and job.refusal is not None:
+        return job.refusal(settings_obj)
+    return None
+
+
+def _finish(
+    run: SyncRun, outcome: str, *, error: str = "", counts=None, stats: ClientStats | None = None
+) -> SyncRun:
+    run.outcome = outcome
+    run.error = error
+    run.finished_at = timezone.now()
+    if counts is not None:
+        run.counts = counts
+    if stats is not None:
+        run.api_requests = stats.requests
+        run.api_rate_limited = stats.rate_limited
+        run.api_cost = Decimal(str(round(stats.cost, 2)))
+        run.api_statuses = dict(stats.statuses)
+        if stats.bucket_peak is not None:
+            run.api_bucket_peak = Decimal(str(round(stats.bucket_peak, 2)))
+        if stats.bucket_size is not None:
+            run.api_bucket_size = Decimal(str(round(stats.bucket_size, 2)))
+    run.save()
+    _observe_finished(run, stats)
+    return run
+
+
+def _observe_finished(run: SyncRun, stats: ClientStats | None) -> None:
+    """Operations' view of a finished run: metrics now, alerts once it is committed."""
+    from integrations.lightspeed.operations.metrics import run_counted
+    from integrations.lightspeed.operations.services.alerts import alerts_check_company
+
+    try:
+        run_counted(run, stats)
+    except Exception:  # metrics must never fail the run they describe
+        logger.exception("Could not count the %s run %s in the metrics", run.job, run.pk)
+    company_id = run.company_id
+
+    def check_alerts() -> None:
+        try:
+            alerts_check_company(company_id=company_id)
+        except Exception:  # an alert that cannot be sent must not fail the run; beat retries
+            logger.exception("Could not check the alerts of company %s", company_id)
+
+    transaction.on_commit(check_alerts)
+
+
+def sync_issue_record(
+    *, company_id: int, kind: str, key: str, message: str, excerpt: str = "", run=None
+) -> SyncIssue:
+    """Opens (or counts again) the issue of one problem thing."""
+    now = timezone.now()
+    issue, created = SyncIssue.objects.get_or_create(
+        company_id=company_id,
+        kind=kind,
+        key=key,
+        defaults={
+            "message": message,
+            "excerpt": excerpt[:4000],
+            "run": run,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        },
+    )
+    if not created:
+        issue.message, issue.last_seen_at, issue.count, issue.run = message, now, issue.count + 1, run
+        if excerpt:
+            issue.excerpt = excerpt[:4000]
+        if issue.status == SyncIssue.Status.RESOLVED:
+            issue.status = SyncIssue.Status.OPEN
+        issue.save()
+    return issue
+
+
+def job_run(
+    *,
+    company_id: int,
+    job: Job,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    dry_run: bool = False,
+    since: datetime | None = None,
+    fields: frozenset[str] = frozenset(),
+    progress: Callable[[int], None] | None = None,
+    raise_transient: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncRun:
+    """Runs one job for one company and records it. Refuses while disabled or disconnected.
+
+    With `raise_transient`, a rate-limit or outage is recorded and then re-raised so that a
+    Celery task can retry it later; every other failure is recorded and not raised.
+    """
+    require_available(job)
+    settings_obj = LightspeedSettings.objects.select_related("company").get(company_id=company_id)
+    run = SyncRun.objects.create(
+        company_id=company_id, job=job.name, trigger=trigger, dry_run=dry_run, heartbeat_at=timezone.now()
+    )
+    with log_context(company_id=company_id, job=job.name, run_id=run.pk):
+        return _job_run_recorded(
+            run,
+            settings_obj=settings_obj,
+            job=job,
+            dry_run=dry_run,
+            since=since,
+            fields=fields,
+            progress=progress,
+            raise_transient=raise_transient,
+            sleep=sleep,
+        )
+
+
+def _job_run_recorded(
+    run: SyncRun,
+    *,
+    settings_obj: LightspeedSettings,
+    job: Job,
+    dry_run: bool,
+    since: datetime | None,
+    fields: frozenset[str],
+    progress: Callable[[int], None] | None,
+    raise_transient: bool,
+    sleep: Callable[[float], None],
+) -> SyncRun:
+    company_id = settings_obj.company_id
+    refusal = job_refusal(settings_obj, job)
+    if refusal:
+        return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
+
+    with named_lock(company_job_lock_name(company_id, job.name), ttl=JOB_LOCK_TTL) as lock:
+        if lock is None:
+            return _finish(
+                run, SyncRun.Outcome.SKIPPED, error=f"Another {job.name} run for this company is in progress."
+            )
+        stats = ClientStats()
+        live_progress = RunProgress(run, stats=stats, forward=progress, lock=lock)
+        stats.heartbeat = live_progress.beat
+        try:
+            client = lightspeed_client_for(settings_obj, stats=stats, sleep=sleep)
+            context = JobContext(
+                settings=settings_obj,
+                client=client,
+                dry_run=dry_run,
+                since=since,
+                fields=fields,
+                progress=live_progress,
+                run=run,
+            )
+            counts = job.run(context)
+        except LockLostError:
+            logger.warning(
+                "The %s run %s of company %s lost its lock and stopped", job.name, run.pk, company_id
+            )
+            return _finish(
+                run,
+                SyncRun.Outcome.FAILED,
+                error=f"Stopped: this run made no progress for over {int(JOB_LOCK_TTL // 60)} minutes and "
+                f"another {job.name} run took over; stopping keeps the two from overlapping.",
+                stats=stats,
+            )
+        except errors.LightspeedTransientError as exc:
+            _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+            if raise_transient:
+                raise
+            return run
+        except errors.LightspeedError as exc:
+            sync_issue_record(
+                company_id=company_id,
+                kind=f"{job.name}_failed",
+                key=job.name,
+                message=exc.message,
+                excerpt=exc.body,
+                run=run,
+            )
+            return _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+        except Exception as exc:
+            logger.exception("Lightspeed %s job failed for company %s", job.name, company_id)
+            _finish(run, SyncRun.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}", stats=stats)
+            raise
+        # The job works again: its failure issue (if any) is resolved, and reopens if it recurs.
+        SyncIssue.objects.filter(
+            company_id=company_id, kind=f"{job.name}_failed", status=SyncIssue.Status.OPEN
+        ).update(
+            status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution="The job worked again."
+        )
+        return _finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)

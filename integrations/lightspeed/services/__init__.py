@@ -1,1 +1,0 @@
-"""Services of the Lightspeed channel: each writes, in one transaction, and only they call the client."""
