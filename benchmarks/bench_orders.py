@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from integrations.commerce.models import Order, OrderLine
 from integrations.lightspeed.api.client import ClientStats
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
 from integrations.lightspeed.models import LightspeedSettings
 from integrations.lightspeed.orders.services.download import orders_download
 from integrations.lightspeed.tests.pos import Pos, catalogue_item_ids, connect_demo

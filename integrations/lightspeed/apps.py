@@ -2,61 +2,95 @@ from datetime import timedelta
 
 from django.apps import AppConfig
 
+VIEW, CHANGE = ["view"], ["view", "change"]
+FULL = ["view", "add", "change", "delete"]
+
+# (model, what merchants may do, what ops staff may do)
+ROLE_GRANTS = (
+    ("LightspeedSettings", CHANGE, FULL),
+    ("LightspeedShop", CHANGE, FULL),
+    ("LightspeedShopWarehouse", FULL, FULL),
+    ("LightspeedRegister", VIEW, VIEW),
+    ("LightspeedEmployee", VIEW, VIEW),
+    ("SyncRun", VIEW, VIEW),
+    ("SyncIssue", CHANGE, FULL),
+    ("ProductLink", CHANGE, CHANGE),
+    ("StockDrift", CHANGE, CHANGE),
+    ("UploadPreview", VIEW, VIEW),
+    ("LightspeedSale", VIEW, VIEW),
+    ("UnmatchedItem", VIEW, CHANGE),
+    ("Dashboard", VIEW, VIEW),
+)
+
+# Beat: (entry name, task, every). What changed goes up within a minute; a full pass, the
+# products job and the drift report catch whatever no signal announced (bulk imports, changes in
+# Lightspeed); tokens are renewed well before they expire, so jobs rarely refresh themselves;
+# operations checks alerts no run reported and prunes old records daily. The orders entry's
+# period is a setting (LIGHTSPEED_ORDERS_EVERY_SECONDS).
+BEAT = (
+    ("lightspeed-upload-changed", "lightspeed.upload_changed_all", timedelta(seconds=60)),
+    ("lightspeed-upload-full", "lightspeed.upload_all", timedelta(minutes=15)),
+    ("lightspeed-products", "lightspeed.download_products_all", timedelta(minutes=15)),
+    ("lightspeed-reconcile", "lightspeed.reconcile_all", timedelta(minutes=30)),
+    ("lightspeed-tokens", "lightspeed.refresh_tokens", timedelta(minutes=10)),
+    ("lightspeed-alerts", "lightspeed.check_alerts", timedelta(minutes=5)),
+    ("lightspeed-retention", "lightspeed.prune_records", timedelta(hours=24)),
+)
+
 
 class LightspeedConfig(AppConfig):
+    """The composition root of the Lightspeed channel: the one place that wires the capabilities
+    together (signals, issue handlers, roles, beat, queues, metrics), so that none of them has to
+    import another that sits above it."""
+
     name = "integrations.lightspeed"
     label = "lightspeed"
     verbose_name = "Lightspeed POS"
 
     def ready(self) -> None:
-        from django.conf import settings
+        self._listen()
+        self._grant_roles()
+        self._schedule()
+        self._route_tasks()
+        self._export_metrics()
+
+    @staticmethod
+    def _listen() -> None:
         from django.db.models.signals import post_save
 
-        from integrations.commerce import roles
         from integrations.commerce.models import Company
-        from integrations.lightspeed.connection import signals
+        from integrations.lightspeed.catalog import signals as catalog_signals
+        from integrations.lightspeed.catalog.services import issues as catalog_issues
+        from integrations.lightspeed.connection import signals as connection_signals
+        from integrations.lightspeed.operations import receivers as operations_receivers
 
         post_save.connect(
-            signals.company_created, sender=Company, dispatch_uid="lightspeed_settings_for_company"
+            connection_signals.company_created, sender=Company, dispatch_uid="lightspeed_settings_for_company"
         )
+        catalog_signals.connect()
+        catalog_issues.register()  # Retry / map to a product for the catalog's issue kinds
+        operations_receivers.connect()  # metrics and alerts of finished runs and token refreshes
 
-        roles.grant(roles.MERCHANTS, "lightspeed.LightspeedSettings", ["view", "change"])
-        roles.grant(roles.MERCHANTS, "lightspeed.LightspeedShop", ["view", "change"])
-        roles.grant(
-            roles.MERCHANTS, "lightspeed.LightspeedShopWarehouse", ["view", "add", "change", "delete"]
-        )
-        for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
-            roles.grant(roles.MERCHANTS, f"lightspeed.{model}", ["view"])
-        roles.grant(roles.MERCHANTS, "lightspeed.SyncIssue", ["view", "change"])
-        for model in ("LightspeedSettings", "LightspeedShop", "LightspeedShopWarehouse", "SyncIssue"):
-            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view", "add", "change", "delete"])
-        for model in ("LightspeedRegister", "LightspeedEmployee", "SyncRun"):
-            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view"])
+    @staticmethod
+    def _grant_roles() -> None:
+        from integrations.commerce import roles
 
-        from integrations.lightspeed.catalog import signals as signals_catalog
+        for model, merchants, ops_staff in ROLE_GRANTS:
+            roles.grant(roles.MERCHANTS, f"lightspeed.{model}", merchants)
+            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ops_staff)
 
-        signals_catalog.connect()
-        for model in ("ProductLink", "StockDrift"):
-            roles.grant(roles.MERCHANTS, f"lightspeed.{model}", ["view", "change"])
-            roles.grant(roles.OPS_STAFF, f"lightspeed.{model}", ["view", "change"])
-        for group in (roles.MERCHANTS, roles.OPS_STAFF):
-            roles.grant(group, "lightspeed.UploadPreview", ["view"])
-        # Catalog: what changed goes up within a minute; a full pass, the products job and the
-        # drift report catch whatever no signal announced (bulk imports, changes in Lightspeed).
-        for name, task, seconds in (
-            ("lightspeed-upload-changed", "lightspeed.upload_changed_all", 60),
-            ("lightspeed-upload-full", "lightspeed.upload_all", 15 * 60),
-            ("lightspeed-products", "lightspeed.download_products_all", 15 * 60),
-            ("lightspeed-reconcile", "lightspeed.reconcile_all", 30 * 60),
-        ):
-            settings.CELERY_BEAT_SCHEDULE.setdefault(
-                name, {"task": task, "schedule": timedelta(seconds=seconds)}
-            )
+    @staticmethod
+    def _schedule() -> None:
+        from django.conf import settings
 
-        roles.grant(roles.MERCHANTS, "lightspeed.LightspeedSale", ["view"])
-        roles.grant(roles.MERCHANTS, "lightspeed.UnmatchedItem", ["view"])
-        roles.grant(roles.OPS_STAFF, "lightspeed.LightspeedSale", ["view"])
-        roles.grant(roles.OPS_STAFF, "lightspeed.UnmatchedItem", ["view", "change"])
+        orders = timedelta(seconds=settings.LIGHTSPEED_ORDERS_EVERY_SECONDS)
+        entries = [*BEAT[:4], ("lightspeed-orders", "lightspeed.download_orders_all", orders), *BEAT[4:]]
+        for name, task, every in entries:
+            settings.CELERY_BEAT_SCHEDULE.setdefault(name, {"task": task, "schedule": every})
+
+    @staticmethod
+    def _route_tasks() -> None:
+        from django.conf import settings
 
         from integrations.lightspeed.tasks import JOB_TASKS
 
@@ -64,27 +98,9 @@ class LightspeedConfig(AppConfig):
         settings.CELERY_TASK_ROUTES.update(
             {name: {"queue": f"lightspeed.{job}"} for name, job in JOB_TASKS.items()}
         )
-        settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "lightspeed-orders",
-            {
-                "task": "lightspeed.download_orders_all",
-                "schedule": timedelta(seconds=settings.LIGHTSPEED_ORDERS_EVERY_SECONDS),
-            },
-        )
-        # Renew tokens well before they expire; jobs then rarely need to refresh themselves.
-        settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "lightspeed-tokens",
-            {"task": "lightspeed.refresh_tokens", "schedule": timedelta(minutes=10)},
-        )
-        # Operations: alerts no run reported, daily retention, the dashboard, metrics.
-        settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "lightspeed-alerts", {"task": "lightspeed.check_alerts", "schedule": timedelta(minutes=5)}
-        )
-        settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "lightspeed-retention", {"task": "lightspeed.prune_records", "schedule": timedelta(hours=24)}
-        )
-        for group in (roles.MERCHANTS, roles.OPS_STAFF):
-            roles.grant(group, "lightspeed.Dashboard", ["view"])
+
+    @staticmethod
+    def _export_metrics() -> None:
         from integrations.core.health import metrics_collector_register
         from integrations.lightspeed.operations.metrics import DatabaseCollector
 

@@ -11,7 +11,16 @@ from celery import Task, shared_task
 
 from integrations.core.http import backoff_delay
 from integrations.lightspeed.api.errors import LightspeedRateLimitedError, LightspeedUnavailableError
+from integrations.lightspeed.catalog.selectors import companies_for_catalog
+from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
+from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB_MARGIN
+from integrations.lightspeed.jobs.progress import runs_stalled_close
+from integrations.lightspeed.jobs.registry import CHANGED_ONLY, resolve_job
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.operations.services.alerts import alerts_check_all
+from integrations.lightspeed.operations.services.retention import retention_prune
+from integrations.lightspeed.orders.selectors import companies_due_for_order_download
 
 # task name → the job it runs; apps.py routes each to the queue `lightspeed.<job>`
 JOB_TASKS = {
@@ -34,8 +43,6 @@ JOB_TASKS = {
 def _run_job(
     task: Task, company_id: int, job: str, trigger: str, fields: frozenset[str] = frozenset()
 ) -> str:
-    from integrations.lightspeed.jobs.registry import resolve_job
-    from integrations.lightspeed.jobs.runner import job_run
 
     job_spec, named_fields = resolve_job(job)
     fields = named_fields | fields
@@ -64,8 +71,6 @@ def lightspeed_download_shops(self, company_id: int, trigger: str = SyncRun.Trig
 @shared_task(name="lightspeed.refresh_tokens", acks_late=True)
 def lightspeed_refresh_tokens() -> int:
     """Beat: queue the tokens job for every enabled company whose token expires soon."""
-    from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
-    from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB_MARGIN
 
     company_ids = list(
         settings_due_for_token_refresh(margin=TOKENS_JOB_MARGIN).values_list("company_id", flat=True)
@@ -79,8 +84,6 @@ def lightspeed_refresh_tokens() -> int:
 def lightspeed_check_alerts() -> int:
     """Beat: close runs whose worker stopped, then alert about what no run reported (e.g. a
     token refused between runs)."""
-    from integrations.lightspeed.jobs.progress import runs_stalled_close
-    from integrations.lightspeed.operations.services.alerts import alerts_check_all
 
     runs_stalled_close()
     return alerts_check_all()
@@ -89,7 +92,6 @@ def lightspeed_check_alerts() -> int:
 @shared_task(name="lightspeed.prune_records", acks_late=True)
 def lightspeed_prune_records() -> dict:
     """Beat, daily: old runs and closed issues go (see services/retention.py)."""
-    from integrations.lightspeed.operations.services.retention import retention_prune
 
     return retention_prune()
 
@@ -102,7 +104,6 @@ def lightspeed_download_orders(self, company_id: int, trigger: str = SyncRun.Tri
 @shared_task(name="lightspeed.download_orders_all", acks_late=True)
 def lightspeed_download_orders_all() -> int:
     """Beat: queue the orders job for every company with Lightspeed POS and order download on."""
-    from integrations.lightspeed.orders.selectors import companies_due_for_order_download
 
     company_ids = list(companies_due_for_order_download())
     for company_id in company_ids:
@@ -127,7 +128,6 @@ def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHE
 @shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
 def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
     """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
-    from integrations.lightspeed.jobs.registry import CHANGED_ONLY
 
     return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
 
@@ -138,7 +138,6 @@ def lightspeed_reconcile(self, company_id: int, trigger: str = SyncRun.Trigger.S
 
 
 def _fan_out(task, **selection) -> int:
-    from integrations.lightspeed.catalog.selectors import companies_for_catalog
 
     company_ids = companies_for_catalog(**selection)
     for company_id in company_ids:

@@ -22,7 +22,7 @@ from django.conf import settings
 from integrations.core.http import DEFAULT_TIMEOUT, backoff_delay, parse_retry_after
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.normalise import error_message, records_in
-from integrations.lightspeed.api.pacing import BucketReading, Pacer, pacer_for
+from integrations.lightspeed.api.pacing import BucketReading, Pacer, Unpaced
 
 MAX_PAGE = 100  # Lightspeed's largest page, and its largest IN list
 IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE"}
@@ -82,7 +82,7 @@ class LightspeedTransport:
         self.base_url = (base_url or settings.LIGHTSPEED_API_URL).rstrip("/")
         host = urlsplit(self.base_url)
         self._origin = (host.scheme, host.netloc)
-        self.pacer = pacer or pacer_for(f"{host.netloc}:{self.account_id}")
+        self.pacer = pacer or Unpaced()
         self.session = session or requests.Session()
         self.sleep = sleep
         self.timeout = timeout

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 
 from integrations.commerce.models import StockLevel, Warehouse
 from integrations.lightspeed.models import (
+    ConnectionStatus,
     ItemShopState,
     LightspeedSettings,
     LightspeedShop,
@@ -29,6 +30,7 @@ from integrations.lightspeed.models import (
     ProductLink,
     SyncRun,
 )
+from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine, OrderCursor
 
 # A successful order run that started at S has read every sale completed before S, give or take
 # the difference between our clock and Lightspeed's (LIGHTSPEED_CLOCK_SKEW_SECONDS).
@@ -215,8 +217,6 @@ def orders_caught_up_to(company_id: int) -> datetime | None:
     has read up to) and the start of its latest successful run minus the clock skew allowance (a run that
     found no new sales does not move the cursor, but it has still read everything before it).
     """
-    from integrations.lightspeed.models.orders import OrderCursor
-
     moments: list[datetime] = []
     cursor = OrderCursor.objects.filter(company_id=company_id).values_list("sales_after", flat=True).first()
     if cursor:
@@ -240,8 +240,6 @@ def orders_caught_up_to(company_id: int) -> datetime | None:
 def companies_for_catalog(*, uploads: bool = False, due_only: bool = False) -> list[int]:
     """Companies a catalog beat tick should queue: enabled, connected, with an upload on when asked,
     and with something due when `due_only`."""
-    from integrations.lightspeed.models import ConnectionStatus
-
     found = LightspeedSettings.objects.filter(enabled=True, connection_status=ConnectionStatus.CONNECTED)
     if uploads or due_only:
         found = found.filter(
@@ -279,8 +277,6 @@ def move_unexplained(*, company_id: int, state_id: int | None, item_id: int, sho
     a second of either reading (whole-second timeStamps) may be on either side of it: the move is
     explained when the sales surely in between, with some of those at the edges, account for it.
     """
-    from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
-
     state = ItemShopState.objects.filter(pk=state_id).first() if state_id else None
     if state is None or state.moved_from is None or state.moved_at is None or state.qoh_seen is None:
         return None

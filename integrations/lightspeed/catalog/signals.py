@@ -12,25 +12,20 @@ from __future__ import annotations
 
 import threading
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.signals import post_save
 
+from integrations.commerce.models import Product, StockLedgerEntry, StockLevel
+from integrations.lightspeed.catalog.services.enable import links_mark_due, product_auto_enable
+from integrations.lightspeed.catalog.services.schedule import upload_debounced
+
 _local = threading.local()
-
-
-def debounce_seconds() -> float:
-    return float(getattr(settings, "LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS", 5))
 
 
 def product_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if raw:
         return
     if created:
-        from integrations.lightspeed.catalog.services.enable import product_auto_enable
-
         product_auto_enable(product=instance)
     _remember(instance.pk)
 
@@ -51,8 +46,6 @@ def _remember(product_id: int) -> None:
 
 
 def _flush() -> None:
-    from integrations.lightspeed.catalog.services.enable import links_mark_due
-
     ids, _local.ids = getattr(_local, "ids", None), None
     if not ids:
         return
@@ -60,30 +53,7 @@ def _flush() -> None:
         upload_debounced(company_id)
 
 
-def upload_debounced(company_id: int) -> bool:
-    """Schedules one upload of what is due for the company, unless one is already scheduled."""
-    from integrations.lightspeed.models import LightspeedSettings
-
-    uploads = LightspeedSettings.objects.filter(company_id=company_id, enabled=True).filter(
-        Q(inventory_upload_enabled=True) | Q(price_upload_enabled=True) | Q(cost_upload_enabled=True)
-    )
-    if not uploads.exists():
-        return False
-    delay = debounce_seconds()
-    if not cache.add(f"lightspeed:upload-soon:{company_id}", 1, timeout=max(delay, 1)):
-        return False
-    from integrations.lightspeed.tasks import lightspeed_upload_changed
-
-    lightspeed_upload_changed.apply_async((company_id,), countdown=delay)
-    return True
-
-
 def connect() -> None:
-    from integrations.commerce.models import Product, StockLedgerEntry, StockLevel
-    from integrations.lightspeed.catalog.services import issues as catalog_issues
-
-    catalog_issues.register()  # Retry / map to a product for the catalog's issue kinds
-
     post_save.connect(product_saved, sender=Product, dispatch_uid="lightspeed_catalog_product")
     post_save.connect(stock_changed, sender=StockLevel, dispatch_uid="lightspeed_catalog_stock_level")
     post_save.connect(stock_changed, sender=StockLedgerEntry, dispatch_uid="lightspeed_catalog_ledger")

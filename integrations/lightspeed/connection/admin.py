@@ -24,7 +24,7 @@ from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
 )
-from integrations.lightspeed.shops.services.mapping import shops_redownload
+from integrations.lightspeed.shops.services.redownload import shops_redownload
 
 
 @admin.register(LightspeedSettings)

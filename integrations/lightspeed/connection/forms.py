@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from integrations.commerce.models import Warehouse
 from integrations.lightspeed.connection.services.settings import (
-    SettingsChangeRefused,
+    SettingsChangeError,
     lightspeed_settings_validate,
 )
 from integrations.lightspeed.models import (
@@ -211,7 +211,7 @@ class LightspeedSettingsForm(forms.ModelForm):
                 was_enabled=bool(self.initial.get("enabled")),
                 was_price_level=self.initial.get("price_level"),
             )
-        except SettingsChangeRefused as exc:
+        except SettingsChangeError as exc:
             self.add_error(None, exc.message)
 
     def changes(self) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.urls import reverse
 
+from integrations.lightspeed.connection.selectors import companies_needing_reauthorization_for
+
 
 class ReauthorizationBannerMiddleware:
     """Adds the banner to admin pages as they are rendered.
@@ -25,8 +27,6 @@ class ReauthorizationBannerMiddleware:
 
     def process_template_response(self, request, response):
         if self._wants_banner(request):
-            from integrations.lightspeed.connection.selectors import companies_needing_reauthorization_for
-
             stated_here = (getattr(response, "context_data", None) or {}).get("connection_stated_for")
             needing = companies_needing_reauthorization_for(request.user).exclude(company_id=stated_here)
             for settings_obj in needing[:5]:

@@ -41,10 +41,10 @@ from integrations.lightspeed.connection.page import (
 )
 from integrations.lightspeed.connection.services.disconnect import DisconnectError, lightspeed_disconnect
 from integrations.lightspeed.connection.services.settings import (
-    SettingsChangeRefused,
+    SettingsChangeError,
     lightspeed_settings_save,
 )
-from integrations.lightspeed.jobs.enqueue import JobEnqueueRefused, job_enqueue, job_enqueue_refusal
+from integrations.lightspeed.jobs.enqueue import JobEnqueueError, job_enqueue, job_enqueue_refusal
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.models import (
     LightspeedSettings,
@@ -54,11 +54,8 @@ from integrations.lightspeed.models import (
     mask_secret,
 )
 from integrations.lightspeed.shops.selectors import price_level_label, price_level_refusal
-from integrations.lightspeed.shops.services.mapping import (
-    ShopMappingRefused,
-    shop_mapping_save,
-    shops_redownload,
-)
+from integrations.lightspeed.shops.services.mapping import ShopMappingError, shop_mapping_save
+from integrations.lightspeed.shops.services.redownload import shops_redownload
 
 CHANGE_LOG_ROWS = 50
 
@@ -191,7 +188,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
                 stored = lightspeed_settings_save(
                     settings_obj=settings_obj, actor=request.user, changes=changes
                 )
-            except SettingsChangeRefused as exc:
+            except SettingsChangeError as exc:
                 form.add_error(None, exc.message)
             else:
                 if changes:
@@ -252,7 +249,7 @@ def sync_now_view(request: HttpRequest, *, model_admin, object_id: str, job: str
     settings_obj = _load(request, model_admin, object_id, change=True)
     try:
         queued = job_enqueue(company_id=settings_obj.company_id, job=job, trigger=SyncRun.Trigger.MANUAL)
-    except JobEnqueueRefused as exc:
+    except JobEnqueueError as exc:
         messages.error(request, f"Sync now ({job}) refused: {exc.message}")
     else:
         messages.success(
@@ -312,7 +309,7 @@ def manage_shops_view(request: HttpRequest, *, model_admin, object_id: str) -> H
     if request.method == "POST" and form.is_valid():
         try:
             changed = shop_mapping_save(company=company, rows=form.mapping_rows(), actor=request.user)
-        except ShopMappingRefused as exc:
+        except ShopMappingError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"Shop mapping saved ({changed} shops changed).")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from integrations.lightspeed.models import LightspeedSettings
+
 
 def company_created(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if created and not raw:
-        from integrations.lightspeed.models import LightspeedSettings
-
         LightspeedSettings.objects.get_or_create(company=instance)

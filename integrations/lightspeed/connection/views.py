@@ -11,12 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations.commerce.models import Company
 from integrations.lightspeed.connection.selectors import companies_visible_to
-from integrations.lightspeed.connection.services.fetch_token import (
-    FetchTokenError,
-    fetch_token_finish,
-    fetch_token_start,
-)
+from integrations.lightspeed.connection.services.fetch_token import FetchTokenError, fetch_token_start
 from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.shops.services.redownload import fetch_token_finish
 
 
 def _settings_page(company: Company | None) -> str:

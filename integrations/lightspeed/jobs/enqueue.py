@@ -7,21 +7,18 @@ the request has not committed yet (and nothing is sent when it rolls back).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 from celery import current_app
 from django.db import transaction
 
-from integrations.lightspeed.jobs.registry import JOBS
-from integrations.lightspeed.jobs.runner import job_refusal
+from integrations.core.errors import RefusalError
+from integrations.lightspeed.jobs.registry import JOBS, UPLOAD_CHANGED_TASK, job_refusal
 from integrations.lightspeed.models import LightspeedSettings
 
 
-class JobEnqueueRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class JobEnqueueError(RefusalError):
+    """The job cannot be queued for this company now (e.g. disconnected); nothing was queued."""
 
 
 @dataclass(frozen=True)
@@ -31,17 +28,10 @@ class EnqueuedJob:
     queue: str
 
 
-def job_task_name(job: str) -> str | None:
-    """The name of the task that runs `job` for one company (not a beat fan-out task)."""
-    from integrations.lightspeed.tasks import JOB_TASKS
-
-    for task_name, task_job in JOB_TASKS.items():
-        if task_job != job:
-            continue
-        task = current_app.tasks.get(task_name)
-        if task is not None and "company_id" in inspect.signature(task.run).parameters:
-            return task_name
-    return None
+def _task(job: str):
+    """The Celery task that runs `job` for one company, or None when none is registered."""
+    spec = JOBS.get(job)
+    return current_app.tasks.get(spec.task) if spec is not None and spec.task else None
 
 
 def job_enqueue_refusal(*, settings_obj: LightspeedSettings, job: str) -> str | None:
@@ -49,21 +39,22 @@ def job_enqueue_refusal(*, settings_obj: LightspeedSettings, job: str) -> str | 
     spec = JOBS.get(job)
     if spec is None:
         return f"There is no job named {job!r}; the jobs are: {', '.join(JOBS)}."
-    if not spec.available:
-        return f"The {job} job ({spec.description}) is not available yet: {spec.later_issue} builds it."
-    if job_task_name(job) is None:
+    if _task(job) is None:
         return f"The {job} job has no task to run it in the background yet."
     return job_refusal(settings_obj, spec)
 
 
 def job_enqueue(*, company_id: int, job: str, trigger: str = "manual") -> EnqueuedJob:
-    """Queues `job` for the company on its own queue. Raises JobEnqueueRefused, queuing nothing."""
+    """Queues `job` for the company on its own queue. Raises JobEnqueueError, queuing nothing."""
     settings_obj = LightspeedSettings.objects.get(company_id=company_id)
     refusal = job_enqueue_refusal(settings_obj=settings_obj, job=job)
     if refusal:
-        raise JobEnqueueRefused(refusal)
-    task_name = job_task_name(job)
-    assert task_name is not None  # checked by the refusal above
-    task = current_app.tasks[task_name]
+        raise JobEnqueueError(refusal)
+    task = _task(job)
     transaction.on_commit(lambda: task.apply_async(args=[company_id], kwargs={"trigger": trigger}))
-    return EnqueuedJob(job=job, task_name=task_name, queue=f"lightspeed.{job}")
+    return EnqueuedJob(job=job, task_name=task.name, queue=f"lightspeed.{job}")
+
+
+def upload_soon(*, company_id: int, countdown: float) -> None:
+    """Queues one upload of what is due for the company, `countdown` seconds from now."""
+    current_app.tasks[UPLOAD_CHANGED_TASK].apply_async((company_id,), countdown=countdown)

@@ -1,16 +1,19 @@
-"""The job registry: the canonical job names of DESIGN.md §5 and what each runs.
+"""The job registry: the canonical job names of DESIGN.md §5, and where each job's code lives.
 
 Names are stable contracts (the `lightspeed_sync` subcommand, `SyncRun.job`, lock keys, Celery
-queues, beat entries, metric labels). A job whose issue has not landed yet is registered with
-`available=False`: asking for it says so plainly instead of pretending to run.
+queues, beat entries, metric labels). The registry holds dotted paths, not functions: it sits
+below the capabilities whose code the jobs run, so importing it never imports them, and the
+runner resolves a path only when it runs that job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from django.utils.module_loading import import_string
 
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.models import LightspeedSettings, SyncRun
@@ -31,106 +34,29 @@ class JobContext:
 class Job:
     name: str
     description: str
-    run: Callable[[JobContext], dict[str, Any]] | None = None
-    needs_client: bool = True
-    later_issue: str = ""
+    # Dotted path of the function that runs the job: (JobContext) -> counts.
+    entry: str
+    # The Celery task that runs the job for one company (Sync now, retries).
+    task: str = ""
     # Runs while Lightspeed POS Enabled is off (still never while disconnected): keeping the
     # connection alive is not syncing, and an unused refresh token dies after 30 days.
     runs_while_disabled: bool = False
-    aliases: dict[str, frozenset[str]] = field(default_factory=dict)
     # Why this job may not run with these settings (beyond the refusals every job shares), in
-    # words; None when it may. Seen by `job_refusal`, so by runs, Sync now and replays alike.
+    # words, or None when it may. Seen by `job_refusal`, so by runs, Sync now and replays alike.
     refusal: Callable[[LightspeedSettings], str | None] | None = None
 
-    @property
-    def available(self) -> bool:
-        return self.run is not None
+    def run(self, context: JobContext) -> dict[str, Any]:
+        return import_string(self.entry)(context)
 
 
 class UnknownJobError(ValueError):
     pass
 
 
-class JobNotAvailableError(RuntimeError):
-    pass
-
-
-def _tokens(ctx: JobContext) -> dict[str, Any]:
-    from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB_MARGIN, token_refresh
-
-    before = ctx.settings.auth_token
-    if ctx.settings.enabled:
-        token_refresh(company_id=ctx.settings.company_id, margin=TOKENS_JOB_MARGIN, dry_run=ctx.dry_run)
-    elif ctx.settings.refresh_token_needs_keep_alive():
-        # Jobs are off, so no access token is needed: renew only to keep the connection alive.
-        token_refresh(company_id=ctx.settings.company_id, force=True, dry_run=ctx.dry_run)
-    ctx.settings.refresh_from_db()
-    due = ctx.settings.token_expires_within(TOKENS_JOB_MARGIN)
-    refreshed = ctx.settings.auth_token != before
-    return {"refreshed": int(refreshed), "due": int(due or refreshed)}
-
-
-def _shops(ctx: JobContext) -> dict[str, Any]:
-    from integrations.lightspeed.shops.services.download import shops_download
-
-    return shops_download(
-        settings_obj=ctx.settings, client=ctx.client, dry_run=ctx.dry_run, progress=ctx.progress
-    )
-
-
-def _orders(ctx: JobContext) -> dict[str, Any]:
-    from integrations.lightspeed.orders.services.download import orders_download
-
-    return orders_download(
-        settings_obj=ctx.settings,
-        client=ctx.client,
-        dry_run=ctx.dry_run,
-        since=ctx.since,
-        progress=ctx.progress,
-        run=ctx.run,
-    )
-
-
-def _orders_refusal(settings_obj: LightspeedSettings) -> str | None:
-    from integrations.lightspeed.orders.services.download import orders_refusal
-
-    return orders_refusal(settings_obj)
-
-
-def _products(ctx: JobContext) -> dict[str, Any]:
-    from integrations.lightspeed.catalog.services.products import products_download
-
-    return products_download(
-        settings_obj=ctx.settings,
-        client=ctx.client,
-        dry_run=ctx.dry_run,
-        since=ctx.since,
-        progress=ctx.progress,
-    )
-
-
 # Not a command-line field: the frequent upload of what changed passes it (see tasks.py).
 CHANGED_ONLY = "changed"
-
-
-def _upload(ctx: JobContext) -> dict[str, Any]:
-    from integrations.lightspeed.catalog.services.upload import UploadScope, catalog_upload
-
-    return catalog_upload(
-        settings_obj=ctx.settings,
-        client=ctx.client,
-        fields=ctx.fields - {CHANGED_ONLY},
-        scope=UploadScope(due_only=CHANGED_ONLY in ctx.fields),
-        dry_run=ctx.dry_run,
-        progress=ctx.progress,
-    )
-
-
-def _reconcile(ctx: JobContext) -> dict[str, Any]:
-    from integrations.lightspeed.catalog.services.drift import stock_reconcile
-
-    return stock_reconcile(settings_obj=ctx.settings, client=ctx.client, dry_run=ctx.dry_run)
-
+# The task that uploads only what is due (changed here, moved in Lightspeed, held back last time).
+UPLOAD_CHANGED_TASK = "lightspeed.upload_changed"
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -138,27 +64,40 @@ JOBS: dict[str, Job] = {
         Job(
             "tokens",
             "refresh access tokens that expire soon",
-            run=_tokens,
-            needs_client=False,
+            entry="integrations.lightspeed.connection.jobs.tokens_job",
+            task="lightspeed.refresh_token",
             runs_while_disabled=True,
         ),
-        Job("shops", "download shops, registers, employees and price levels", run=_shops),
-        Job("products", "download and link items; auto-create products", run=_products),
+        Job(
+            "shops",
+            "download shops, registers, employees and price levels",
+            entry="integrations.lightspeed.shops.jobs.shops_job",
+            task="lightspeed.download_shops",
+        ),
+        Job(
+            "products",
+            "download and link items; auto-create products",
+            entry="integrations.lightspeed.catalog.jobs.products_job",
+            task="lightspeed.download_products",
+        ),
         Job(
             "orders",
             "download completed sales as Local Store orders",
-            run=_orders,
-            refusal=_orders_refusal,
+            entry="integrations.lightspeed.orders.jobs.orders_job",
+            task="lightspeed.download_orders",
+            refusal=LightspeedSettings.order_download_refusal,
         ),
         Job(
             "upload",
             "upload inventory, prices and costs (one request per changed item)",
-            run=_upload,
+            entry="integrations.lightspeed.catalog.jobs.upload_job",
+            task="lightspeed.upload",
         ),
         Job(
             "reconcile",
             "report stock drift between LightSync and Lightspeed",
-            run=_reconcile,
+            entry="integrations.lightspeed.catalog.jobs.reconcile_job",
+            task="lightspeed.reconcile",
         ),
     )
 }
@@ -176,8 +115,21 @@ def resolve_job(name: str) -> tuple[Job, frozenset[str]]:
         raise UnknownJobError(f"Unknown job {name!r}; the jobs are: {', '.join(JOBS)}.") from None
 
 
-def require_available(job: Job) -> None:
-    if not job.available:
-        raise JobNotAvailableError(
-            f"The {job.name} job ({job.description}) is not available yet: {job.later_issue} builds it. Nothing was run."
+def job_refusal(
+    settings_obj: LightspeedSettings, job: Job | None = None, *, while_disabled: bool = False
+) -> str | None:
+    """Why no job (or this `job`) may run for this company now, in words; None when it may.
+
+    `while_disabled`: a person asked for this run, which may go ahead with Lightspeed POS Enabled
+    off (the shops download a merchant needs to finish the settings before turning it on)."""
+    if settings_obj.needs_reauthorization:
+        return (
+            f"Re-authorization required: {settings_obj.connection_error or 'Lightspeed refused the token.'}"
         )
+    if not settings_obj.enabled and not (while_disabled or (job is not None and job.runs_while_disabled)):
+        return "Lightspeed POS Enabled is off for this company."
+    if not settings_obj.refresh_token or not settings_obj.account_id:
+        return "Lightspeed is not connected: run Fetch Token first."
+    if job is not None and job.refusal is not None:
+        return job.refusal(settings_obj)
+    return None

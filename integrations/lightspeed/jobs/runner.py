@@ -8,16 +8,17 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from integrations.core.locks import LockLostError, company_job_lock_name, named_lock
 from integrations.core.logging import log_context
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import ClientStats
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
+from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.jobs.progress import RunProgress
-from integrations.lightspeed.jobs.registry import Job, JobContext, require_available
+from integrations.lightspeed.jobs.registry import Job, JobContext, job_refusal
+from integrations.lightspeed.jobs.signals import run_finished
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue, SyncRun
 
 logger = logging.getLogger(__name__)
@@ -25,21 +26,6 @@ logger = logging.getLogger(__name__)
 # A run holds its company-and-job lock this long after its last heartbeat (RunProgress keeps it
 # alive while the run makes requests or progress); a crashed worker's lock frees itself after it.
 JOB_LOCK_TTL = 3600.0
-
-
-def job_refusal(settings_obj: LightspeedSettings, job: Job | None = None) -> str | None:
-    """Why no job (or this `job`) may run for this company now, in words; None when it may."""
-    if settings_obj.needs_reauthorization:
-        return (
-            f"Re-authorization required: {settings_obj.connection_error or 'Lightspeed refused the token.'}"
-        )
-    if not settings_obj.enabled and not (job is not None and job.runs_while_disabled):
-        return "Lightspeed POS Enabled is off for this company."
-    if not settings_obj.refresh_token or not settings_obj.account_id:
-        return "Lightspeed is not connected: run Fetch Token first."
-    if job is not None and job.refusal is not None:
-        return job.refusal(settings_obj)
-    return None
 
 
 def _finish(
@@ -60,55 +46,10 @@ def _finish(
         if stats.bucket_size is not None:
             run.api_bucket_size = Decimal(str(round(stats.bucket_size, 2)))
     run.save()
-    _observe_finished(run, stats)
+    for receiver, error in run_finished.send_robust(sender=SyncRun, run=run, stats=stats):
+        if error is not None:  # what operations does with a finished run must never fail it
+            logger.error("%s failed on the %s run %s: %r", receiver, run.job, run.pk, error)
     return run
-
-
-def _observe_finished(run: SyncRun, stats: ClientStats | None) -> None:
-    """Operations' view of a finished run: metrics now, alerts once it is committed."""
-    from integrations.lightspeed.operations.metrics import run_counted
-    from integrations.lightspeed.operations.services.alerts import alerts_check_company
-
-    try:
-        run_counted(run, stats)
-    except Exception:  # metrics must never fail the run they describe
-        logger.exception("Could not count the %s run %s in the metrics", run.job, run.pk)
-    company_id = run.company_id
-
-    def check_alerts() -> None:
-        try:
-            alerts_check_company(company_id=company_id)
-        except Exception:  # an alert that cannot be sent must not fail the run; beat retries
-            logger.exception("Could not check the alerts of company %s", company_id)
-
-    transaction.on_commit(check_alerts)
-
-
-def sync_issue_record(
-    *, company_id: int, kind: str, key: str, message: str, excerpt: str = "", run=None
-) -> SyncIssue:
-    """Opens (or counts again) the issue of one problem thing."""
-    now = timezone.now()
-    issue, created = SyncIssue.objects.get_or_create(
-        company_id=company_id,
-        kind=kind,
-        key=key,
-        defaults={
-            "message": message,
-            "excerpt": excerpt[:4000],
-            "run": run,
-            "first_seen_at": now,
-            "last_seen_at": now,
-        },
-    )
-    if not created:
-        issue.message, issue.last_seen_at, issue.count, issue.run = message, now, issue.count + 1, run
-        if excerpt:
-            issue.excerpt = excerpt[:4000]
-        if issue.status == SyncIssue.Status.RESOLVED:
-            issue.status = SyncIssue.Status.OPEN
-        issue.save()
-    return issue
 
 
 def job_run(
@@ -121,14 +62,16 @@ def job_run(
     fields: frozenset[str] = frozenset(),
     progress: Callable[[int], None] | None = None,
     raise_transient: bool = False,
+    while_disabled: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SyncRun:
     """Runs one job for one company and records it. Refuses while disabled or disconnected.
 
     With `raise_transient`, a rate-limit or outage is recorded and then re-raised so that a
     Celery task can retry it later; every other failure is recorded and not raised.
+    `while_disabled`: a person asked for it, so it may run with Lightspeed POS Enabled off (see
+    `job_refusal`).
     """
-    require_available(job)
     settings_obj = LightspeedSettings.objects.select_related("company").get(company_id=company_id)
     run = SyncRun.objects.create(
         company_id=company_id, job=job.name, trigger=trigger, dry_run=dry_run, heartbeat_at=timezone.now()
@@ -143,6 +86,7 @@ def job_run(
             fields=fields,
             progress=progress,
             raise_transient=raise_transient,
+            while_disabled=while_disabled,
             sleep=sleep,
         )
 
@@ -157,10 +101,11 @@ def _job_run_recorded(
     fields: frozenset[str],
     progress: Callable[[int], None] | None,
     raise_transient: bool,
+    while_disabled: bool,
     sleep: Callable[[float], None],
 ) -> SyncRun:
     company_id = settings_obj.company_id
-    refusal = job_refusal(settings_obj, job)
+    refusal = job_refusal(settings_obj, job, while_disabled=while_disabled)
     if refusal:
         return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
 

@@ -19,6 +19,11 @@ from integrations.core.models import TimeStampedModel
 CALLBACK_PATH = "/lightspeed/oauth/callback/"
 # Lightspeed expires a refresh token unused for 30 days; an idle connection renews it well before.
 REFRESH_TOKEN_KEEP_ALIVE = timedelta(days=20)
+NO_SHOP_CHOSEN = (
+    "Enable Order Download needs to know whose sales to download: turn on Enable Lightspeed Shops "
+    "Mapping and map the shops to warehouses, or choose the Shop Name (with mapping off, only that "
+    "shop's sales are downloaded)."
+)
 
 
 def default_redirect_uri() -> str:
@@ -207,6 +212,16 @@ class LightspeedSettings(TimeStampedModel):
 
     def effective_client_secret(self) -> str:
         return self.client_secret if self.client_id else django_settings.LIGHTSPEED_CLIENT_SECRET
+
+    def order_download_refusal(self) -> str | None:
+        """Why the order download may not run with these settings; None when it may.
+
+        With shops mapping off, only the configured shop's sales are imported: with no Shop Name
+        there is no shop, and importing every shop's sales into the default warehouse instead would
+        take stock for sales that are not this company's to take."""
+        if not self.shops_mapping_enabled and not self.shop_id:
+            return NO_SHOP_CHOSEN
+        return None
 
     def refresh_token_needs_keep_alive(self) -> bool:
         """Whether an idle connection's refresh token should be renewed before Lightspeed lets it

@@ -72,6 +72,29 @@ class SyncRun(models.Model):
 class SyncIssue(models.Model):
     """One problem thing (a sale, an item, the connection…), counted while it recurs."""
 
+    class Kind(models.TextChoices):
+        """Every kind of issue a job records, with the words people see for it."""
+
+        # orders
+        UNMATCHED_ITEM = "unmatched_item", "Unmatched Lightspeed item"
+        SALE_INVALID = "sale_invalid", "Sale that could not be read"
+        STOCK_SHORTFALL = "stock_shortfall", "Sold more than in stock"
+        RETURNS_WAREHOUSE_MISSING = "returns_warehouse_missing", "No Returns Warehouse"
+        # catalog
+        UPLOAD_REJECTED = "upload_rejected", "Write refused by Lightspeed"
+        ITEM_CREATE_REJECTED = "item_create_rejected", "Item creation refused by Lightspeed"
+        ITEM_CREATE_FAILED = "item_create_failed", "Item creation failed (Lightspeed unavailable)"
+        ITEM_MATCH_AMBIGUOUS = "item_match_ambiguous", "Duplicate SKU/UPC"
+        ITEM_ARCHIVED = "item_archived", "Item archived in Lightspeed"
+        PRICE_LEVEL_UNUSABLE = "price_level_unusable", "Price level not usable"
+        # a job's own failure: "<job>_failed" (see `job_failed_kind`)
+        TOKENS_FAILED = "tokens_failed", "Tokens job failed"
+        SHOPS_FAILED = "shops_failed", "Shops job failed"
+        PRODUCTS_FAILED = "products_failed", "Products job failed"
+        ORDERS_FAILED = "orders_failed", "Orders job failed"
+        UPLOAD_FAILED = "upload_failed", "Upload job failed"
+        RECONCILE_FAILED = "reconcile_failed", "Reconcile job failed"
+
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
@@ -105,3 +128,19 @@ class SyncIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}: {self.message[:60]}"
+
+
+JOB_FAILED_SUFFIX = "_failed"
+
+
+def job_failed_kind(job: str) -> str:
+    """The kind of the issue a failing run of `job` opens (and its next success resolves)."""
+    return f"{job}{JOB_FAILED_SUFFIX}"
+
+
+def issue_kind_label(kind: str) -> str:
+    """How people say a kind: its label, or its name in words for a kind no job records."""
+    try:
+        return SyncIssue.Kind(kind).label
+    except ValueError:
+        return kind.replace("_", " ").capitalize()

@@ -244,7 +244,7 @@ class SyncIssueAdmin(CompanyScopedAdmin):
     def _do(self, request, call) -> None:
         try:
             messages.success(request, call())
-        except issue_services.IssueActionRefused as exc:
+        except issue_services.IssueActionError as exc:
             messages.error(request, exc.message)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -271,7 +271,7 @@ class SyncIssueAdmin(CompanyScopedAdmin):
             try:
                 outcome = issue_services.issue_retry(issue=issue, actor=request.user)
                 messages.success(request, f"{issue.kind} {issue.key}: {outcome.message}")
-            except issue_services.IssueActionRefused as exc:
+            except issue_services.IssueActionError as exc:
                 messages.error(request, f"{issue.kind} {issue.key}: {exc.message}")
 
     @admin.action(description="Ignore selected issues", permissions=["change"])

@@ -16,13 +16,12 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company, StockLedgerEntry
 from integrations.lightspeed.jobs.enqueue import job_enqueue_refusal
-from integrations.lightspeed.jobs.registry import JOBS
-from integrations.lightspeed.jobs.runner import job_refusal
+from integrations.lightspeed.jobs.registry import JOBS, job_refusal
 from integrations.lightspeed.models import AlertNotice, LightspeedSettings, SyncIssue, SyncRun
 from integrations.lightspeed.models.catalog import ItemShopState, ProductLink
 from integrations.lightspeed.models.orders import LightspeedSale
+from integrations.lightspeed.models.runs import issue_kind_label
 from integrations.lightspeed.operations.dashboard_charts import bar_chart, line_chart
-from integrations.lightspeed.operations.services.issues import issue_kind_label
 
 WINDOWS = {"24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 DEFAULT_WINDOW = "3d"  # Monday morning: the whole weekend
@@ -35,7 +34,6 @@ _NOT_ATTEMPTS = (SyncRun.Outcome.RUNNING, SyncRun.Outcome.SKIPPED, SyncRun.Outco
 class JobState:
     name: str
     description: str
-    available: bool
     last_attempt: SyncRun | None = None
     last_success_at: datetime | None = None
     failures_in_a_row: int = 0
@@ -207,7 +205,6 @@ def job_states(company: Company) -> list[JobState]:
             JobState(
                 name=name,
                 description=spec.description,
-                available=spec.available,
                 last_attempt=attempts.get((company.pk, name)),
                 last_success_at=successes.get((company.pk, name)),
                 failures_in_a_row=streak,

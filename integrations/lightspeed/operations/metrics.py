@@ -18,8 +18,9 @@ from django.db.models import Count, F
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from integrations.lightspeed.api.pacing import DB_BURST_SUFFIX, REDIS_BURST_SUFFIX
+from integrations.core.locks import redis_client
 from integrations.lightspeed.api.transport import ClientStats
+from integrations.lightspeed.connection.services.pacing import DB_BURST_SUFFIX, REDIS_BURST_SUFFIX
 from integrations.lightspeed.models import (
     ApiBucket,
     LightspeedSettings,
@@ -103,8 +104,6 @@ def run_counted(run: SyncRun, stats: ClientStats | None) -> None:
 
 
 def _redis_buckets() -> Iterator[tuple[str, float, float]]:
-    from integrations.core.locks import redis_client
-
     redis = redis_client()
     if redis is None:
         return

@@ -26,7 +26,7 @@ from integrations.commerce.models import Company
 from integrations.core.admin import sees_all_companies
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.connection.selectors import companies_visible_to
-from integrations.lightspeed.jobs.enqueue import JobEnqueueRefused, job_enqueue
+from integrations.lightspeed.jobs.enqueue import JobEnqueueError, job_enqueue
 from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.operations import dashboard
 from integrations.lightspeed.orders.services import replay as orders_replay
@@ -124,7 +124,7 @@ def sync_now_view(model_admin, request: HttpRequest) -> HttpResponse:
     job = request.POST.get("job", "")
     try:
         queued = job_enqueue(company_id=company.pk, job=job, trigger=SyncRun.Trigger.MANUAL)
-    except JobEnqueueRefused as exc:
+    except JobEnqueueError as exc:
         messages.error(request, f"{company.name}: {job} not queued — {exc.message}")
     else:
         messages.success(request, f"{company.name}: the {queued.job} job is queued; its run appears below.")

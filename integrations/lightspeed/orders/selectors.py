@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
 
 
@@ -18,5 +17,4 @@ def companies_due_for_order_download() -> list[int]:
         .exclude(refresh_token="")
         .order_by("company_id")
     )
-    refusal = JOBS["orders"].refusal
-    return [s.company_id for s in candidates if refusal is None or not refusal(s)]
+    return [s.company_id for s in candidates if not s.order_download_refusal()]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from integrations.lightspeed.api.pacing import BucketReading, DatabasePacer, RedisPacer
+from integrations.lightspeed.api.pacing import BucketReading
+from integrations.lightspeed.connection.services.pacing import DatabasePacer, RedisPacer
 
 from .test_pacing import FakeClock
 

@@ -208,7 +208,7 @@ def test_a_burst_of_stock_changes_schedules_one_upload_after_the_commit(store, m
 
 
 def test_a_duplicate_code_is_settled_by_mapping_the_item_to_a_product_in_the_issues_queue(store):
-    from integrations.lightspeed.jobs.runner import sync_issue_record
+    from integrations.lightspeed.jobs.issues import sync_issue_record
     from integrations.lightspeed.operations.services.issues import issue_map_to_product
 
     settings_obj, _ = store
@@ -234,7 +234,7 @@ def test_retrying_a_refused_write_makes_the_item_due_again(
     uploads_not_queued,  # noqa: F811 - the autouse fixture's record
     django_capture_on_commit_callbacks,
 ):
-    from integrations.lightspeed.jobs.runner import sync_issue_record
+    from integrations.lightspeed.jobs.issues import sync_issue_record
     from integrations.lightspeed.operations.services.issues import issue_retry
 
     settings_obj, _ = store

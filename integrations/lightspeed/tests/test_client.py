@@ -14,7 +14,7 @@ from responses import matchers
 
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
 
 from .conftest import ACCOUNT_ID, ACCOUNT_URL, EXPIRED, ONE_ACCOUNT, TOKEN_URL, resource_url, token_answer
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company, User
 from integrations.lightspeed.api import errors
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
 from integrations.lightspeed.connection.services.token_refresh import token_refresh
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
@@ -184,7 +184,7 @@ WORKER = """
 import sys, time, django
 django.setup()
 from integrations.lightspeed.models import LightspeedSettings
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
 start_at, company_id = float(sys.argv[1]), int(sys.argv[2])
 client = lightspeed_client_for(LightspeedSettings.objects.get(company_id=company_id))
 time.sleep(max(0.0, start_at - time.time()))

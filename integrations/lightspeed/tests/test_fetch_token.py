@@ -213,12 +213,12 @@ def test_connected_even_when_the_shops_download_that_follows_fails(signed_in, co
 def test_a_crash_in_the_shops_download_after_connecting_still_ends_on_the_settings_page(
     signed_in, company, mocked_lightspeed, monkeypatch
 ):
-    from integrations.lightspeed.shops.services import mapping as shop_mapping
+    from integrations.lightspeed.shops.services import redownload
 
     def crash(**kwargs):
         raise RuntimeError("a bug in the download")
 
-    monkeypatch.setattr(shop_mapping, "shops_redownload", crash)
+    monkeypatch.setattr(redownload, "shops_redownload", crash)
     state = start(signed_in, company)["state"][0]
     mocked_lightspeed.post(TOKEN_URL, json=token_answer(jwt_for(ACCOUNT_ID), "r-first"))
     mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)

@@ -7,12 +7,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.utils import timezone
 
 from integrations.core.locks import company_job_lock
 from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
-from integrations.lightspeed.jobs.registry import JOBS, Job, JobNotAvailableError
+from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     ConnectionStatus,
@@ -252,13 +251,6 @@ def test_a_second_run_of_the_same_job_for_the_same_company_is_skipped(connected,
     assert run.outcome == SyncRun.Outcome.SKIPPED and "in progress" in run.error
 
 
-def test_jobs_of_later_issues_say_they_are_not_available_yet():
-    # Every canonical job is built now; a job registered ahead of its issue still says so.
-    job = Job("future", "a job of a later issue", later_issue="a later issue")
-    with pytest.raises(JobNotAvailableError, match="not available yet"):
-        job_run(company_id=1, job=job)
-
-
 def test_the_tokens_job_renews_a_token_expiring_within_fifteen_minutes(connected, mocked_lightspeed):
     LightspeedSettings.objects.filter(pk=connected.pk).update(
         token_received_at=timezone.now() - timedelta(minutes=50),
@@ -298,14 +290,6 @@ def test_lightspeed_sync_reports_refusals_per_company(connected):
     assert out.getvalue().strip().endswith("shops: 1 run(s) — 1 refused; 0 API request(s), 0 rate-limited.")
 
 
-def test_lightspeed_sync_refuses_a_job_that_is_not_built_yet(connected, monkeypatch):
-    # Every canonical job is built now: stand one back to "registered ahead of its issue".
-    monkeypatch.setitem(JOBS, "orders", Job("orders", "download orders", later_issue="the orders issue"))
-    with pytest.raises(CommandError, match="orders job .* is not available yet"):
-        call_command("lightspeed_sync", "orders", stdout=StringIO(), stderr=StringIO())
-    assert not SyncRun.objects.exists()
-
-
 def test_lightspeed_status_shows_connection_token_and_job_state(connected):
     LightspeedSettings.objects.filter(pk=connected.pk).update(
         account_name="Demo Outfitters", token_refreshed_at=timezone.now()
@@ -335,31 +319,33 @@ def test_lightspeed_status_shows_why_reauthorization_is_needed(connected):
 def test_a_download_asked_for_while_switched_off_resolves_its_failure_issue_once_it_works_again(
     connected, mocked_lightspeed
 ):
-    from integrations.lightspeed.shops.services.mapping import shops_download_now
+    from integrations.lightspeed.shops.services.redownload import shops_redownload
 
     LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
     mocked_lightspeed.get(
         resource_url("Shop"), status=403, json={"httpCode": "403", "message": "Insufficient scope."}
     )
-    assert shops_download_now(company_id=connected.company_id).outcome == SyncRun.Outcome.FAILED
+    assert not shops_redownload(company_id=connected.company_id).ok
+    assert SyncRun.objects.get().outcome == SyncRun.Outcome.FAILED
     assert SyncIssue.objects.get(kind="shops_failed").status == SyncIssue.Status.OPEN
 
     shops_conversation(mocked_lightspeed)
-    assert shops_download_now(company_id=connected.company_id).outcome == SyncRun.Outcome.SUCCEEDED
+    assert shops_redownload(company_id=connected.company_id).ok
+    assert SyncRun.objects.latest("pk").outcome == SyncRun.Outcome.SUCCEEDED
     assert SyncIssue.objects.get(kind="shops_failed").status == SyncIssue.Status.RESOLVED
 
 
 def test_a_download_asked_for_while_switched_off_that_crashes_is_not_left_running(
     connected, mocked_lightspeed
 ):
-    from integrations.lightspeed.shops.services.mapping import shops_download_now
+    from integrations.lightspeed.shops.services.redownload import shops_redownload
 
     LightspeedSettings.objects.filter(pk=connected.pk).update(enabled=False)
     shops_conversation(
         mocked_lightspeed, shops={"@attributes": {"next": ""}, "Shop": {"shopID": "1", "archived": "perhaps"}}
     )
     with pytest.raises(ValueError):
-        shops_download_now(company_id=connected.company_id)
+        shops_redownload(company_id=connected.company_id)
     run = SyncRun.objects.get(job="shops")
     assert run.outcome == SyncRun.Outcome.FAILED and run.finished_at is not None
     assert "ValueError" in run.error

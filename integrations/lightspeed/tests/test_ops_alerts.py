@@ -115,7 +115,7 @@ def test_skipped_and_refused_runs_do_not_break_or_make_a_failure_streak(connecte
 
 
 def test_a_lost_connection_is_not_announced_twice(connected, people, django_capture_on_commit_callbacks):
-    from integrations.lightspeed.connection.services.core import connection_lost
+    from integrations.lightspeed.connection.services.status import connection_lost
 
     with django_capture_on_commit_callbacks(execute=True):
         connection_lost(company_id=connected.company_id, reason="Lightspeed refused to renew the token.")

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from integrations.commerce import roles
 from integrations.commerce.models import Company, Product, User
+from integrations.lightspeed.jobs.issues import IssueOutcome, issue_handler_register
 from integrations.lightspeed.models import ProductLink, SyncIssue
 from integrations.lightspeed.operations.services import issues as issue_services
-from integrations.lightspeed.operations.services.issues import IssueOutcome, issue_handler_register
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_an_item_cannot_be_mapped_to_another_companys_product(merchant_client, c
     assert "HARBOR-1" not in page
     issue.refresh_from_db()
     assert issue.status == SyncIssue.Status.OPEN and not ProductLink.objects.filter(product=foreign).exists()
-    with pytest.raises(issue_services.IssueActionRefused, match="another company"):
+    with pytest.raises(issue_services.IssueActionError, match="another company"):
         issue_services.issue_map_to_product(issue=issue, product=foreign)
 
 
@@ -135,7 +135,7 @@ def test_a_merchant_cannot_act_on_another_companys_issue(merchant_client, connec
 
 
 def test_an_ignored_issue_is_still_counted_when_it_recurs(connected):
-    from integrations.lightspeed.jobs.runner import sync_issue_record
+    from integrations.lightspeed.jobs.issues import sync_issue_record
 
     issue = _issue(connected.company, kind="sale_invalid", key="77")
     issue_services.issue_ignore(issue=issue)

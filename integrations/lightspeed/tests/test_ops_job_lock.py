@@ -14,6 +14,7 @@ from integrations.core.tests.test_locks import _expires_in, _lapse_soon
 from integrations.lightspeed.jobs.registry import Job
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
+from integrations.lightspeed.tests.jobs_support import job_for_test
 
 from .conftest import ACCOUNT_URL, ONE_ACCOUNT
 
@@ -43,7 +44,7 @@ def moving_clock(monkeypatch):
 
 
 def _job(body) -> Job:
-    return Job("backfill_demo", "a long test job", run=body)
+    return job_for_test("backfill_demo", body, "a long test job")
 
 
 def test_a_run_longer_than_the_lock_hour_keeps_its_lock_while_it_makes_progress(

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from integrations.lightspeed.api.pacing import BucketReading, pacer_for
+from integrations.lightspeed.api.pacing import BucketReading
+from integrations.lightspeed.connection.services.pacing import pacer_for
 
 HEADERS = {"X-LS-API-Bucket-Level": "45/90", "X-LS-API-Drip-Rate": "0.01", "X-LS-API-Burst-Level": "3/20"}
 

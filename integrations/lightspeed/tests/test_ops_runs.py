@@ -16,6 +16,7 @@ from integrations.lightspeed.jobs.registry import JOBS, Job
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import MetricCounter, SyncRun
 from integrations.lightspeed.operations.metrics import counter_add
+from integrations.lightspeed.tests.jobs_support import job_for_test
 
 from .conftest import resource_url
 from .test_jobs import EMPLOYEES_PAGE, PRICE_LEVELS_PAGE, SHOPS_PAGE
@@ -97,7 +98,7 @@ def test_a_counter_refuses_unknown_names_and_wrong_labels(db):
 
 
 def _job(name: str, body) -> Job:
-    return Job(name, "a test job", run=body, needs_client=False)
+    return job_for_test(name, body)
 
 
 def test_a_run_in_progress_shows_how_far_it_got(connected):

@@ -16,7 +16,7 @@ from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed.connection.page import setup_checklist
 from integrations.lightspeed.connection.services.settings import lightspeed_settings_save
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, LightspeedShop
-from integrations.lightspeed.shops.services.mapping import shops_redownload
+from integrations.lightspeed.shops.services.redownload import shops_redownload
 from integrations.lightspeed.tests.conftest import ACCOUNT_ID, resource_url
 from integrations.lightspeed.tests.test_jobs import PRICE_LEVELS_PAGE
 

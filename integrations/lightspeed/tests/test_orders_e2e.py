@@ -229,7 +229,7 @@ def test_two_runs_started_at_the_same_moment_import_each_sale_once(busy_sandbox,
     outcomes = []
 
     def worker(bypass_lock: bool) -> None:
-        from integrations.lightspeed.connection.services.core import lightspeed_client_for
+        from integrations.lightspeed.connection.services.client import lightspeed_client_for
         from integrations.lightspeed.orders.services.download import orders_download
 
         try:

@@ -6,7 +6,8 @@ import pytest
 import responses
 
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.pacing import BucketReading, DatabasePacer, RedisPacer
+from integrations.lightspeed.api.pacing import BucketReading
+from integrations.lightspeed.connection.services.pacing import DatabasePacer, RedisPacer
 
 from .conftest import ACCOUNT_ID, resource_url
 

@@ -4,6 +4,7 @@ on every page and action."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import parse_qs
 
@@ -12,9 +13,8 @@ import responses
 from django.urls import reverse
 
 from integrations.core.changelog import changelog_for
-from integrations.lightspeed import tasks
-from integrations.lightspeed.jobs.enqueue import JobEnqueueRefused, job_enqueue
-from integrations.lightspeed.jobs.registry import JOBS, Job
+from integrations.lightspeed.jobs.enqueue import JobEnqueueError, job_enqueue
+from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, LightspeedShop, SyncRun
 
 from .conftest import OAUTH
@@ -85,38 +85,37 @@ def test_job_enqueue_picks_the_per_company_task_not_the_beat_fan_out(
 
 
 @pytest.fixture
-def unavailable_job(monkeypatch) -> str:
-    """A registered job whose issue has not landed (every job may have landed by now)."""
+def refused_job(monkeypatch) -> str:
+    """A job whose own rule refuses it with these settings (as orders does without a shop)."""
     monkeypatch.setitem(
-        JOBS, "reconcile", Job("reconcile", "report stock drift", later_issue="the catalog issue")
+        JOBS,
+        "reconcile",
+        dataclasses.replace(
+            JOBS["reconcile"], refusal=lambda settings_obj: "The reconcile job needs a shop."
+        ),
     )
     return "reconcile"
 
 
-def test_job_enqueue_refuses_unknown_jobs_and_jobs_that_are_not_available(store, sent, unavailable_job):
+def test_job_enqueue_refuses_unknown_jobs_and_jobs_their_own_rule_refuses(store, sent, refused_job):
     enable(store)
-    with pytest.raises(JobEnqueueRefused, match="There is no job named 'nonsense'"):
+    with pytest.raises(JobEnqueueError, match="There is no job named 'nonsense'"):
         job_enqueue(company_id=store.company.pk, job="nonsense")
-    with pytest.raises(
-        JobEnqueueRefused,
-        match=re.escape(
-            "The reconcile job (report stock drift) is not available yet: the catalog issue builds it."
-        ),
-    ):
-        job_enqueue(company_id=store.company.pk, job=unavailable_job)
+    with pytest.raises(JobEnqueueError, match=re.escape("The reconcile job needs a shop.")):
+        job_enqueue(company_id=store.company.pk, job=refused_job)
     assert sent == []
 
 
 def test_job_enqueue_refuses_a_registered_job_without_a_task(store, sent, monkeypatch):
     enable(store)
-    monkeypatch.setattr(tasks, "JOB_TASKS", {k: v for k, v in tasks.JOB_TASKS.items() if v != "shops"})
-    with pytest.raises(JobEnqueueRefused, match="has no task to run it"):
+    monkeypatch.setitem(JOBS, "shops", dataclasses.replace(JOBS["shops"], task="lightspeed.no_such_task"))
+    with pytest.raises(JobEnqueueError, match="has no task to run it"):
         job_enqueue(company_id=store.company.pk, job="shops")
 
 
 def test_job_enqueue_refuses_while_lightspeed_pos_is_off(store, sent):
     connect(store)
-    with pytest.raises(JobEnqueueRefused, match="Lightspeed POS Enabled is off"):
+    with pytest.raises(JobEnqueueError, match="Lightspeed POS Enabled is off"):
         job_enqueue(company_id=store.company.pk, job="shops")
     assert sent == []
 
@@ -125,7 +124,7 @@ def test_job_enqueue_refuses_while_lightspeed_pos_is_off(store, sent):
 
 
 def test_the_actions_menu_has_a_sync_now_entry_per_job_and_says_why_one_cannot_run(
-    browser, store, unavailable_job
+    browser, store, refused_job
 ):
     enable(store)
     html = browser.get(settings_url(store.settings)).content.decode()
@@ -151,9 +150,9 @@ def test_sync_now_queues_the_job_after_a_csrf_checked_post(
     assert "The shops job is queued for Demo Outfitters" in html
 
 
-def test_sync_now_of_an_unavailable_job_is_refused_with_the_reason(browser, store, sent, unavailable_job):
+def test_sync_now_of_a_refused_job_is_refused_with_the_reason(browser, store, sent, refused_job):
     enable(store)
-    unavailable = unavailable_job
+    unavailable = refused_job
     response = post(
         browser, sync_url(store, unavailable), token_from=settings_url(store.settings), follow=True
     )

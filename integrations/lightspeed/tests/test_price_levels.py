@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from integrations.core.changelog import changelog_for
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
 from integrations.lightspeed.connection.services.settings import (
-    SettingsChangeRefused,
+    SettingsChangeError,
     lightspeed_settings_save,
 )
 from integrations.lightspeed.models import LightspeedPriceLevel
-from integrations.lightspeed.shops.services.mapping import shops_redownload
+from integrations.lightspeed.shops.services.redownload import shops_redownload
 
 from .conftest import resource_url
 from .pages_support import (  # noqa: F401 - fixtures
@@ -219,7 +219,7 @@ def test_choosing_an_archived_level_is_refused_with_a_message_that_says_which_to
     save(browser, store, price_level=3)
 
     html = html_of(save(browser, store, price_level=4))  # posted by hand: the form no longer offers it
-    with pytest.raises(SettingsChangeRefused, match=r"Wholesale \(4\) is archived in Lightspeed"):
+    with pytest.raises(SettingsChangeError, match=r"Wholesale \(4\) is archived in Lightspeed"):
         lightspeed_settings_save(settings_obj=store.refresh(), actor=None, changes={"price_level": 4})
 
     assert "Select a valid choice" in html

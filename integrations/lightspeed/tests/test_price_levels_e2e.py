@@ -15,7 +15,7 @@ from integrations.lightspeed.models import (
     SyncIssue,
     SyncRun,
 )
-from integrations.lightspeed.shops.services.mapping import shops_redownload
+from integrations.lightspeed.shops.services.redownload import shops_redownload
 
 from .catalog_support import product, stock, uploads_not_queued  # noqa: F401 - autouse fixture
 from .test_catalog_e2e import Register, connect, last_log_id, lightspeed, run, seed_items, writes  # noqa: F401

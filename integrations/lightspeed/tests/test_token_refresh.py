@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from integrations.commerce.models import OPS_STAFF_GROUP, User
 from integrations.lightspeed.api import errors
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
 from integrations.lightspeed.connection.services.token_refresh import DatabaseTokenProvider, token_refresh
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
 
@@ -266,7 +266,7 @@ def test_a_refused_refresh_is_reported_as_such_even_when_the_email_about_it_cann
     def mail_server_down(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr("integrations.lightspeed.connection.services.core.send_mass_mail", mail_server_down)
+    monkeypatch.setattr("integrations.lightspeed.connection.services.status.send_mass_mail", mail_server_down)
     with pytest.raises(errors.LightspeedReauthorizationRequiredError):  # the job's outcome, not an SMTP error
         token_refresh(company_id=company.pk, force=True)
     stored = LightspeedSettings.objects.get(company=company)

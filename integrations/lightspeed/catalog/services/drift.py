@@ -24,6 +24,7 @@ from integrations.lightspeed.catalog.selectors import (
     stock_available_by_shop,
 )
 from integrations.lightspeed.catalog.services.state import MOVE_SETTLED, catalog_stock_lock, item_shops_poll
+from integrations.lightspeed.jobs.enqueue import upload_soon
 from integrations.lightspeed.models import (
     ItemShopState,
     LightspeedSettings,
@@ -139,11 +140,5 @@ def drift_push(*, company_id: int, drift_ids: Iterable[int]) -> int:
     StockDrift.objects.filter(pk__in=[d.pk for d in drifts]).update(
         status=StockDrift.Status.PUSHED, settled_at=now
     )
-    transaction.on_commit(lambda: upload_soon(company_id, countdown=0))
+    transaction.on_commit(lambda: upload_soon(company_id=company_id, countdown=0))
     return len(drifts)
-
-
-def upload_soon(company_id: int, *, countdown: float) -> None:
-    from integrations.lightspeed.tasks import lightspeed_upload_changed
-
-    lightspeed_upload_changed.apply_async((company_id,), countdown=countdown)

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from integrations.commerce.models import Product
-from integrations.lightspeed.models import ProductLink
+from integrations.commerce.models import Product, StockLevel
+from integrations.lightspeed.models import CatalogCursor, LightspeedSettings, ProductLink
 
 
 @transaction.atomic
@@ -43,8 +43,6 @@ def products_enabled_set(*, company_id: int, product_ids: Iterable[int], enabled
 
 def product_auto_enable(*, product: Product) -> ProductLink | None:
     """A new product, enabled when its company has Auto Enable New Products For Lightspeed on."""
-    from integrations.lightspeed.models import LightspeedSettings
-
     auto = (
         LightspeedSettings.objects.filter(company_id=product.company_id)
         .values_list("auto_enable_new_products", flat=True)
@@ -79,9 +77,6 @@ def links_mark_changed(*, company_id: int, now: datetime | None = None) -> int:
     """Marks due the enabled links whose product or stock changed since the last check — whatever
     path changed them (bulk imports and the order download's batched stock moves send no
     signals, but they stamp `updated_at`). Two queries and an update; returns the links marked."""
-    from integrations.commerce.models import StockLevel
-    from integrations.lightspeed.models import CatalogCursor
-
     now = now or timezone.now()
     cursor, _ = CatalogCursor.objects.get_or_create(company_id=company_id)
     since = cursor.changes_checked_at

@@ -17,39 +17,33 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from integrations.commerce.models import Product, User
+from integrations.lightspeed.catalog.services.schedule import upload_debounced
+from integrations.lightspeed.jobs.enqueue import JobEnqueueError, job_enqueue
+from integrations.lightspeed.jobs.issues import IssueActionError, IssueOutcome, issue_handler_register
 from integrations.lightspeed.models import ProductLink, SyncIssue
-from integrations.lightspeed.operations.services.issues import (
-    IssueActionRefused,
-    IssueOutcome,
-    issue_handler_register,
-)
 
 
 def _item_id(issue: SyncIssue) -> int:
     if not issue.key.isdigit():
-        raise IssueActionRefused(f"The issue's key {issue.key!r} is not a Lightspeed itemID.")
+        raise IssueActionError(f"The issue's key {issue.key!r} is not a Lightspeed itemID.")
     return int(issue.key)
 
 
 def upload_rejected_retry(issue: SyncIssue, actor: User | None) -> IssueOutcome:
-    from integrations.lightspeed.catalog.signals import upload_debounced
-
     marked = ProductLink.objects.filter(company_id=issue.company_id, item_id=_item_id(issue)).update(
         upload_due_at=Coalesce("upload_due_at", timezone.now())
     )
     if not marked:
-        raise IssueActionRefused(f"No product is linked to Lightspeed item {issue.key} any more.")
+        raise IssueActionError(f"No product is linked to Lightspeed item {issue.key} any more.")
     transaction.on_commit(lambda: upload_debounced(issue.company_id))
     return IssueOutcome(True, f"Item {issue.key} goes up again with the next upload.")
 
 
 def item_create_rejected_retry(issue: SyncIssue, actor: User | None) -> IssueOutcome:
-    from integrations.lightspeed.jobs.enqueue import JobEnqueueRefused, job_enqueue
-
     try:
         job_enqueue(company_id=issue.company_id, job="products", trigger="manual")
-    except JobEnqueueRefused as exc:
-        raise IssueActionRefused(exc.message) from exc
+    except JobEnqueueError as exc:
+        raise IssueActionError(exc.message) from exc
     return IssueOutcome(True, f"The products job is queued and creates {issue.key} again.")
 
 
@@ -62,12 +56,12 @@ def ambiguous_item_map(issue: SyncIssue, product: Product, actor: User | None) -
         .first()
     )
     if taken is not None:
-        raise IssueActionRefused(f"Lightspeed item {item_id} is already linked to {taken.product.sku}.")
+        raise IssueActionError(f"Lightspeed item {item_id} is already linked to {taken.product.sku}.")
     link, _ = ProductLink.objects.select_for_update().get_or_create(
         product=product, defaults={"company_id": issue.company_id}
     )
     if link.item_id not in (None, item_id):
-        raise IssueActionRefused(f"{product.sku} is already linked to Lightspeed item {link.item_id}.")
+        raise IssueActionError(f"{product.sku} is already linked to Lightspeed item {link.item_id}.")
     link.item_id, link.matched_by, link.linked_at = item_id, ProductLink.MatchedBy.MANUAL, timezone.now()
     link.upload_due_at = link.upload_due_at or timezone.now()
     link.save()
@@ -75,7 +69,8 @@ def ambiguous_item_map(issue: SyncIssue, product: Product, actor: User | None) -
 
 
 def register() -> None:
-    issue_handler_register("upload_rejected", retry=upload_rejected_retry)
-    issue_handler_register("item_create_rejected", retry=item_create_rejected_retry)
-    issue_handler_register("item_create_failed", retry=item_create_rejected_retry)
-    issue_handler_register("item_match_ambiguous", map_to_product=ambiguous_item_map)
+    """Called from apps.ready: Retry / map to a product for the catalog's issue kinds."""
+    issue_handler_register(SyncIssue.Kind.UPLOAD_REJECTED, retry=upload_rejected_retry)
+    issue_handler_register(SyncIssue.Kind.ITEM_CREATE_REJECTED, retry=item_create_rejected_retry)
+    issue_handler_register(SyncIssue.Kind.ITEM_CREATE_FAILED, retry=item_create_rejected_retry)
+    issue_handler_register(SyncIssue.Kind.ITEM_MATCH_AMBIGUOUS, map_to_product=ambiguous_item_map)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from integrations.lightspeed.jobs.runner import sync_issue_record
+from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.shops.selectors import price_level_refusal, price_levels_for
 

@@ -33,7 +33,7 @@ from integrations.lightspeed.catalog.services.state import (
     item_shops_apply,
     shops_by_lightspeed_id,
 )
-from integrations.lightspeed.jobs.runner import sync_issue_record
+from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import CatalogCursor, LightspeedSettings, ProductLink, SyncIssue
 
 PAGE = 100

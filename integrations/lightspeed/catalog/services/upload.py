@@ -48,7 +48,7 @@ from integrations.lightspeed.catalog.services.state import (
     items_refresh,
     shops_by_lightspeed_id,
 )
-from integrations.lightspeed.jobs.runner import sync_issue_record
+from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import (
     ItemShopState,
     LightspeedSettings,

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from integrations.commerce.models import User
 from integrations.core.changelog import changelog_record, field_values
+from integrations.core.errors import RefusalError
 from integrations.core.locks import named_lock
 from integrations.lightspeed.api import errors, oauth
 from integrations.lightspeed.connection.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
@@ -42,10 +43,8 @@ class DisconnectResult:
     revoke_error: str = ""
 
 
-class DisconnectError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class DisconnectError(RefusalError):
+    """Disconnect was refused; the connection is as it was."""
 
 
 def _revoke(settings_obj: LightspeedSettings) -> tuple[bool, str]:

@@ -17,12 +17,14 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company, User
 from integrations.core.changelog import changelog_record, field_values
+from integrations.core.errors import RefusalError
 from integrations.core.locks import named_lock
 from integrations.lightspeed.api import errors, oauth
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.connection.services.core import lightspeed_settings_get
+from integrations.lightspeed.connection.services.pacing import account_pacer
+from integrations.lightspeed.connection.services.status import lightspeed_settings_get
 from integrations.lightspeed.connection.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
-from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState, SyncRun
+from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +42,9 @@ STORED_FIELDS = [
 ]
 
 
-class FetchTokenError(Exception):
+class FetchTokenError(RefusalError):
     def __init__(self, message: str, *, company: Company | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.company = company
 
 
@@ -157,7 +158,11 @@ def _exchange(
 
 
 def _account(pair: oauth.TokenPair, company: Company) -> dict:
-    client = LightspeedClient(account_id=pair.account_id or "", tokens=_StaticToken(pair.access_token))
+    client = LightspeedClient(
+        account_id=pair.account_id or "",
+        tokens=_StaticToken(pair.access_token),
+        pacer=account_pacer(pair.account_id or ""),
+    )
     try:
         return client.get_account()
     except errors.LightspeedError as exc:
@@ -270,36 +275,3 @@ def _store(
             instance=settings_obj, before=before, company=company, actor=user, actor_label="Fetch Token"
         )
     return settings_obj
-
-
-def fetch_token_finish(
-    *,
-    user: User,
-    session: SessionBase,
-    state: str,
-    code: str = "",
-    error: str = "",
-    error_description: str = "",
-):
-    """Completes Fetch Token, then downloads the account's shops, registers and employees.
-
-    A merchant's next step is choosing Shop Name, Register ID and EmployeeID from those lists, so
-    they are there when the settings page opens. A failed download does not undo the connection:
-    the report says so and Re-Download Lightspeed POS Shops tries again.
-    """
-    from integrations.lightspeed.shops.services.mapping import ShopsDownloadReport, shops_redownload
-
-    settings_obj = fetch_token_complete(
-        user=user, session=session, state=state, code=code, error=error, error_description=error_description
-    )
-    try:
-        report = shops_redownload(company_id=settings_obj.company_id, trigger=SyncRun.Trigger.OAUTH)
-    except Exception:
-        # The connection is made and stored; a bug in the download must not turn that into an
-        # error page. The run is recorded as failed by the download itself.
-        logger.exception("Shops download after Fetch Token failed for company %s", settings_obj.company_id)
-        report = ShopsDownloadReport(
-            ok=False,
-            error="an unexpected error (recorded for ops staff); use Re-Download Lightspeed POS Shops",
-        )
-    return settings_obj, report

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from integrations.commerce.models import User
 from integrations.core.changelog import changelog_record, field_values
+from integrations.core.errors import RefusalError
 from integrations.lightspeed.api import oauth
 from integrations.lightspeed.models import LightspeedSettings
 from integrations.lightspeed.shops.selectors import price_level_label, price_level_refusal
@@ -28,16 +29,14 @@ CONNECTION_FIELDS = {
 }
 
 
-class SettingsChangeRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class SettingsChangeError(RefusalError):
+    """The settings change was refused; nothing was saved."""
 
 
 def lightspeed_settings_validate(
     settings_obj: LightspeedSettings, *, was_enabled: bool = False, was_price_level: int | None = None
 ) -> None:
-    """Raises SettingsChangeRefused with a message for the person when the settings do not hold.
+    """Raises SettingsChangeError with a message for the person when the settings do not hold.
 
     `was_enabled`: Lightspeed POS Enabled was already on before this change. Only turning it on
     needs a working token: a company whose connection was lost while on must still be able to
@@ -47,40 +46,38 @@ def lightspeed_settings_validate(
     """
     turning_on = settings_obj.enabled and not was_enabled
     if turning_on and not (settings_obj.is_connected and settings_obj.account_id):
-        raise SettingsChangeRefused(
+        raise SettingsChangeError(
             "Lightspeed POS Enabled cannot be turned on without a working token and AccountID: "
             "run Fetch Token first."
         )
     if settings_obj.enabled and settings_obj.order_download_enabled:
-        from integrations.lightspeed.orders.services.download import orders_refusal
-
-        refusal = orders_refusal(settings_obj)
+        refusal = settings_obj.order_download_refusal()
         if refusal:
-            raise SettingsChangeRefused(refusal)
+            raise SettingsChangeError(refusal)
     company_id = settings_obj.company_id
     for name in ("shop", "register", "employee", "returns_warehouse"):
         related = getattr(settings_obj, name)
         if related is not None and related.company_id != company_id:
-            raise SettingsChangeRefused(
+            raise SettingsChangeError(
                 f"{settings_obj._meta.get_field(name).verbose_name} belongs to another company."
             )
     account_id = settings_obj.account_id
     if account_id and not account_id.isdigit():
-        raise SettingsChangeRefused("AccountID is a number: the Lightspeed Site ID, e.g. 100001.")
+        raise SettingsChangeError("AccountID is a number: the Lightspeed Site ID, e.g. 100001.")
     token_account = oauth.account_id_from_token(settings_obj.auth_token) if settings_obj.auth_token else None
     if account_id and token_account and token_account != account_id:
-        raise SettingsChangeRefused(
+        raise SettingsChangeError(
             f"AccountID must be {token_account}, the account of the current token. To connect another "
             "account, Disconnect first."
         )
     changing_level = settings_obj.price_level != was_price_level
     price_level_refused = changing_level and price_level_refusal(company_id, settings_obj.price_level)
     if price_level_refused:
-        raise SettingsChangeRefused(price_level_refused)
+        raise SettingsChangeError(price_level_refused)
     if settings_obj.register_id and not settings_obj.shop_id:
-        raise SettingsChangeRefused("Choose the Shop Name that the Lightspeed Register ID belongs to.")
+        raise SettingsChangeError("Choose the Shop Name that the Lightspeed Register ID belongs to.")
     if settings_obj.register_id and settings_obj.register.shop_id != settings_obj.shop_id:
-        raise SettingsChangeRefused(
+        raise SettingsChangeError(
             f"The Lightspeed Register ID must be a register of the chosen shop: {settings_obj.register.name} "
             f"belongs to {settings_obj.register.shop.name}, not {settings_obj.shop.name}."
         )
@@ -91,7 +88,7 @@ def lightspeed_settings_validate(
         and employee.limit_to_shop_id
         and employee.limit_to_shop_id != settings_obj.shop.shop_id
     ):
-        raise SettingsChangeRefused(
+        raise SettingsChangeError(
             f"The Lightspeed EmployeeID {employee} may only work in another shop at Lightspeed."
         )
 
@@ -101,11 +98,11 @@ def lightspeed_settings_save(
 ) -> LightspeedSettings:
     """Applies `changes` (field name → new value) to the stored row, logs each change, saves.
 
-    Raises SettingsChangeRefused (nothing saved) when the result would be inconsistent.
+    Raises SettingsChangeError (nothing saved) when the result would be inconsistent.
     """
     refused = set(changes) & CONNECTION_FIELDS
     if refused:
-        raise SettingsChangeRefused(f"{', '.join(sorted(refused))} change only through Fetch Token.")
+        raise SettingsChangeError(f"{', '.join(sorted(refused))} change only through Fetch Token.")
     with transaction.atomic():
         stored = LightspeedSettings.objects.select_for_update().get(pk=settings_obj.pk)
         before = field_values(stored, changes.keys())

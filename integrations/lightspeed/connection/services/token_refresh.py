@@ -21,10 +21,11 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from integrations.core.locks import named_lock
 from integrations.lightspeed.api import errors, oauth
-from integrations.lightspeed.connection.services.core import connection_lost
+from integrations.lightspeed.connection.services.status import connection_lost
 from integrations.lightspeed.models import LightspeedSettings
 
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh this long before the access token expires
@@ -152,10 +153,13 @@ def _in_callers_transaction() -> bool:
     return bool(blocks) and not blocks[-1]._from_testcase
 
 
-def _refresh_counted(result: str) -> None:
-    from integrations.lightspeed.operations.metrics import counter_add
+# Sent after every refresh attempt with `company_id` and `result` ("succeeded" or "failed"); the
+# operations layer counts them for /metrics.
+token_refresh_attempted = Signal()
 
-    counter_add("token_refreshes", result=result)
+
+def _refresh_counted(result: str) -> None:
+    token_refresh_attempted.send(sender=LightspeedSettings, result=result)
 
 
 class DatabaseTokenProvider:

@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
 from integrations.lightspeed.connection.selectors import last_runs
-from integrations.lightspeed.jobs.registry import JOBS
-from integrations.lightspeed.jobs.runner import job_refusal
+from integrations.lightspeed.jobs.registry import JOBS, job_refusal
 from integrations.lightspeed.models import LightspeedSettings
 
 
@@ -46,11 +45,9 @@ class Command(BaseCommand):
             if refusal:
                 self.stdout.write(self.style.WARNING(f"  Jobs do not run: {refusal}"))
             runs = last_runs(s.company)
-            for name, job in JOBS.items():
+            for name in JOBS:
                 run = runs.get(name)
-                if not job.available:
-                    state = "not available yet"
-                elif run is None:
+                if run is None:
                     state = "never run"
                 else:
                     state = f"{run.get_outcome_display().lower()} {timesince(run.started_at, now)} ago"

@@ -9,13 +9,7 @@ from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
 from integrations.commerce.models import Company
-from integrations.lightspeed.jobs.registry import (
-    JOBS,
-    UPLOAD_FIELDS,
-    JobNotAvailableError,
-    require_available,
-    resolve_job,
-)
+from integrations.lightspeed.jobs.registry import JOBS, UPLOAD_FIELDS, resolve_job
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
 
@@ -41,15 +35,8 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--since needs a date and time with an offset, e.g. 2026-11-01T00:00:00+00:00"
                 )
-        names = [name for name, spec in JOBS.items() if spec.available] if job == "all" else [job]
-        specs = []
-        for name in names:
-            spec, fields = resolve_job(name)
-            try:
-                require_available(spec)
-            except JobNotAvailableError as exc:
-                raise CommandError(str(exc)) from None
-            specs.append((spec, fields))
+        names = list(JOBS) if job == "all" else [job]
+        specs = [resolve_job(name) for name in names]
 
         companies = Company.objects.order_by("pk")
         if company is not None:

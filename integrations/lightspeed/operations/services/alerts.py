@@ -27,6 +27,7 @@ from integrations.core.locks import named_lock
 from integrations.lightspeed.connection.selectors import alert_recipients
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.models import AlertNotice, LightspeedSettings, SyncRun
+from integrations.lightspeed.models.catalog import StockDrift
 from integrations.lightspeed.operations.metrics import counter_add
 
 logger = logging.getLogger(__name__)
@@ -115,8 +116,6 @@ def _failing_jobs(company_id: int, company_name: str) -> list[Condition]:
 
 
 def _drift(company_id: int, company_name: str, now: datetime) -> Condition | None:
-    from integrations.lightspeed.models.catalog import StockDrift
-
     drifted = (
         StockDrift.objects.filter(company_id=company_id, detected_at__gte=now - DRIFT_WINDOW)
         .values("link_id")

@@ -35,7 +35,7 @@ from django.utils import timezone
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import SALE_RELATIONS, LightspeedClient
 from integrations.lightspeed.api.normalise import iso_utc, records_in, to_bool, to_datetime, to_int
-from integrations.lightspeed.jobs.runner import sync_issue_record
+from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import LightspeedSettings, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.orders.services.sale_import import sales_import
@@ -59,24 +59,6 @@ VOID_SCOPES = {"employee:admin_void_sale", "employee:all"}
 
 def overlap() -> timedelta:
     return timedelta(seconds=getattr(django_settings, "LIGHTSPEED_ORDERS_OVERLAP_SECONDS", 300))
-
-
-NO_SHOP_CHOSEN = (
-    "Enable Order Download needs to know whose sales to download: turn on Enable Lightspeed Shops "
-    "Mapping and map the shops to warehouses, or choose the Shop Name (with mapping off, only that "
-    "shop's sales are downloaded)."
-)
-
-
-def orders_refusal(settings_obj: LightspeedSettings) -> str | None:
-    """Why the order download may not run with these settings; None when it may.
-
-    With shops mapping off, only the configured shop's sales are imported: with no Shop Name
-    there is no shop, and importing every shop's sales into the default warehouse instead would
-    take stock for sales that are not this company's to take."""
-    if not settings_obj.shops_mapping_enabled and not settings_obj.shop_id:
-        return NO_SHOP_CHOSEN
-    return None
 
 
 def order_cursor_get(*, settings_obj: LightspeedSettings, create: bool = True) -> OrderCursor:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.core.errors import RefusalError
 from integrations.core.locks import company_job_lock
-from integrations.lightspeed.connection.services.core import lightspeed_client_for
-from integrations.lightspeed.jobs.registry import JOBS
-from integrations.lightspeed.jobs.runner import job_refusal
+from integrations.lightspeed.connection.services.client import lightspeed_client_for
+from integrations.lightspeed.jobs.registry import JOBS, job_refusal
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.models.orders import LightspeedSale
 from integrations.lightspeed.orders.services.download import _fetch_sales, _parsed, _record_invalid
@@ -29,10 +29,8 @@ from integrations.lightspeed.orders.services.sale_stock import shop_scope_load
 SALE_INVALID = "sale_invalid"
 
 
-class SaleReplayError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class SaleReplayError(RefusalError):
+    """The sale cannot be fetched again now (e.g. the orders job may not run); nothing changed."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from integrations.commerce.models import (
     StockLedgerEntry,
 )
 from integrations.commerce.services.stock import stock_adjust_many
-from integrations.lightspeed.jobs.runner import sync_issue_record
+from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
 from integrations.lightspeed.orders.services.sale_build import (

@@ -1,10 +1,8 @@
-"""The connection's state: settings rows, clients, and losing the connection (once, loudly)."""
+"""The connection's state: the settings row, and losing the connection (once, loudly)."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 
 from django.conf import settings as django_settings
 from django.core.mail import send_mass_mail
@@ -14,8 +12,6 @@ from django.utils import timezone
 
 from integrations.commerce.models import Company
 from integrations.core.changelog import changelog_record, field_values
-from integrations.lightspeed.api import errors
-from integrations.lightspeed.api.client import ClientStats, LightspeedClient
 from integrations.lightspeed.connection.selectors import alert_recipients
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
 
@@ -26,28 +22,6 @@ def lightspeed_settings_get(*, company: Company) -> LightspeedSettings:
     """The company's Lightspeed settings, created with defaults on first use."""
     settings_obj, _ = LightspeedSettings.objects.get_or_create(company=company)
     return settings_obj
-
-
-def lightspeed_client_for(
-    settings_obj: LightspeedSettings,
-    *,
-    stats: ClientStats | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> LightspeedClient:
-    from integrations.lightspeed.connection.services.token_refresh import DatabaseTokenProvider
-
-    if settings_obj.needs_reauthorization:
-        raise errors.LightspeedReauthorizationRequiredError(
-            f"Re-authorization required: {settings_obj.connection_error}"
-        )
-    if not settings_obj.refresh_token or not settings_obj.account_id:
-        raise errors.LightspeedNotConnectedError("Lightspeed is not connected: run Fetch Token first.")
-    return LightspeedClient(
-        account_id=settings_obj.account_id,
-        tokens=DatabaseTokenProvider(company_id=settings_obj.company_id),
-        stats=stats,
-        sleep=sleep,
-    )
 
 
 def connection_lost(*, company_id: int, reason: str) -> LightspeedSettings:

@@ -1,0 +1,87 @@
+"""Recording problems with things (`sync_issue_record`) and declaring how to act on them.
+
+An issue is one problem with one thing — an unmatched Lightspeed item, a write Lightspeed
+refused, a sale LightSync could not read, a duplicate SKU/UPC, a job that failed — counted while
+it recurs. The capability that records a kind declares how a person's Retry replays it (and, for
+items, how a mapping to a product applies) with `issue_handler_register`, from `apps.ready`:
+
+    issue_handler_register(SyncIssue.Kind.UPLOAD_REJECTED, retry=upload_rejected_retry)
+
+A handler returns an `IssueOutcome`: whether the thing is now fixed (the issue resolves) and what
+happened, in words; it raises `IssueActionError` to refuse. The issues queue's actions live in
+operations/services/issues.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from integrations.commerce.models import Product, User
+from integrations.core.errors import RefusalError
+from integrations.lightspeed.models import SyncIssue
+
+
+class IssueActionError(RefusalError):
+    """Retry, map or ignore was refused; nothing changed."""
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    resolved: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class IssueHandler:
+    retry: Callable[[SyncIssue, User | None], IssueOutcome] | None = None
+    map_to_product: Callable[[SyncIssue, Product, User | None], IssueOutcome] | None = None
+
+
+_handlers: dict[str, IssueHandler] = {}
+
+
+def issue_handler_register(
+    kind: str,
+    *,
+    retry: Callable[[SyncIssue, User | None], IssueOutcome] | None = None,
+    map_to_product: Callable[[SyncIssue, Product, User | None], IssueOutcome] | None = None,
+) -> None:
+    """Declares how to replay an issue of `kind` (Retry) and how to apply a product mapping."""
+    current = _handlers.get(kind, IssueHandler())
+    _handlers[kind] = IssueHandler(
+        retry=retry or current.retry, map_to_product=map_to_product or current.map_to_product
+    )
+
+
+def registered_handler(kind: str) -> IssueHandler | None:
+    return _handlers.get(kind)
+
+
+def sync_issue_record(
+    *, company_id: int, kind: str, key: str, message: str, excerpt: str = "", run=None
+) -> SyncIssue:
+    """Opens (or counts again) the issue of one problem thing."""
+    now = timezone.now()
+    issue, created = SyncIssue.objects.get_or_create(
+        company_id=company_id,
+        kind=kind,
+        key=key,
+        defaults={
+            "message": message,
+            "excerpt": excerpt[:4000],
+            "run": run,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        },
+    )
+    if not created:
+        issue.message, issue.last_seen_at, issue.count, issue.run = message, now, issue.count + 1, run
+        if excerpt:
+            issue.excerpt = excerpt[:4000]
+        if issue.status == SyncIssue.Status.RESOLVED:
+            issue.status = SyncIssue.Status.OPEN
+        issue.save()
+    return issue
