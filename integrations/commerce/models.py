@@ -325,10 +325,6 @@ class OrderLine(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku or self.unknown_reference or self.title}"
 
-    @property
-    def is_unknown(self) -> bool:
-        return self.product_id is None
-
     def clean(self) -> None:
         # The order may be unsaved (an inline on the add page): read it, not `order_id`.
         try:

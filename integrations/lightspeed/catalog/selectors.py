@@ -203,13 +203,6 @@ def costs_differing(
     ]
 
 
-def products_due_for_upload(company_id: int) -> QuerySet[ProductLink]:
-    """Links whose stock, price or cost changed here since the upload last looked (the backlog)."""
-    return ProductLink.objects.filter(
-        company_id=company_id, enabled=True, upload_due_at__isnull=False
-    ).select_related("product")
-
-
 def orders_caught_up_to(company_id: int) -> datetime | None:
     """Up to when (Lightspeed's clock) every completed sale has been downloaded, or None.
 

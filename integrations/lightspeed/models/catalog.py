@@ -79,10 +79,6 @@ class ProductLink(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.product.sku} ↔ item {self.item_id or '—'}"
 
-    @property
-    def is_linked(self) -> bool:
-        return self.item_id is not None
-
 
 class ItemShopState(models.Model):
     """One linked item's quantity in one Lightspeed shop: last seen there and last sent."""
