@@ -261,6 +261,24 @@ def _missing_in_lightspeed(index: int) -> bool:
     return index % 25 == 24
 
 
+# Items only the demo Lightspeed account has: (description, custom SKU, price, cost).
+_LIGHTSPEED_ONLY = (
+    ("Trail Mix 200g", "SNK-TRAIL", Decimal("4.99"), Decimal("1.80")),
+    ("Energy Bar Box", "SNK-BAR12", Decimal("24.00"), Decimal("12.50")),
+    ("Map: Local Trails", "MAP-LOCAL", Decimal("9.95"), Decimal("3.10")),
+    ("Bear Spray", "SAF-BEAR", Decimal("49.99"), Decimal("27.00")),
+    ("Shop Sticker", "MRC-STICK", Decimal("2.50"), Decimal("0.30")),
+    ("Gift Wrap", "SRV-WRAP", Decimal("3.00"), Decimal("0.50")),
+    ("Repair Patch Kit", "RPR-PATCH", Decimal("7.99"), Decimal("2.20")),
+    ("Waterproofing Spray", "CAR-WPROOF", Decimal("14.99"), Decimal("6.40")),
+)
+
+
+def _qoh_by_shop(product: DemoProduct) -> tuple[tuple[int, int], ...]:
+    """Each shop's quantity: the stock of the LightSync warehouse that feeds it."""
+    return tuple((shop.shop_id, product.stock_in(shop.warehouse_code)) for shop in DEMO_SHOPS)
+
+
 @cache
 def demo_lightspeed_items() -> tuple[DemoItem, ...]:
     """The demo Lightspeed account's items, in itemID order.
@@ -269,33 +287,39 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
     quantity equal to the stock of the warehouse that feeds it; then the deliberate conflicts and
     the Lightspeed-only items.
     """
-    items: list[DemoItem] = []
-    item_id = 0
-    shops = DEMO_SHOPS
-    for index, product in enumerate(demo_products()):
-        if _missing_in_lightspeed(index):
-            continue
-        item_id += 1
-        items.append(
-            DemoItem(
-                item_id=item_id,
-                description=product.title,
-                custom_sku=product.sku,
-                upc=product.upc,
-                ean=product.ean,
-                manufacturer_sku=product.manufacturer_sku,
-                default_price=product.price,
-                default_cost=product.cost,
-                category=product.category,
-                qoh=tuple((shop.shop_id, product.stock_in(shop.warehouse_code)) for shop in shops),
-            )
+    mirrored = _mirrored_items()
+    conflicts = _conflicting_items(first_id=len(mirrored) + 1)
+    lightspeed_only = _lightspeed_only_items(first_id=len(mirrored) + len(conflicts) + 1)
+    return (*mirrored, *conflicts, *lightspeed_only)
+
+
+def _mirrored_items() -> list[DemoItem]:
+    """An item for every Demo Outfitters product except those missing in Lightspeed, ids from 1."""
+    products = [p for index, p in enumerate(demo_products()) if not _missing_in_lightspeed(index)]
+    return [
+        DemoItem(
+            item_id=item_id,
+            description=product.title,
+            custom_sku=product.sku,
+            upc=product.upc,
+            ean=product.ean,
+            manufacturer_sku=product.manufacturer_sku,
+            default_price=product.price,
+            default_cost=product.cost,
+            category=product.category,
+            qoh=_qoh_by_shop(product),
         )
+        for item_id, product in enumerate(products, start=1)
+    ]
+
+
+def _conflicting_items(*, first_id: int) -> tuple[DemoItem, ...]:
     products = demo_products()
-    conflicts = (
+    return (
         # An item without a custom SKU for a product otherwise missing in Lightspeed: it can only
         # be matched by UPC.
         DemoItem(
-            item_id + 1,
+            first_id,
             products[24].title,
             "",
             products[24].upc,
@@ -304,12 +328,12 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
             products[24].price,
             products[24].cost,
             products[24].category,
-            tuple((s.shop_id, products[24].stock_in(s.warehouse_code)) for s in shops),
+            _qoh_by_shop(products[24]),
             note="no customSku",
         ),
         # A second item carrying the UPC of an existing product: that UPC is ambiguous in Lightspeed.
         DemoItem(
-            item_id + 2,
+            first_id + 1,
             f"{products[3].title} (old listing)",
             "",
             products[3].upc,
@@ -318,39 +342,29 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
             products[3].price,
             products[3].cost,
             products[3].category,
-            tuple((s.shop_id, 0) for s in shops),
+            tuple((s.shop_id, 0) for s in DEMO_SHOPS),
             note="duplicated UPC",
         ),
     )
-    items.extend(conflicts)
-    next_id = item_id + 3
-    lightspeed_only = (
-        ("Trail Mix 200g", "SNK-TRAIL", Decimal("4.99"), Decimal("1.80")),
-        ("Energy Bar Box", "SNK-BAR12", Decimal("24.00"), Decimal("12.50")),
-        ("Map: Local Trails", "MAP-LOCAL", Decimal("9.95"), Decimal("3.10")),
-        ("Bear Spray", "SAF-BEAR", Decimal("49.99"), Decimal("27.00")),
-        ("Shop Sticker", "MRC-STICK", Decimal("2.50"), Decimal("0.30")),
-        ("Gift Wrap", "SRV-WRAP", Decimal("3.00"), Decimal("0.50")),
-        ("Repair Patch Kit", "RPR-PATCH", Decimal("7.99"), Decimal("2.20")),
-        ("Waterproofing Spray", "CAR-WPROOF", Decimal("14.99"), Decimal("6.40")),
-    )
-    for offset, (description, sku, price, cost) in enumerate(lightspeed_only):
-        items.append(
-            DemoItem(
-                next_id + offset,
-                description,
-                sku,
-                _upc(880000 + offset),
-                "",
-                "",
-                price,
-                cost,
-                "Lightspeed only",
-                tuple((s.shop_id, 20 + offset) for s in shops),
-                note="Lightspeed only",
-            )
+
+
+def _lightspeed_only_items(*, first_id: int) -> list[DemoItem]:
+    return [
+        DemoItem(
+            first_id + offset,
+            description,
+            sku,
+            _upc(880000 + offset),
+            "",
+            "",
+            price,
+            cost,
+            "Lightspeed only",
+            tuple((s.shop_id, 20 + offset) for s in DEMO_SHOPS),
+            note="Lightspeed only",
         )
-    return tuple(items)
+        for offset, (description, sku, price, cost) in enumerate(_LIGHTSPEED_ONLY)
+    ]
 
 
 @cache

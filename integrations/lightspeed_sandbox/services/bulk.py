@@ -9,6 +9,7 @@ refund lines only against lines that already exist.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -65,38 +66,102 @@ def _check_plain(record: dict) -> None:
 def sales_bulk_create(*, account_id: int, records: list[dict], now: datetime) -> int:
     for record in records:
         _check_plain(record)
-    item_ids = {
+    rows = _SaleRows(account_id, records)
+    for record in records:
+        rows.add(record, now=now)
+    rows.insert()
+    return len(rows.sales)
+
+
+def _item_ids(records: list[dict]) -> set[int]:
+    return {
         to_int(entry.get("itemID", 0), "itemID")
         for record in records
         for entry in as_list(record.get("SaleLines"), "SaleLine")
     } - {0}
-    catalog = PreloadedCatalog(account_id, item_ids)
-    shops = {s.shopID: s for s in Shop.objects.filter(accountID=account_id)}
-    registers = set(Register.objects.filter(accountID=account_id).values_list("registerID", "shopID"))
-    employees = set(Employee.objects.filter(accountID=account_id).values_list("employeeID", flat=True))
-    customers = set(Customer.objects.filter(accountID=account_id).values_list("customerID", flat=True))
-    payment_types = set(
-        PaymentType.objects.filter(accountID=account_id).values_list("paymentTypeID", flat=True)
-    )
-    next_sale, next_line, next_payment = (
-        _next_id(Sale, "saleID"),
-        _next_id(SaleLine, "saleLineID"),
-        _next_id(SalePayment, "salePaymentID"),
-    )
-    sales: list[Sale] = []
-    lines: list[SaleLine] = []
-    payments: list[SalePayment] = []
-    moves: dict[tuple[int, int], int] = defaultdict(int)
-    moved_at: dict[tuple[int, int], datetime] = {}
-    for record in records:
-        when = now
-        for key in ("completeTime", "createTime"):
-            if record.get(key):
-                when = datetime.fromisoformat(str(record[key]).replace("Z", "+00:00"))
-                break
+
+
+@dataclass
+class _Known:
+    """What the account's sales may refer to, loaded once."""
+
+    shops: dict[int, Shop]
+    registers: set[tuple[int, int]]  # (registerID, shopID)
+    employees: set[int]
+    customers: set[int]
+    payment_types: set[int]
+
+    @classmethod
+    def load(cls, account_id: int) -> _Known:
+        return cls(
+            shops={s.shopID: s for s in Shop.objects.filter(accountID=account_id)},
+            registers=set(Register.objects.filter(accountID=account_id).values_list("registerID", "shopID")),
+            employees=set(Employee.objects.filter(accountID=account_id).values_list("employeeID", flat=True)),
+            customers=set(Customer.objects.filter(accountID=account_id).values_list("customerID", flat=True)),
+            payment_types=set(
+                PaymentType.objects.filter(accountID=account_id).values_list("paymentTypeID", flat=True)
+            ),
+        )
+
+    def shop_for(self, sale: Sale) -> Shop:
+        """The sale's shop, once its shop, employee, register and customer are known to be valid."""
+        shop = self.shops.get(sale.shopID)
+        if shop is None:
+            raise bad_request("Sale not created. A valid shopID is required.")
+        if sale.employeeID not in self.employees:
+            raise bad_request("Sale not created. A valid employeeID is required.")
+        if sale.registerID and (sale.registerID, sale.shopID) not in self.registers:
+            raise bad_request(f"Register {sale.registerID} does not belong to shop {sale.shopID}.")
+        if sale.customerID and sale.customerID not in self.customers:
+            raise not_found("Customer", sale.customerID)
+        return shop
+
+
+class _SaleRows:
+    """The rows of many sales, numbered on from the highest ids, and the stock they move."""
+
+    def __init__(self, account_id: int, records: list[dict]):
+        self.account_id = account_id
+        self.catalog = PreloadedCatalog(account_id, _item_ids(records))
+        self.known = _Known.load(account_id)
+        self.next_sale = _next_id(Sale, "saleID")
+        self.next_line = _next_id(SaleLine, "saleLineID")
+        self.next_payment = _next_id(SalePayment, "salePaymentID")
+        self.sales: list[Sale] = []
+        self.lines: list[SaleLine] = []
+        self.payments: list[SalePayment] = []
+        self.moves: dict[tuple[int, int], int] = defaultdict(int)
+        self.moved_at: dict[tuple[int, int], datetime] = {}
+
+    def add(self, record: dict, *, now: datetime) -> None:
+        when = _sale_time(record, now)
+        sale = self._sale(record, when)
+        shop = self.known.shop_for(sale)
+        sale.tax1Rate = shop.taxRate
+        sale.ticketNumber = f"22{sale.saleID:010d}"
+        sale_lines = self._lines(record, sale, shop, when)
+        paid = self._payments(record, sale, when)
+        totals_apply(sale, sale_lines, paid)
+        if to_bool(record.get("completed", False)):
+            _sale_complete(sale, record, paid=paid, when=when)
+            self._stock_out(sale_lines, when)
+        self.sales.append(sale)
+        self.lines.extend(sale_lines)
+
+    def insert(self) -> None:
+        Sale.objects.bulk_create(self.sales, batch_size=BATCH)
+        SaleLine.objects.bulk_create(self.lines, batch_size=BATCH)
+        SalePayment.objects.bulk_create(self.payments, batch_size=BATCH)
+        for (item_id, shop_id), delta in self.moves.items():
+            if delta:
+                ItemShop.objects.filter(itemID=item_id, shopID__in=(shop_id, 0)).update(
+                    qoh=F("qoh") + delta, timeStamp=self.moved_at[(item_id, shop_id)]
+                )
+
+    def _sale(self, record: dict, when: datetime) -> Sale:
         sale = Sale(
-            saleID=to_int(record["saleID"], "saleID") if record.get("saleID") else next_sale,
-            accountID=account_id,
+            saleID=to_int(record["saleID"], "saleID") if record.get("saleID") else self.next_sale,
+            accountID=self.account_id,
             shopID=to_int(record.get("shopID", 0), "shopID"),
             registerID=to_int(record.get("registerID", 0), "registerID"),
             employeeID=to_int(record.get("employeeID", 0), "employeeID"),
@@ -106,34 +171,30 @@ def sales_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
             createTime=when,
             updatetime=when,
         )
-        next_sale = max(next_sale, sale.saleID + 1)
-        shop = shops.get(sale.shopID)
-        if shop is None:
-            raise bad_request("Sale not created. A valid shopID is required.")
-        if sale.employeeID not in employees:
-            raise bad_request("Sale not created. A valid employeeID is required.")
-        if sale.registerID and (sale.registerID, sale.shopID) not in registers:
-            raise bad_request(f"Register {sale.registerID} does not belong to shop {sale.shopID}.")
-        if sale.customerID and sale.customerID not in customers:
-            raise not_found("Customer", sale.customerID)
-        sale.tax1Rate = shop.taxRate
-        sale.ticketNumber = f"22{sale.saleID:010d}"
+        self.next_sale = max(self.next_sale, sale.saleID + 1)
+        return sale
+
+    def _lines(self, record: dict, sale: Sale, shop: Shop, when: datetime) -> list[SaleLine]:
         sale_lines = []
         for entry in as_list(record.get("SaleLines"), "SaleLine"):
-            line = _line_build(sale, entry, shop=shop, now=when, catalog=catalog)
-            line.saleLineID, next_line = next_line, next_line + 1
+            line = _line_build(sale, entry, shop=shop, now=when, catalog=self.catalog)
+            line.saleLineID, self.next_line = self.next_line, self.next_line + 1
             sale_lines.append(line)
+        return sale_lines
+
+    def _payments(self, record: dict, sale: Sale, when: datetime) -> Decimal:
+        """Adds the sale's payments; returns what they come to."""
         paid = ZERO
         for entry in as_list(record.get("SalePayments"), "SalePayment"):
             type_id = to_int(entry.get("paymentTypeID", 0), "paymentTypeID")
-            if type_id not in payment_types:
+            if type_id not in self.known.payment_types:
                 raise not_found("PaymentType", type_id)
             amount = to_decimal(entry.get("amount", 0), "amount")
             paid += amount
-            payments.append(
+            self.payments.append(
                 SalePayment(
-                    salePaymentID=next_payment,
-                    accountID=account_id,
+                    salePaymentID=self.next_payment,
+                    accountID=self.account_id,
                     saleID=sale.saleID,
                     paymentTypeID=type_id,
                     amount=amount,
@@ -142,31 +203,31 @@ def sales_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
                     createTime=when,
                 )
             )
-            next_payment += 1
-        totals_apply(sale, sale_lines, paid)
-        if to_bool(record.get("completed", False)):
-            if sale.total >= 0 and paid < sale.total:
-                raise SandboxApiError(
-                    422, f"Sale not completed. Payments ({paid}) do not cover the total ({sale.total})."
-                )
-            if not sale.registerID:
-                raise bad_request("Sale not completed. A registerID is required to complete a sale.")
-            sale.completed = True
-            sale.completeTime = when
-            _backdate(sale, record)
-            for line in sale_lines:
-                if line.itemID:
-                    key = (line.itemID, line.shopID)
-                    moves[key] -= line.unitQuantity
-                    moved_at[key] = max(moved_at.get(key, when), when)
-        sales.append(sale)
-        lines.extend(sale_lines)
-    Sale.objects.bulk_create(sales, batch_size=BATCH)
-    SaleLine.objects.bulk_create(lines, batch_size=BATCH)
-    SalePayment.objects.bulk_create(payments, batch_size=BATCH)
-    for (item_id, shop_id), delta in moves.items():
-        if delta:
-            ItemShop.objects.filter(itemID=item_id, shopID__in=(shop_id, 0)).update(
-                qoh=F("qoh") + delta, timeStamp=moved_at[(item_id, shop_id)]
-            )
-    return len(sales)
+            self.next_payment += 1
+        return paid
+
+    def _stock_out(self, sale_lines: list[SaleLine], when: datetime) -> None:
+        for line in sale_lines:
+            if line.itemID:
+                key = (line.itemID, line.shopID)
+                self.moves[key] -= line.unitQuantity
+                self.moved_at[key] = max(self.moved_at.get(key, when), when)
+
+
+def _sale_time(record: dict, now: datetime) -> datetime:
+    for key in ("completeTime", "createTime"):
+        if record.get(key):
+            return datetime.fromisoformat(str(record[key]).replace("Z", "+00:00"))
+    return now
+
+
+def _sale_complete(sale: Sale, record: dict, *, paid: Decimal, when: datetime) -> None:
+    if sale.total >= 0 and paid < sale.total:
+        raise SandboxApiError(
+            422, f"Sale not completed. Payments ({paid}) do not cover the total ({sale.total})."
+        )
+    if not sale.registerID:
+        raise bad_request("Sale not completed. A registerID is required to complete a sale.")
+    sale.completed = True
+    sale.completeTime = when
+    _backdate(sale, record)

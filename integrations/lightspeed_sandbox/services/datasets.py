@@ -199,9 +199,6 @@ def seed_records(document: dict) -> dict:
     An account gets the built-in price levels, or exactly its `priceLevels` ([[id, name], ...]);
     `PriceLevel` records add or change levels (`archived`, `canBeArchived`, `type`).
     """
-    from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
-    from integrations.lightspeed_sandbox.services.sales import sale_create
-
     now = clock.now()
     counts: dict[str, int] = {}
     accounts = document.get("Account") or []
@@ -212,87 +209,134 @@ def seed_records(document: dict) -> dict:
             now=now,
             levels=record.get("priceLevels"),
         )
-    default_account = int(
+    default_account = _default_account(document, accounts)
+    for record in document.get("ApiClient") or []:
+        _api_client_seed(record)
+    for record in document.get("PriceLevel") or []:
+        price_level_put(int(record.get("accountID", default_account)), record)
+    for record in document.get("Shop") or []:
+        _shop_seed(record, default_account=default_account, now=now)
+    for record in document.get("Register") or []:
+        _register_seed(record, default_account=default_account, now=now)
+    for record in document.get("Employee") or []:
+        _employee_seed(record, default_account=default_account, now=now)
+    archived_items: list[int] = []
+    if document.get("Item"):
+        records, archived_items = _items_unarchived(document["Item"])
+        counts["Item"] = items_bulk_create(account_id=default_account, records=records, now=now)
+    for record in document.get("Customer") or []:
+        _customer_create(int(record.get("accountID", default_account)), record, now)
+    _sales_seed(
+        document.get("Sale") or [], default_account=default_account, now=now, fast=bool(document.get("fast"))
+    )
+    m.Item.objects.filter(itemID__in=archived_items).update(archived=True)
+    for name in ("Account", "ApiClient", "PriceLevel", "Shop", "Register", "Employee", "Customer", "Sale"):
+        if document.get(name):
+            counts[name] = len(document[name])
+    return {"accountID": default_account, "created": counts}
+
+
+def _default_account(document: dict, accounts: list[dict]) -> int:
+    """The document's `accountID`, else its first account's, else the first account seeded."""
+    account_id = int(
         document.get("accountID")
         or (accounts[0]["accountID"] if accounts else None)
         or m.Account.objects.order_by("accountID").values_list("accountID", flat=True).first()
         or 0
     )
-    if not default_account:
+    if not account_id:
         raise bad_request("Seed an Account first (or send one in the document).")
-    for record in document.get("ApiClient") or []:
-        redirect = urlsplit(record.get("redirectUri", ""))
-        local = redirect.hostname in ("localhost", "127.0.0.1")
-        if redirect.fragment or not (redirect.scheme == "https" or (redirect.scheme == "http" and local)):
-            raise bad_request("A redirect URI must be HTTPS (http only for localhost) and have no fragment.")
-        m.ApiClient.objects.update_or_create(
-            clientID=record["clientID"],
-            defaults={
-                "secret": record["secret"],
-                "redirectUri": record.get("redirectUri", ""),
-                "name": record.get("name", ""),
-            },
-        )
-    for record in document.get("PriceLevel") or []:
-        price_level_put(int(record.get("accountID", default_account)), record)
-    for record in document.get("Shop") or []:
-        shop = m.Shop.objects.create(
-            shopID=record.get("shopID"),
-            accountID=int(record.get("accountID", default_account)),
-            name=record.get("name", "Shop"),
-            timeZone=record.get("timeZone", "America/New_York"),
-            taxRate=Decimal(str(record.get("taxRate", "0"))),
-            archived=to_bool(record.get("archived", False)),
-            timeStamp=now,
-        )
-        for reg in as_list(record.get("Registers"), "Register"):
-            m.Register.objects.create(
-                registerID=reg.get("registerID"),
-                accountID=shop.accountID,
-                shopID=shop.shopID,
-                name=reg.get("name", "Register"),
-                timeStamp=now,
-            )
-    for record in document.get("Register") or []:
-        m.Register.objects.create(
-            registerID=record.get("registerID"),
-            accountID=int(record.get("accountID", default_account)),
-            shopID=int(record["shopID"]),
-            name=record.get("name", "Register"),
-            timeStamp=now,
-        )
-    for record in document.get("Employee") or []:
-        m.Employee.objects.create(
-            employeeID=record.get("employeeID"),
-            accountID=int(record.get("accountID", default_account)),
-            firstName=record.get("firstName", ""),
-            lastName=record.get("lastName", ""),
-            lockOut=to_bool(record.get("lockOut", False)),
-            archived=to_bool(record.get("archived", False)),
-            limitToShopID=int(record.get("limitToShopID", 0)),
-            username=record.get("username", ""),
-            password=_password_hash(record["password"]) if record.get("password") else "",
-            email=record.get("email", ""),
-            phone=record.get("phone", ""),
-            timeStamp=now,
-        )
-    archived_items = []
-    if document.get("Item"):
-        # Items archived after they were sold: archived once the document's sales exist.
-        records = []
-        for record in document["Item"]:
-            if to_bool(record.get("archived", False)) and record.get("itemID"):
-                archived_items.append(int(record["itemID"]))
-                record = {**record, "archived": False}
-            records.append(record)
-        counts["Item"] = items_bulk_create(account_id=default_account, records=records, now=now)
-    for record in document.get("Customer") or []:
-        _customer_create(int(record.get("accountID", default_account)), record, now)
-    if document.get("fast") and document.get("Sale"):
-        from integrations.lightspeed_sandbox.services.bulk import sales_bulk_create
+    return account_id
 
-        sales_bulk_create(account_id=default_account, records=document["Sale"], now=now)
-    for record in [] if document.get("fast") else document.get("Sale") or []:
+
+def _api_client_seed(record: dict) -> None:
+    redirect = urlsplit(record.get("redirectUri", ""))
+    local = redirect.hostname in ("localhost", "127.0.0.1")
+    if redirect.fragment or not (redirect.scheme == "https" or (redirect.scheme == "http" and local)):
+        raise bad_request("A redirect URI must be HTTPS (http only for localhost) and have no fragment.")
+    m.ApiClient.objects.update_or_create(
+        clientID=record["clientID"],
+        defaults={
+            "secret": record["secret"],
+            "redirectUri": record.get("redirectUri", ""),
+            "name": record.get("name", ""),
+        },
+    )
+
+
+def _shop_seed(record: dict, *, default_account: int, now: datetime) -> None:
+    shop = m.Shop.objects.create(
+        shopID=record.get("shopID"),
+        accountID=int(record.get("accountID", default_account)),
+        name=record.get("name", "Shop"),
+        timeZone=record.get("timeZone", "America/New_York"),
+        taxRate=Decimal(str(record.get("taxRate", "0"))),
+        archived=to_bool(record.get("archived", False)),
+        timeStamp=now,
+    )
+    for reg in as_list(record.get("Registers"), "Register"):
+        m.Register.objects.create(
+            registerID=reg.get("registerID"),
+            accountID=shop.accountID,
+            shopID=shop.shopID,
+            name=reg.get("name", "Register"),
+            timeStamp=now,
+        )
+
+
+def _register_seed(record: dict, *, default_account: int, now: datetime) -> None:
+    m.Register.objects.create(
+        registerID=record.get("registerID"),
+        accountID=int(record.get("accountID", default_account)),
+        shopID=int(record["shopID"]),
+        name=record.get("name", "Register"),
+        timeStamp=now,
+    )
+
+
+def _employee_seed(record: dict, *, default_account: int, now: datetime) -> None:
+    m.Employee.objects.create(
+        employeeID=record.get("employeeID"),
+        accountID=int(record.get("accountID", default_account)),
+        firstName=record.get("firstName", ""),
+        lastName=record.get("lastName", ""),
+        lockOut=to_bool(record.get("lockOut", False)),
+        archived=to_bool(record.get("archived", False)),
+        limitToShopID=int(record.get("limitToShopID", 0)),
+        username=record.get("username", ""),
+        password=_password_hash(record["password"]) if record.get("password") else "",
+        email=record.get("email", ""),
+        phone=record.get("phone", ""),
+        timeStamp=now,
+    )
+
+
+def _items_unarchived(records: list[dict]) -> tuple[list[dict], list[int]]:
+    """The item records with `archived` held back, and the ids to archive once the sales exist.
+
+    An item archived after it was sold must still be sellable while the document's sales go in.
+    """
+    unarchived, archived_ids = [], []
+    for record in records:
+        if to_bool(record.get("archived", False)) and record.get("itemID"):
+            archived_ids.append(int(record["itemID"]))
+            record = {**record, "archived": False}
+        unarchived.append(record)
+    return unarchived, archived_ids
+
+
+def _sales_seed(records: list[dict], *, default_account: int, now: datetime, fast: bool) -> None:
+    """Each sale through `POST Sale`'s code, refunded and voided as flagged; or in bulk if `fast`."""
+    if fast:
+        if records:
+            from integrations.lightspeed_sandbox.services.bulk import sales_bulk_create
+
+            sales_bulk_create(account_id=default_account, records=records, now=now)
+        return
+    from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
+    from integrations.lightspeed_sandbox.services.sales import sale_create
+
+    for record in records:
         when = _parse_time(record.get("completeTime") or record.get("createTime"), now)
         sale = sale_create(
             account_id=int(record.get("accountID", default_account)), data=record, now=when, keep_ids=True
@@ -301,8 +345,3 @@ def seed_records(document: dict) -> dict:
             sale_refund(account_id=sale.accountID, sale_id=sale.saleID, data=refund_in_kind(sale), now=when)
         if to_bool(record.get("void", False)):
             sale_void(account_id=sale.accountID, sale_id=sale.saleID, now=when)
-    m.Item.objects.filter(itemID__in=archived_items).update(archived=True)
-    for name in ("Account", "ApiClient", "PriceLevel", "Shop", "Register", "Employee", "Customer", "Sale"):
-        if document.get(name):
-            counts[name] = len(document[name])
-    return {"accountID": default_account, "created": counts}

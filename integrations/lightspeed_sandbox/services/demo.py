@@ -180,101 +180,117 @@ def sellable_item_ids() -> list[int]:
 
 def _seed_history(now: datetime) -> None:
     rng = random.Random(catalogue.SEED + 3)
-    account_id = catalogue.DEMO_ACCOUNT_ID
     item_ids = sellable_item_ids()
     start = now - timedelta(days=HISTORY_DAYS)
     step = timedelta(days=HISTORY_DAYS) / (HISTORY_SALES + 8)
-    sold: list[m.Sale] = []
-    for index in range(HISTORY_SALES):
-        when = start + step * index + timedelta(seconds=rng.randint(0, 600))
-        body = sale_body(rng, item_ids=item_ids)
-        if index % 9 == 4:
-            # A shopping bag: a fee line with no item behind it.
-            body["SaleLines"]["SaleLine"].append(
-                {
-                    "itemID": 0,
-                    "unitQuantity": 1,
-                    "unitPrice": "0.10",
-                    "tax": False,
-                    "lineType": "item_fee",
-                    "Note": {"note": "Bag fee"},
-                }
-            )
-        if index == 7:
-            body["SaleLines"]["SaleLine"].append(
-                {"itemID": 0, "unitQuantity": 1, "unitPrice": "15.00", "Note": {"note": "Hemming (misc)"}}
-            )
-        sold.append(ring_up(body, rng=rng, now=when))
+    sold = _ordinary_sales(rng, item_ids=item_ids, start=start, step=step)
+    # The special cases come after the ordinary sales, in this order: the seeded draws depend on it.
     specials = start + step * HISTORY_SALES
     # A full refund of an earlier sale.
     sale_refund(
-        account_id=account_id,
+        account_id=catalogue.DEMO_ACCOUNT_ID,
         sale_id=sold[10].saleID,
         data=refund_in_kind(sold[10]),
         now=specials + timedelta(minutes=5),
     )
-    # A partial refund: one unit of another sale's first line back, as a normal sale.
-    line = m.SaleLine.objects.filter(saleID=sold[12].saleID).order_by("saleLineID").first()
-    partial = {
-        "shopID": sold[12].shopID,
-        "registerID": sold[12].registerID,
-        "employeeID": sold[12].employeeID,
-        "customerID": sold[12].customerID,
-        "SaleLines": {
-            "SaleLine": [
-                {
-                    "itemID": line.itemID,
-                    "unitQuantity": -1,
-                    "unitPrice": str(line.unitPrice),
-                    "parentSaleLineID": line.saleLineID,
-                }
-            ]
-        },
+    _partial_refund(sold[12], now=specials + timedelta(minutes=20))
+    _exchange(sold[15], rng=rng, item_ids=item_ids, now=specials + timedelta(minutes=40))
+    # A voided sale: voided at the POS an hour later.
+    sale_void(
+        account_id=catalogue.DEMO_ACCOUNT_ID,
+        sale_id=sold[20].saleID,
+        reason="Rung up twice",
+        now=sold[20].completeTime + timedelta(hours=1),
+    )
+    _open_layaway(rng, item_ids=item_ids, now=specials + timedelta(hours=2))
+
+
+def _ordinary_sales(
+    rng: random.Random, *, item_ids: list[int], start: datetime, step: timedelta
+) -> list[m.Sale]:
+    """`HISTORY_SALES` completed sales, `step` apart from `start`, each up to ten minutes late."""
+    sold: list[m.Sale] = []
+    for index in range(HISTORY_SALES):
+        when = start + step * index + timedelta(seconds=rng.randint(0, 600))
+        body = sale_body(rng, item_ids=item_ids)
+        body["SaleLines"]["SaleLine"].extend(_lines_without_item(index))
+        sold.append(ring_up(body, rng=rng, now=when))
+    return sold
+
+
+def _lines_without_item(index: int) -> list[dict]:
+    """A bag fee on every ninth sale, and a misc line on one."""
+    lines: list[dict] = []
+    if index % 9 == 4:
+        # A shopping bag: a fee line with no item behind it.
+        lines.append(
+            {
+                "itemID": 0,
+                "unitQuantity": 1,
+                "unitPrice": "0.10",
+                "tax": False,
+                "lineType": "item_fee",
+                "Note": {"note": "Bag fee"},
+            }
+        )
+    if index == 7:
+        lines.append(
+            {"itemID": 0, "unitQuantity": 1, "unitPrice": "15.00", "Note": {"note": "Hemming (misc)"}}
+        )
+    return lines
+
+
+def _same_till(sale: m.Sale) -> dict:
+    """A new sale's shop, register, employee and customer, as `sale` had them."""
+    return {
+        "shopID": sale.shopID,
+        "registerID": sale.registerID,
+        "employeeID": sale.employeeID,
+        "customerID": sale.customerID,
     }
-    refund = sale_create(account_id=account_id, data=partial, now=specials + timedelta(minutes=20))
+
+
+def _unit_back(sale: m.Sale) -> dict:
+    """A line bringing back one unit of the sale's first line, at the price it was sold for."""
+    line = m.SaleLine.objects.filter(saleID=sale.saleID).order_by("saleLineID").first()
+    return {
+        "itemID": line.itemID,
+        "unitQuantity": -1,
+        "unitPrice": str(line.unitPrice),
+        "parentSaleLineID": line.saleLineID,
+    }
+
+
+def _partial_refund(sale: m.Sale, *, now: datetime) -> None:
+    """One unit of the sale back as a normal sale of its own, paid out in cash."""
+    body = {**_same_till(sale), "SaleLines": {"SaleLine": [_unit_back(sale)]}}
+    refund = sale_create(account_id=catalogue.DEMO_ACCOUNT_ID, data=body, now=now)
     sale_update(
-        account_id=account_id,
+        account_id=catalogue.DEMO_ACCOUNT_ID,
         sale_id=refund.saleID,
         data={
             "SalePayments": {"SalePayment": {"paymentTypeID": CASH, "amount": str(refund.total)}},
             "completed": True,
         },
-        now=specials + timedelta(minutes=20),
+        now=now,
     )
-    # An exchange: one unit back and a different item out, in one sale.
-    line = m.SaleLine.objects.filter(saleID=sold[15].saleID).order_by("saleLineID").first()
-    exchange = {
-        "shopID": sold[15].shopID,
-        "registerID": sold[15].registerID,
-        "employeeID": sold[15].employeeID,
-        "customerID": sold[15].customerID,
-        "SaleLines": {
-            "SaleLine": [
-                {
-                    "itemID": line.itemID,
-                    "unitQuantity": -1,
-                    "unitPrice": str(line.unitPrice),
-                    "parentSaleLineID": line.saleLineID,
-                },
-                {"itemID": rng.choice(sorted(in_stock(sold[15].shopID, item_ids))), "unitQuantity": 1},
-            ]
-        },
-    }
-    ring_up(exchange, rng=rng, now=specials + timedelta(minutes=40))
-    # A voided sale: voided at the POS an hour later.
-    sale_void(
-        account_id=account_id,
-        sale_id=sold[20].saleID,
-        reason="Rung up twice",
-        now=sold[20].completeTime + timedelta(hours=1),
-    )
-    # An open layaway: the units are reserved, the sale is not completed.
+
+
+def _exchange(sale: m.Sale, *, rng: random.Random, item_ids: list[int], now: datetime) -> None:
+    """One unit of the sale back and a different item out, in one sale."""
+    returned = _unit_back(sale)
+    taken = {"itemID": rng.choice(sorted(in_stock(sale.shopID, item_ids))), "unitQuantity": 1}
+    ring_up({**_same_till(sale), "SaleLines": {"SaleLine": [returned, taken]}}, rng=rng, now=now)
+
+
+def _open_layaway(rng: random.Random, *, item_ids: list[int], now: datetime) -> None:
+    """The units are reserved and a deposit paid; the sale is not completed."""
     layaway = sale_body(rng, item_ids=item_ids, shop_id=1)
     layaway["customerID"] = 2
     for entry in layaway["SaleLines"]["SaleLine"]:
         entry["isLayaway"] = True
     layaway["SalePayments"] = {"SalePayment": {"paymentTypeID": CASH, "amount": "20.00"}}
-    sale_create(account_id=account_id, data=layaway, now=specials + timedelta(hours=2))
+    sale_create(account_id=catalogue.DEMO_ACCOUNT_ID, data=layaway, now=now)
 
 
 @transaction.atomic

@@ -210,44 +210,25 @@ def _handle(
     token = auth.token
     resource = RESOURCES.get(resource_name or "")
     outcome = Outcome(headers={"X-LS-Acct-Id": str(token.accountID), "X-LS-OAuth-Client-Id": token.clientID})
-    try:
-        body = _body(request)
-        body_error = None
-    except SandboxApiError as error:
-        body, body_error = {}, error
-    relations = _relations_for_cost(resource, request.GET.get("load_relations"))
-    cost = ratelimit.request_cost(
-        method=request.method or "GET",
-        resource=resource_name or special,
-        is_list=pk is None,
-        query=request.GET,
-        relations=relations,
-        legacy=legacy,
-        extra=_orderby_cost(resource, request.GET) if legacy else 0.0,
-        body=body,
+    body, body_error = _body_or_error(request)
+    cost = _cost(
+        request,
+        resource=resource,
+        name=resource_name or special,
+        pk=pk,
         action=action,
+        body=body,
+        legacy=legacy,
     )
     bucket = ratelimit.bucket_take(account_id=token.accountID, client_id=token.clientID, cost=cost)
     outcome.headers.update(bucket.headers())
     try:
         if not bucket.allowed:
-            message = (
-                "Burst rate limit exceeded: back off for at least 1 second."
-                if bucket.limit_type == "api-burst-limiter"
-                else "Rate limit exceeded: the bucket is full. Retry after the Retry-After delay."
-            )
-            raise SandboxApiError(429, message, "RateLimitException")
+            raise _rate_limited(bucket)
         if body_error is not None:
             raise body_error
         if special == "Account":
-            if account_id is not None and account_id != token.accountID:
-                raise SandboxApiError(
-                    404, f"Object of type 'Account' not found with primary ID '{account_id}'."
-                )
-            if account_id is not None and not legacy:
-                outcome.payload = account_detail_payload(token.accountID)
-            else:
-                outcome.payload = account_payload(token.accountID, legacy=legacy)
+            outcome.payload = _account(token.accountID, account_id, legacy=legacy)
         elif special == "Session":
             outcome.payload = session_payload(auth)
         else:
@@ -273,6 +254,56 @@ def _handle(
         limit_type=bucket.limit_type,
     )
     return json_response(outcome)
+
+
+def _body_or_error(request: HttpRequest) -> tuple[dict, SandboxApiError | None]:
+    """The JSON body, or the error for a bad one: it is answered after the request pays its drips."""
+    try:
+        return _body(request), None
+    except SandboxApiError as error:
+        return {}, error
+
+
+def _cost(
+    request: HttpRequest,
+    *,
+    resource: Resource | None,
+    name: str,
+    pk: int | None,
+    action: str,
+    body: dict,
+    legacy: bool,
+) -> float:
+    """The drips the request costs, known before anything is loaded."""
+    return ratelimit.request_cost(
+        method=request.method or "GET",
+        resource=name,
+        is_list=pk is None,
+        query=request.GET,
+        relations=_relations_for_cost(resource, request.GET.get("load_relations")),
+        legacy=legacy,
+        extra=_orderby_cost(resource, request.GET) if legacy else 0.0,
+        body=body,
+        action=action,
+    )
+
+
+def _rate_limited(bucket: ratelimit.BucketResult) -> SandboxApiError:
+    message = (
+        "Burst rate limit exceeded: back off for at least 1 second."
+        if bucket.limit_type == "api-burst-limiter"
+        else "Rate limit exceeded: the bucket is full. Retry after the Retry-After delay."
+    )
+    return SandboxApiError(429, message, "RateLimitException")
+
+
+def _account(token_account_id: int, account_id: int | None, *, legacy: bool) -> dict:
+    """`Account` (the token's account) or `Account/{id}` (only the token's own account)."""
+    if account_id is not None and account_id != token_account_id:
+        raise SandboxApiError(404, f"Object of type 'Account' not found with primary ID '{account_id}'.")
+    if account_id is not None and not legacy:
+        return account_detail_payload(token_account_id)
+    return account_payload(token_account_id, legacy=legacy)
 
 
 def _resource(
