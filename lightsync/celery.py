@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_after_setup
+from celery.signals import celeryd_after_setup, worker_shutting_down
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightsync.settings.local")
 
@@ -41,3 +41,14 @@ def consume_routed_queues(sender: str, instance: Any, **kwargs: Any) -> None:
             queues.add(name)
         else:
             queues.select_add(name)
+
+
+@worker_shutting_down.connect
+def stop_running_jobs(sig: str = "", how: str = "", **kwargs: Any) -> None:
+    # A warm shutdown (SIGTERM: a deploy, a restart) stops a job at its next request, progress step
+    # or second of waiting: the run is recorded as interrupted, frees its lease and is queued again
+    # (integrations.core.shutdown). This reaches jobs running in the worker's own process (the solo
+    # and threads pools); a prefork child finishes its task, or is killed and resumed by the sweep.
+    from integrations.core import shutdown
+
+    shutdown.request(f"the worker is shutting down ({sig or how or 'warm shutdown'})")

@@ -25,8 +25,8 @@ ROLE_GRANTS = (
 # Beat: (entry name, task, every). What changed goes up within a minute; a full pass, the
 # products job and the drift report catch whatever no signal announced (bulk imports, changes in
 # Lightspeed); tokens are renewed well before they expire, so jobs rarely refresh themselves;
-# operations checks alerts no run reported and prunes old records daily. The orders entry's
-# period is a setting (LIGHTSPEED_ORDERS_EVERY_SECONDS).
+# operations checks alerts no run reported and prunes old records daily. The periods of the
+# orders entry and of the resume sweep are settings.
 BEAT = (
     ("lightspeed-upload-changed", "lightspeed.upload_changed_all", timedelta(seconds=60)),
     ("lightspeed-upload-full", "lightspeed.upload_all", timedelta(minutes=15)),
@@ -84,7 +84,13 @@ class LightspeedConfig(AppConfig):
         from django.conf import settings
 
         orders = timedelta(seconds=settings.LIGHTSPEED_ORDERS_EVERY_SECONDS)
-        entries = [*BEAT[:4], ("lightspeed-orders", "lightspeed.download_orders_all", orders), *BEAT[4:]]
+        resume = timedelta(seconds=settings.LIGHTSPEED_RESUME_EVERY_SECONDS)
+        entries = [
+            *BEAT[:4],
+            ("lightspeed-orders", "lightspeed.download_orders_all", orders),
+            *BEAT[4:],
+            ("lightspeed-resume", "lightspeed.resume_interrupted", resume),
+        ]
         for name, task, every in entries:
             settings.CELERY_BEAT_SCHEDULE.setdefault(name, {"task": task, "schedule": every})
 

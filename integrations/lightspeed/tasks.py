@@ -14,8 +14,8 @@ from integrations.lightspeed.api.errors import LightspeedRateLimitedError, Light
 from integrations.lightspeed.catalog.selectors import companies_for_catalog
 from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
 from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB_MARGIN
-from integrations.lightspeed.jobs.progress import runs_stalled_close
 from integrations.lightspeed.jobs.registry import CHANGED_ONLY, resolve_job
+from integrations.lightspeed.jobs.resume import runs_interrupted_resume
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.operations.services.alerts import alerts_check_all
@@ -48,7 +48,12 @@ def _run_job(
     fields = named_fields | fields
     try:
         run = job_run(
-            company_id=company_id, job=job_spec, fields=fields, trigger=trigger, raise_transient=True
+            company_id=company_id,
+            job=job_spec,
+            fields=fields,
+            trigger=trigger,
+            # The last attempt records the failure as an issue instead of asking for another.
+            raise_transient=task.request.retries < task.max_retries,
         )
     except LightspeedRateLimitedError as exc:
         countdown = exc.retry_after or backoff_delay(task.request.retries, base=30, cap=900)
@@ -71,7 +76,6 @@ def lightspeed_download_shops(self, company_id: int, trigger: str = SyncRun.Trig
 @shared_task(name="lightspeed.refresh_tokens", acks_late=True)
 def lightspeed_refresh_tokens() -> int:
     """Beat: queue the tokens job for every enabled company whose token expires soon."""
-
     company_ids = list(
         settings_due_for_token_refresh(margin=TOKENS_JOB_MARGIN).values_list("company_id", flat=True)
     )
@@ -82,17 +86,19 @@ def lightspeed_refresh_tokens() -> int:
 
 @shared_task(name="lightspeed.check_alerts", acks_late=True)
 def lightspeed_check_alerts() -> int:
-    """Beat: close runs whose worker stopped, then alert about what no run reported (e.g. a
-    token refused between runs)."""
-
-    runs_stalled_close()
+    """Beat: alert about what no run reported (e.g. a token refused between runs)."""
     return alerts_check_all()
+
+
+@shared_task(name="lightspeed.resume_interrupted", acks_late=True)
+def lightspeed_resume_interrupted() -> int:
+    """Beat, every few seconds: runs whose worker died are marked interrupted and queued again."""
+    return runs_interrupted_resume()
 
 
 @shared_task(name="lightspeed.prune_records", acks_late=True)
 def lightspeed_prune_records() -> dict:
-    """Beat, daily: old runs and closed issues go (see services/retention.py)."""
-
+    """Beat, daily: old runs and closed issues go (see operations/services/retention.py)."""
     return retention_prune()
 
 
@@ -104,7 +110,6 @@ def lightspeed_download_orders(self, company_id: int, trigger: str = SyncRun.Tri
 @shared_task(name="lightspeed.download_orders_all", acks_late=True)
 def lightspeed_download_orders_all() -> int:
     """Beat: queue the orders job for every company with Lightspeed POS and order download on."""
-
     company_ids = list(companies_due_for_order_download())
     for company_id in company_ids:
         lightspeed_download_orders.delay(company_id)
@@ -128,7 +133,6 @@ def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHE
 @shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
 def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
     """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
-
     return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
 
 

@@ -183,6 +183,14 @@ LIGHTSPEED_CLOCK_SKEW_SECONDS = env.float("LIGHTSPEED_CLOCK_SKEW_SECONDS", defau
 # waits this long for the other before leaving the work to its next run.
 LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS = env.float("LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS", default=120)
 
+# --- Leases and resume ------------------------------------------------------------------------
+# Every lock a job or service holds is a lease this long, renewed while its holder lives
+# (integrations/core/locks.py): a killed worker blocks its company for at most one lease. A sweep
+# this often marks runs whose lease lapsed "interrupted" and queues their job again.
+LIGHTSYNC_LEASE_SECONDS = env.float("LIGHTSYNC_LEASE_SECONDS", default=30)
+LIGHTSYNC_LEASE_KEEPER = env.bool("LIGHTSYNC_LEASE_KEEPER", default=True)
+LIGHTSPEED_RESUME_EVERY_SECONDS = env.float("LIGHTSPEED_RESUME_EVERY_SECONDS", default=15)
+
 # --- Operations -------------------------------------------------------------------------------
 # Alerts: a job alerts after this many failed runs in a row; stock drift above this many items
 # alerts; the same alert is repeated only after the quiet period (or when what it says changes).

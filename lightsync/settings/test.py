@@ -21,3 +21,6 @@ LOGGING_CONFIG = None  # pytest captures logs itself
 # One file per test process, so concurrent runs never share it (pytest-django deletes it after).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+# Leases are renewed by the work itself in tests: a keeper thread's own database connection cannot
+# see the rows of a test's open transaction (the lease tests and the crash suite turn it on).
+LIGHTSYNC_LEASE_KEEPER = False

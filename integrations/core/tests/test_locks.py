@@ -58,7 +58,7 @@ def test_only_one_of_many_threads_holds_the_lock_at_a_time(lock_backend):
         from django.db import connection
 
         try:
-            with named_lock("token:1", ttl=30, wait=20) as lock:
+            with named_lock("token:1", wait=20) as lock:
                 assert lock is not None
                 if not active.acquire(blocking=False):
                     overlap.append(True)
@@ -77,22 +77,23 @@ def test_only_one_of_many_threads_holds_the_lock_at_a_time(lock_backend):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_holder_can_extend_its_lock_but_not_one_it_lost(lock_backend):
+def test_a_holder_can_extend_its_lease_but_not_one_it_lost(lock_backend):
     import time
 
-    holder = NamedLock("company:3:job:upload", ttl=0.2)
+    holder = NamedLock("company:3:job:upload", ttl=0.4)
     assert holder.try_acquire()
-    assert holder.extend(30)
-    time.sleep(0.3)
-    assert not NamedLock("company:3:job:upload").try_acquire()  # extended: still held
+    time.sleep(0.25)
+    assert holder.extend()  # a full lease from now
+    time.sleep(0.25)  # past the first lease, within the renewed one
+    assert not NamedLock("company:3:job:upload").try_acquire()
     holder.release()
 
     lapsed = NamedLock("company:4:job:upload", ttl=0.05)
     assert lapsed.try_acquire()
     time.sleep(0.1)
-    taker = NamedLock("company:4:job:upload", ttl=30)
+    taker = NamedLock("company:4:job:upload")
     assert taker.try_acquire()
-    assert not lapsed.extend(30)
+    assert not lapsed.extend()
     taker.release()
 
 
@@ -105,7 +106,7 @@ def _expires_in(lock: NamedLock) -> float:
 
     redis = redis_client()
     if redis is not None:
-        return redis.pttl(lock._redis_key()) / 1000
+        return redis.pttl(NamedLock.redis_key(lock.name)) / 1000
     return (LockRow.objects.get(name=lock.name).expires_at - timezone.now()).total_seconds()
 
 
@@ -121,9 +122,9 @@ def _lapse_soon(lock: NamedLock, seconds: float) -> None:
     redis = redis_client()
     if redis is not None:
         if seconds <= 0:
-            redis.delete(lock._redis_key())
+            redis.delete(NamedLock.redis_key(lock.name))
         else:
-            redis.pexpire(lock._redis_key(), int(seconds * 1000))
+            redis.pexpire(NamedLock.redis_key(lock.name), int(seconds * 1000))
     else:
         LockRow.objects.filter(name=lock.name).update(expires_at=timezone.now() + timedelta(seconds=seconds))
 
@@ -136,41 +137,77 @@ def moving_clock(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_holder_kept_alive_keeps_its_lock_past_the_original_ttl(lock_backend, moving_clock):
-    holder = NamedLock("company:5:job:orders", ttl=3600)
+def test_a_holder_kept_alive_keeps_its_lease_past_the_first_one(lock_backend, moving_clock, settings):
+    settings.LIGHTSYNC_LEASE_SECONDS = 30
+    holder = NamedLock("company:5:job:orders")
     assert holder.try_acquire()
 
-    moving_clock[0] += 60  # a minute of work: no write yet
-    _lapse_soon(holder, 30)
+    moving_clock[0] += 5  # five seconds of work: no write yet
+    _lapse_soon(holder, 20)
     holder.keep_alive()
-    assert _expires_in(holder) <= 30
+    assert _expires_in(holder) <= 20
 
-    moving_clock[0] += 20 * 60  # a third of the hour since it was taken: pushed out a full hour
+    moving_clock[0] += 6  # a third of the lease since it was taken: pushed out a full lease
     holder.keep_alive()
-    assert _expires_in(holder) > 3500
+    assert _expires_in(holder) > 25
     assert not NamedLock("company:5:job:orders").try_acquire()
     holder.release()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lapsed_lock_nobody_took_is_taken_back_and_one_another_took_stops_the_holder(
-    lock_backend, moving_clock
+def test_a_lapsed_lease_nobody_took_is_taken_back_and_one_another_took_stops_the_holder(
+    lock_backend, moving_clock, settings
 ):
     from integrations.core.locks import LockLostError
 
-    holder = NamedLock("company:6:job:upload", ttl=3600)
+    settings.LIGHTSYNC_LEASE_SECONDS = 30
+    holder = NamedLock("company:6:job:upload")
     assert holder.try_acquire()
-    moving_clock[0] += 3 * 3600  # stalled past its expiry (a very long wait)
+    moving_clock[0] += 100  # stalled past its lease (a long wait)
     _lapse_soon(holder, -1)
     holder.keep_alive()
-    assert _expires_in(holder) > 3500 and not NamedLock("company:6:job:upload").try_acquire()
+    assert _expires_in(holder) > 25 and not NamedLock("company:6:job:upload").try_acquire()
 
     _lapse_soon(holder, -1)
-    taker = NamedLock("company:6:job:upload", ttl=3600)
+    taker = NamedLock("company:6:job:upload")
     assert taker.try_acquire()
-    moving_clock[0] += 3 * 3600
+    moving_clock[0] += 100
     with pytest.raises(LockLostError):
         holder.keep_alive()
-    holder.release()  # must not free the taker's lock
+    holder.release()  # must not free the taker's lease
     assert not NamedLock("company:6:job:upload").try_acquire()
     taker.release()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_keeper_renews_a_lease_while_its_holder_lives_and_the_lease_frees_when_the_block_ends(
+    lock_backend, settings
+):
+    import time
+
+    from integrations.core.locks import lock_is_held
+
+    settings.LIGHTSYNC_LEASE_SECONDS = 0.3
+    settings.LIGHTSYNC_LEASE_KEEPER = True
+    renewals = []
+    with named_lock("company:7:job:orders", on_renew=lambda: renewals.append(1)) as lock:
+        time.sleep(1.0)  # more than three leases, with no work calling keep_alive
+        assert lock_is_held("company:7:job:orders")
+        assert not NamedLock("company:7:job:orders").try_acquire()
+    assert len(renewals) >= 2
+    assert not lock_is_held("company:7:job:orders")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lease_whose_holder_stopped_renewing_is_free_within_one_lease(lock_backend, settings):
+    import time
+
+    from integrations.core.locks import lock_is_held
+
+    settings.LIGHTSYNC_LEASE_SECONDS = 0.3
+    dead = NamedLock("company:8:job:orders")  # a holder that was killed: nobody renews it
+    assert dead.try_acquire()
+    assert lock_is_held("company:8:job:orders")
+    time.sleep(0.4)
+    assert not lock_is_held("company:8:job:orders")
+    assert NamedLock("company:8:job:orders").try_acquire()

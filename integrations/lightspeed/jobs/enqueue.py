@@ -58,3 +58,12 @@ def job_enqueue(*, company_id: int, job: str, trigger: str = "manual") -> Enqueu
 def upload_soon(*, company_id: int, countdown: float) -> None:
     """Queues one upload of what is due for the company, `countdown` seconds from now."""
     current_app.tasks[UPLOAD_CHANGED_TASK].apply_async((company_id,), countdown=countdown)
+
+
+def job_resume(*, company_id: int, job: str) -> str:
+    """Queues `job` again for the company after a run of it was interrupted; says what happened."""
+    try:
+        job_enqueue(company_id=company_id, job=job, trigger="resume")
+    except JobEnqueueError as exc:
+        return f"Not queued again: {exc.message}"
+    return "Queued again; it resumes from where it was."

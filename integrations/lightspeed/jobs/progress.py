@@ -4,18 +4,18 @@ A job calls `ctx.progress(n)` as it finishes n things (and, when it knows, `ctx.
 first). The count reaches the run's row at most every few seconds, so the dashboard can show a
 run in progress without the job writing a row per record. The same rhythm is the run's
 heartbeat: every Lightspeed request of the run beats too (`beat`), and each write keeps the
-run's company-and-job lock alive, so a backfill longer than the lock's hour keeps it.
+run's company-and-job lease alive (as its keeper thread does between them). Each beat, and every
+second of a wait, also checks whether the process is shutting down (`integrations.core.shutdown`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
+from integrations.core import shutdown
 from integrations.core.locks import NamedLock
 from integrations.lightspeed.api.transport import ClientStats
 from integrations.lightspeed.models import SyncRun
@@ -54,8 +54,23 @@ class RunProgress:
 
     def beat(self) -> None:
         """The run is alive (a request made, a record done): written at most every `interval`."""
+        shutdown.check()
         if self.clock() - self._flushed_at >= self.interval:
             self.flush()
+
+    def sleeper(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        """`sleep` for the run's client: a long wait (a Retry-After, a back-off) beats every
+        second and stops at once when the process is shutting down."""
+        if sleep is not time.sleep:
+            return sleep  # a test's own clock
+
+        def wait(seconds: float) -> None:
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                shutdown.sleep(min(1.0, left))
+                self.beat()
+
+        return wait
 
     def set_total(self, total: int) -> None:
         self.total = self.run.progress_total = max(0, int(total))
@@ -74,23 +89,6 @@ class RunProgress:
             self.lock.keep_alive()  # raises LockLostError when another run took the lock
 
 
-# A run is protected by its company-and-job lock for an hour after its last heartbeat (the lock is
-# kept alive by `flush`); a run still "running" with no heartbeat for longer lost its worker (a
-# crash, a restart, a killed pod).
-STALLED_AFTER = timedelta(hours=1)
-
-
-def runs_stalled_close(*, now: datetime | None = None, after: timedelta = STALLED_AFTER) -> int:
-    """Marks runs whose worker stopped as failed, so they stop showing as running and count
-    towards the job's failure alerts. Returns how many were closed."""
-    now = now or timezone.now()
-    cutoff = now - after
-    stalled = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
-    )
-    return stalled.update(
-        outcome=SyncRun.Outcome.FAILED,
-        finished_at=now,
-        error=f"No progress for over {int(after.total_seconds() // 60)} minutes: the worker running it stopped "
-        "(a crash or a restart). The next scheduled run starts afresh.",
-    )
+def run_heartbeat(run_pk: int) -> None:
+    """The run's lease was renewed: its holder is alive (the resume sweep reads this)."""
+    SyncRun.objects.filter(pk=run_pk, outcome=SyncRun.Outcome.RUNNING).update(heartbeat_at=timezone.now())

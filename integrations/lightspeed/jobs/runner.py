@@ -12,20 +12,19 @@ from django.utils import timezone
 
 from integrations.core.locks import LockLostError, company_job_lock_name, named_lock
 from integrations.core.logging import log_context
+from integrations.core.shutdown import ShutdownRequestedError
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import ClientStats
 from integrations.lightspeed.connection.services.client import lightspeed_client_for
+from integrations.lightspeed.jobs.enqueue import job_resume
 from integrations.lightspeed.jobs.issues import sync_issue_record
-from integrations.lightspeed.jobs.progress import RunProgress
+from integrations.lightspeed.jobs.progress import RunProgress, run_heartbeat
 from integrations.lightspeed.jobs.registry import Job, JobContext, job_refusal
 from integrations.lightspeed.jobs.signals import run_finished
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue, SyncRun
+from integrations.lightspeed.models.runs import job_failed_kind
 
 logger = logging.getLogger(__name__)
-
-# A run holds its company-and-job lock this long after its last heartbeat (RunProgress keeps it
-# alive while the run makes requests or progress); a crashed worker's lock frees itself after it.
-JOB_LOCK_TTL = 3600.0
 
 
 def _finish(
@@ -68,7 +67,9 @@ def job_run(
     """Runs one job for one company and records it. Refuses while disabled or disconnected.
 
     With `raise_transient`, a rate-limit or outage is recorded and then re-raised so that a
-    Celery task can retry it later; every other failure is recorded and not raised.
+    Celery task can retry it later; without it (a command, a task's last attempt) it also opens
+    the job's failure issue. Every other failure is recorded and not raised. A shutdown of the
+    process (SIGTERM) stops the run as "interrupted" and queues it again.
     `while_disabled`: a person asked for it, so it may run with Lightspeed POS Enabled off (see
     `job_refusal`).
     """
@@ -109,7 +110,8 @@ def _job_run_recorded(
     if refusal:
         return _finish(run, SyncRun.Outcome.REFUSED, error=refusal)
 
-    with named_lock(company_job_lock_name(company_id, job.name), ttl=JOB_LOCK_TTL) as lock:
+    lease = company_job_lock_name(company_id, job.name)
+    with named_lock(lease, on_renew=lambda: run_heartbeat(run.pk)) as lock:
         if lock is None:
             return _finish(
                 run, SyncRun.Outcome.SKIPPED, error=f"Another {job.name} run for this company is in progress."
@@ -118,7 +120,7 @@ def _job_run_recorded(
         live_progress = RunProgress(run, stats=stats, forward=progress, lock=lock)
         stats.heartbeat = live_progress.beat
         try:
-            client = lightspeed_client_for(settings_obj, stats=stats, sleep=sleep)
+            client = lightspeed_client_for(settings_obj, stats=stats, sleep=live_progress.sleeper(sleep))
             context = JobContext(
                 settings=settings_obj,
                 client=client,
@@ -131,24 +133,43 @@ def _job_run_recorded(
             counts = job.run(context)
         except LockLostError:
             logger.warning(
-                "The %s run %s of company %s lost its lock and stopped", job.name, run.pk, company_id
+                "The %s run %s of company %s lost its lease and stopped", job.name, run.pk, company_id
             )
             return _finish(
                 run,
                 SyncRun.Outcome.FAILED,
-                error=f"Stopped: this run made no progress for over {int(JOB_LOCK_TTL // 60)} minutes and "
+                error=f"Stopped: this run's lease lapsed (no sign of life for over {int(lock.ttl)} s) and "
                 f"another {job.name} run took over; stopping keeps the two from overlapping.",
                 stats=stats,
             )
+        except ShutdownRequestedError as exc:
+            logger.warning("The %s run %s of company %s stopped for a shutdown", job.name, run.pk, company_id)
+            _finish(
+                run,
+                SyncRun.Outcome.INTERRUPTED,
+                error=f"Interrupted: {exc}. {job_resume(company_id=company_id, job=job.name)}",
+                stats=stats,
+            )
+            return run
         except errors.LightspeedTransientError as exc:
             _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
             if raise_transient:
                 raise
+            # Retries are spent (the client's, and the task's when it called): say so in words.
+            sync_issue_record(
+                company_id=company_id,
+                kind=job_failed_kind(job.name),
+                key=job.name,
+                message=f"Lightspeed was unavailable after every retry ({exc.message}). The {job.name} job "
+                "tries again on its next run; this issue resolves when one works.",
+                excerpt=exc.body,
+                run=run,
+            )
             return run
         except errors.LightspeedError as exc:
             sync_issue_record(
                 company_id=company_id,
-                kind=f"{job.name}_failed",
+                kind=job_failed_kind(job.name),
                 key=job.name,
                 message=exc.message,
                 excerpt=exc.body,
@@ -161,7 +182,7 @@ def _job_run_recorded(
             raise
         # The job works again: its failure issue (if any) is resolved, and reopens if it recurs.
         SyncIssue.objects.filter(
-            company_id=company_id, kind=f"{job.name}_failed", status=SyncIssue.Status.OPEN
+            company_id=company_id, kind=job_failed_kind(job.name), status=SyncIssue.Status.OPEN
         ).update(
             status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution="The job worked again."
         )

@@ -23,6 +23,7 @@ class SyncRun(models.Model):
         API = "api", "API"
         MANUAL = "manual", "Sync now"
         EVENT = "event", "Event"
+        RESUME = "resume", "Resumed after an interruption"
 
     class Outcome(models.TextChoices):
         RUNNING = "running", "Running"
@@ -31,6 +32,7 @@ class SyncRun(models.Model):
         FAILED = "failed", "Failed"
         REFUSED = "refused", "Refused"
         SKIPPED = "skipped", "Skipped (already running)"
+        INTERRUPTED = "interrupted", "Interrupted (worker stopped)"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_runs")
     job = models.CharField(max_length=30, db_index=True)

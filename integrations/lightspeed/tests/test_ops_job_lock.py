@@ -1,8 +1,8 @@
-"""A run keeps its company-and-job lock for as long as it works (a backfill longer than the
-lock's hour), and stops when another run took the lock after it stalled.
+"""A run keeps its company-and-job lease for as long as it works (a backfill many leases long),
+and stops when another run took the lease after it stalled.
 
-Time is moved, never waited for: the lock's clock is replaced and the stored expiry is brought
-near, as an hour of work would.
+Time is moved, never waited for: the lease's clock is replaced and the stored expiry is brought
+near, as the passing of the lease would.
 """
 
 from __future__ import annotations
@@ -47,19 +47,17 @@ def _job(body) -> Job:
     return job_for_test("backfill_demo", body, "a long test job")
 
 
-def test_a_run_longer_than_the_lock_hour_keeps_its_lock_while_it_makes_progress(
-    connected, lock_backend, moving_clock
-):
+def test_a_run_longer_than_its_lease_keeps_it_while_it_makes_progress(connected, lock_backend, moving_clock):
     lock = NamedLock(company_job_lock_name(connected.company_id, "backfill_demo"))
     seen = []
 
     def body(ctx):
-        for _hour in range(4):
-            moving_clock[0] += 25 * 60
-            _lapse_soon(lock, 30)  # what 59.5 minutes do to the stored lock
+        for _lease in range(4):
+            moving_clock[0] += 25
+            _lapse_soon(lock, 2)  # what 28 seconds do to the stored lease
             ctx.progress(1)
             ctx.progress.flush()
-            seen.append((_expires_in(lock) > 3500, NamedLock(lock.name).try_acquire()))
+            seen.append((_expires_in(lock) > 25, NamedLock(lock.name).try_acquire()))
         return {"created": 4}
 
     run = job_run(company_id=connected.company_id, job=_job(body))
@@ -69,7 +67,7 @@ def test_a_run_longer_than_the_lock_hour_keeps_its_lock_while_it_makes_progress(
     assert NamedLock(lock.name).try_acquire()  # released at the end
 
 
-def test_a_run_waiting_on_lightspeed_keeps_its_lock_through_its_requests(
+def test_a_run_waiting_on_lightspeed_keeps_its_lease_through_its_requests(
     connected, lock_backend, moving_clock, mocked_lightspeed
 ):
     mocked_lightspeed.get(ACCOUNT_URL, json=ONE_ACCOUNT)
@@ -78,8 +76,8 @@ def test_a_run_waiting_on_lightspeed_keeps_its_lock_through_its_requests(
 
     def body(ctx):
         ctx.progress.interval = 0  # the run's heartbeat rhythm, without waiting two seconds
-        moving_clock[0] += 25 * 60
-        _lapse_soon(lock, 30)
+        moving_clock[0] += 25
+        _lapse_soon(lock, 2)
         ctx.client.get_account()  # no progress reported: the request itself is the heartbeat
         seen["expires_in"] = _expires_in(lock)
         return {}
@@ -87,18 +85,18 @@ def test_a_run_waiting_on_lightspeed_keeps_its_lock_through_its_requests(
     run = job_run(company_id=connected.company_id, job=_job(body))
 
     assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
-    assert seen["expires_in"] > 3500
+    assert seen["expires_in"] > 25
 
 
-def test_a_run_whose_lock_another_run_took_stops_and_says_why(connected, lock_backend, moving_clock):
+def test_a_run_whose_lease_another_run_took_stops_and_says_why(connected, lock_backend, moving_clock):
     lock = NamedLock(company_job_lock_name(connected.company_id, "backfill_demo"))
-    taker = NamedLock(lock.name, ttl=3600)
+    taker = NamedLock(lock.name)
     after_the_takeover = []
 
     def body(ctx):
-        _lapse_soon(lock, -1)  # stalled past the hour...
+        _lapse_soon(lock, -1)  # stalled past its lease...
         assert taker.try_acquire()  # ...and another worker's run started
-        moving_clock[0] += 2 * 3600
+        moving_clock[0] += 100
         ctx.progress.flush()
         after_the_takeover.append("went on")
         return {}

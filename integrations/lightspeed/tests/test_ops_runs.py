@@ -210,32 +210,6 @@ def test_redaction_leaves_ordinary_words_alone():
         assert redact(text) == text
 
 
-def test_a_run_whose_worker_stopped_is_closed_as_failed_after_an_hour(connected):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from integrations.lightspeed.jobs.progress import runs_stalled_close
-
-    now = timezone.now()
-    lost = SyncRun.objects.create(
-        company=connected.company, job="orders", heartbeat_at=now - timedelta(minutes=61)
-    )
-    busy = SyncRun.objects.create(
-        company=connected.company,
-        job="products",
-        started_at=now - timedelta(hours=3),
-        heartbeat_at=now - timedelta(seconds=5),
-    )
-
-    assert runs_stalled_close(now=now) == 1
-
-    lost.refresh_from_db()
-    busy.refresh_from_db()
-    assert lost.outcome == SyncRun.Outcome.FAILED and "the worker running it stopped" in lost.error
-    assert busy.outcome == SyncRun.Outcome.RUNNING
-
-
 def test_token_refreshes_are_counted_by_result(connected, mocked_lightspeed):
     from integrations.lightspeed.api import errors
     from integrations.lightspeed.connection.services.token_refresh import token_refresh

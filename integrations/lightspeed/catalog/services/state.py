@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from integrations.core.locks import NamedLock
+from integrations.core.locks import NamedLock, named_lock
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.api.normalise import to_bool, to_datetime, to_decimal, to_int
 from integrations.lightspeed.models import (
@@ -44,12 +44,6 @@ STATE_FIELDS = ["item_shop_id", "qoh_seen", "seen_time_stamp", "moved_at", "move
 MOVE_SETTLED = {"moved_at": None, "moved_from": None, "moved_from_at": None}
 
 
-# Held by the upload while it reads and writes Lightspeed's quantities and by the reconcile while
-# it polls and judges them: a poll between our PUT reaching Lightspeed and the upload recording
-# it would otherwise take our own write for a move (and report it as drift).
-STOCK_LOCK_TTL = 3600.0
-
-
 def stock_lock_wait() -> float:
     return float(getattr(settings, "LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS", 120))
 
@@ -60,15 +54,17 @@ def _lock_sleep(seconds: float) -> None:
 
 @contextmanager
 def catalog_stock_lock(company_id: int, *, wait: float | None = None) -> Iterator[NamedLock | None]:
-    """The company's catalog stock lock (across processes), or None after `wait` seconds."""
-    lock = NamedLock(f"company:{company_id}:catalog-stock", ttl=STOCK_LOCK_TTL)
-    if not lock.acquire(wait=stock_lock_wait() if wait is None else wait, sleep=lambda s: _lock_sleep(s)):
-        yield None
-        return
-    try:
+    """The company's catalog stock lease (across processes), or None after `wait` seconds.
+
+    Held by the upload while it reads and writes Lightspeed's quantities and by the reconcile while
+    it polls and judges them: a poll between our PUT reaching Lightspeed and the upload recording
+    it would otherwise take our own write for a move (and report it as drift)."""
+    with named_lock(
+        f"company:{company_id}:catalog-stock",
+        wait=stock_lock_wait() if wait is None else wait,
+        sleep=lambda s: _lock_sleep(s),
+    ) as lock:
         yield lock
-    finally:
-        lock.release()
 
 
 @dataclass

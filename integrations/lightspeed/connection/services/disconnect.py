@@ -17,7 +17,7 @@ from integrations.core.changelog import changelog_record, field_values
 from integrations.core.errors import RefusalError
 from integrations.core.locks import named_lock
 from integrations.lightspeed.api import errors, oauth
-from integrations.lightspeed.connection.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
+from integrations.lightspeed.connection.services.token_refresh import LOCK_WAIT, token_lock_name
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def lightspeed_disconnect(*, company_id: int, actor: User | None) -> DisconnectR
     AccountID is kept, so the next Fetch Token is checked against the same account.
     """
     # Under the token lock: a refresh in flight would otherwise store a new pair after the clear.
-    with named_lock(token_lock_name(company_id), ttl=LOCK_TTL, wait=LOCK_WAIT) as lock:
+    with named_lock(token_lock_name(company_id), wait=LOCK_WAIT) as lock:
         if lock is None:
             raise DisconnectError("The token is being renewed right now; try Disconnect again in a minute.")
         settings_obj = LightspeedSettings.objects.get(company_id=company_id)

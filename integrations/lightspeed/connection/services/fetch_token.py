@@ -23,7 +23,7 @@ from integrations.lightspeed.api import errors, oauth
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.connection.services.pacing import account_pacer
 from integrations.lightspeed.connection.services.status import lightspeed_settings_get
-from integrations.lightspeed.connection.services.token_refresh import LOCK_TTL, LOCK_WAIT, token_lock_name
+from integrations.lightspeed.connection.services.token_refresh import LOCK_WAIT, token_lock_name
 from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings, OAuthState
 
 logger = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def _check_and_store(
 
     # Under the company's token lock, as a refresh and Disconnect: a refresh in flight would
     # otherwise store its pair (or mark the connection lost) over the one stored here.
-    with named_lock(token_lock_name(company.pk), ttl=LOCK_TTL, wait=LOCK_WAIT) as lock:
+    with named_lock(token_lock_name(company.pk), wait=LOCK_WAIT) as lock:
         if lock is None:
             raise FetchTokenError(
                 "Lightspeed's token is being renewed right now; run Fetch Token again in a minute. "

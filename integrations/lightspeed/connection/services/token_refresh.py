@@ -31,7 +31,6 @@ from integrations.lightspeed.models import LightspeedSettings
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh this long before the access token expires
 # The tokens job (every 10 minutes) renews a bit earlier, so jobs rarely have to.
 TOKENS_JOB_MARGIN = timedelta(minutes=15)
-LOCK_TTL = 90.0  # longer than one token request can take (timeouts 5 s + 30 s)
 LOCK_WAIT = 60.0
 
 
@@ -88,7 +87,7 @@ def token_refresh(
     Must not run inside a caller's transaction (it commits the new pair itself, durably): call
     the client first, write afterwards.
     """
-    with named_lock(token_lock_name(company_id), ttl=LOCK_TTL, wait=LOCK_WAIT) as lock:
+    with named_lock(token_lock_name(company_id), wait=LOCK_WAIT) as lock:
         if lock is None:
             raise errors.LightspeedUnavailableError(
                 "Another worker is renewing this company's Lightspeed token and has not finished yet."

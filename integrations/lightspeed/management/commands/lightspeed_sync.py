@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from tqdm import tqdm
 
 from integrations.commerce.models import Company
+from integrations.core import shutdown
 from integrations.lightspeed.jobs.registry import JOBS, UPLOAD_FIELDS, resolve_job
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import SyncRun
@@ -47,8 +48,12 @@ class Command(BaseCommand):
         outcomes: Counter = Counter()
         requests = rate_limited = 0
         work = [(c, spec, fields) for c in companies for spec, fields in specs]
+        # SIGTERM (a deploy): the run in hand stops as "interrupted" and is queued for a worker.
+        shutdown.on_sigterm("the lightspeed_sync command received SIGTERM")
         with tqdm(total=len(work), unit="run", disable=None, file=self.stderr._out) as bar:
             for company_obj, spec, fields in work:
+                if shutdown.requested():
+                    break
                 bar.set_description(f"{spec.name} · {company_obj.name}")
                 bar.set_postfix_str("")
                 run = job_run(
@@ -63,7 +68,12 @@ class Command(BaseCommand):
                 outcomes[run.outcome] += 1
                 requests += run.api_requests
                 rate_limited += run.api_rate_limited
-                if run.outcome in (SyncRun.Outcome.REFUSED, SyncRun.Outcome.FAILED, SyncRun.Outcome.SKIPPED):
+                if run.outcome in (
+                    SyncRun.Outcome.REFUSED,
+                    SyncRun.Outcome.FAILED,
+                    SyncRun.Outcome.SKIPPED,
+                    SyncRun.Outcome.INTERRUPTED,
+                ):
                     line = (
                         f"{company_obj.name}: {spec.name} {run.get_outcome_display().lower()} — {run.error}"
                     )

@@ -175,7 +175,7 @@ def _conditions(settings_obj: LightspeedSettings, now: datetime) -> list[Conditi
 def alerts_check_company(*, company_id: int, now: datetime | None = None) -> list[AlertNotice]:
     """Checks the company's conditions, emails what is news, and returns the alerts it sent."""
     now = now or timezone.now()
-    with named_lock(f"company:{company_id}:alerts", ttl=120, wait=30) as lock:
+    with named_lock(f"company:{company_id}:alerts", wait=30) as lock:
         if lock is None:
             logger.warning("Alerts of company %s not checked: another check holds the lock", company_id)
             return []

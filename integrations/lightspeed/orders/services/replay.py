@@ -52,7 +52,7 @@ def sale_replay(*, company_id: int, sale_id: int) -> SaleReplayResult:
     refusal = job_refusal(settings_obj, JOBS["orders"])
     if refusal:
         raise SaleReplayError(refusal)
-    with company_job_lock(company_id, "orders", ttl=600.0, wait=30.0) as acquired:
+    with company_job_lock(company_id, "orders", wait=30.0) as acquired:
         if not acquired:
             raise SaleReplayError("The order download is running for this company; try again in a minute.")
         client = lightspeed_client_for(settings_obj)

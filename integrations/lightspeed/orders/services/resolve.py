@@ -73,7 +73,7 @@ def unmatched_item_resolve(*, issue: SyncIssue, product: Product, user: User | N
     Under the company's orders lock, as a replay: a void the order download applies meanwhile
     would otherwise read the lines before their stock moves exist and leave that stock taken.
     """
-    with company_job_lock(issue.company_id, "orders", ttl=600.0, wait=LOCK_WAIT_SECONDS) as acquired:
+    with company_job_lock(issue.company_id, "orders", wait=LOCK_WAIT_SECONDS) as acquired:
         if not acquired:
             raise UnmatchedItemResolveError(
                 "The order download is running for this company; try again in a minute."
