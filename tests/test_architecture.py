@@ -88,7 +88,9 @@ def test_the_cycle_finder_finds_a_cycle_made_by_an_import_inside_a_function():
 
 def test_the_graph_counts_imports_made_inside_functions(graph):
     # apps.ready imports the catalog's signal receivers inside the method, never at the top.
-    assert "import integrations" not in (LIGHTSPEED / "apps.py").read_text().split("class LightspeedConfig")[0]
+    assert (
+        "import integrations" not in (LIGHTSPEED / "apps.py").read_text().split("class LightspeedConfig")[0]
+    )
     assert graph.direct_import_exists(
         importer="integrations.lightspeed.apps", imported="integrations.lightspeed.catalog.signals"
     )

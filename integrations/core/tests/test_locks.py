@@ -191,6 +191,7 @@ def test_the_keeper_renews_a_lease_while_its_holder_lives_and_the_lease_frees_wh
     settings.LIGHTSYNC_LEASE_KEEPER = True
     renewals = []
     with named_lock("company:7:job:orders", on_renew=lambda: renewals.append(1)) as lock:
+        assert lock is not None
         time.sleep(1.0)  # more than three leases, with no work calling keep_alive
         assert lock_is_held("company:7:job:orders")
         assert not NamedLock("company:7:job:orders").try_acquire()

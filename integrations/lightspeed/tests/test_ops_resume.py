@@ -62,7 +62,11 @@ def test_a_run_whose_holder_died_is_marked_interrupted_and_its_job_queued_again(
     assert "the worker running it stopped" in dead.error and "Queued again" in dead.error
     assert busy.outcome == SyncRun.Outcome.RUNNING
     assert queued == [
-        ("lightspeed.download_products", (), {"args": [connected.company_id], "kwargs": {"trigger": "resume"}})
+        (
+            "lightspeed.download_products",
+            (),
+            {"args": [connected.company_id], "kwargs": {"trigger": "resume"}},
+        )
     ]
 
 
