@@ -23,4 +23,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
 # Leases are renewed by the work itself in tests: a keeper thread's own database connection cannot
 # see the rows of a test's open transaction (the lease tests and the crash suite turn it on).
-LIGHTSYNC_LEASE_KEEPER = False
+LIGHTSYNC_LEASE_KEEPER = env.bool("LIGHTSYNC_LEASE_KEEPER", default=False)
