@@ -355,9 +355,3 @@ def company_scoped_shortcut(request: HttpRequest, content_type_id: int, object_i
     if not visible:
         raise Http404("No such object.")
     return shortcut(request, content_type_id, object_id)
-
-
-# The admin is LightSync's product UI for merchants and ops staff: it carries the product's name.
-admin.site.site_header = "LightSync"
-admin.site.site_title = "LightSync"
-admin.site.index_title = "Orders, inventory and the Lightspeed POS channel"

@@ -54,6 +54,42 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
         )
         return format_html('<span style="color:{}">{}</span>', colour, views_settings.connection_summary(obj))
 
+    def get_nav_entries(self, request, entry: dict) -> list[dict]:
+        """General Settings in the admin's index and sidebar, and Manage Lightspeed Shops beside it.
+
+        Ops staff open the list of companies, then a company's page (its Actions menu holds Manage
+        Lightspeed Shops). A merchant has one company: the entries open its pages directly, as
+        the list itself does for them (see changelist_view). Manage Lightspeed Shops is offered,
+        as in the Actions menu, only while Enable Lightspeed Shops Mapping is on.
+        """
+        if self.sees_all(request):
+            return [entry]
+        own = self._own_settings(request)
+        if own is None:
+            return [entry]
+        settings_id, shops_mapping_enabled = own
+        entries = [
+            {**entry, "admin_url": reverse("admin:lightspeed_lightspeedsettings_change", args=[settings_id])}
+        ]
+        if shops_mapping_enabled:
+            entries.append(
+                {
+                    **entry,
+                    "name": "Manage Lightspeed Shops",
+                    "object_name": "ManageLightspeedShops",
+                    "admin_url": reverse("admin:lightspeed_lightspeedsettings_shops", args=[settings_id]),
+                    "add_url": None,
+                }
+            )
+        return entries
+
+    def _own_settings(self, request) -> tuple[int, bool] | None:
+        # Every admin page draws the sidebar, the index twice: one query per request.
+        if not hasattr(request, "_lightspeed_own_settings"):
+            own = self.get_queryset(request).order_by().values_list("pk", "shops_mapping_enabled")
+            request._lightspeed_own_settings = own.first()
+        return request._lightspeed_own_settings
+
     @admin.action(description="Re-Download Lightspeed POS Shops", permissions=["change"])
     def redownload_shops(self, request, queryset):
         # Two or three requests per company: quick enough to run while the person waits.
@@ -71,7 +107,7 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
             settings_obj = self.get_queryset(request).filter(company_id=user_company_id(request.user)).first()
             if settings_obj is not None:
                 return HttpResponseRedirect(views_settings.settings_page_url(settings_obj))
-        extra_context = {**(extra_context or {}), "title": "Lightspeed POS — companies"}
+        extra_context = {**(extra_context or {}), "title": "General Settings — companies"}
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -33,7 +33,8 @@ class ReauthorizationBannerMiddleware:
                 messages.warning(
                     request,
                     f"Lightspeed needs re-authorization for {settings_obj.company.name}: "
-                    f"{settings_obj.connection_error} (Lightspeed POS settings → Fetch Token)",
+                    f"{settings_obj.connection_error} "
+                    "(Lightspeed POS → General Settings → Actions → Fetch Token)",
                 )
         return response
 

@@ -193,8 +193,9 @@ class LightspeedSettings(TimeStampedModel):
     )
 
     class Meta:
-        verbose_name = "Lightspeed POS settings"
-        verbose_name_plural = "Lightspeed POS settings"
+        # The page's name in the product merchants come from: Lightspeed POS → General Settings.
+        verbose_name = "General Settings"
+        verbose_name_plural = "General Settings"
 
     def __str__(self) -> str:
         return f"Lightspeed POS — {self.company}"

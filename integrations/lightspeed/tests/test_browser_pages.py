@@ -114,10 +114,27 @@ def choose(page, select: str, starts_with: str) -> str:
     return label
 
 
-def go(page, selector: str) -> None:
-    """Clicks something that loads a new page, and waits for that page (not the old one)."""
+def go(page, target) -> None:
+    """Clicks something (a selector or a locator) that loads a new page, and waits for that page
+    (not the old one)."""
     with page.expect_navigation():
-        page.click(selector)
+        (page.locator(target) if isinstance(target, str) else target).click()
+
+
+def admin_group(page, name: str, *, where: str = "#content-main"):
+    """The group of the admin's index, app page or sidebar (`where="#nav-sidebar"`) whose
+    caption is exactly `name`."""
+    caption = page.locator("caption").get_by_text(name, exact=True)
+    return page.locator(f"{where} div.module").filter(has=caption)
+
+
+def admin_entry(page, group: str, entry: str, *, where: str = "#content-main"):
+    return admin_group(page, group, where=where).get_by_role("link", name=entry, exact=True)
+
+
+def admin_captions(page, where: str = "#content-main") -> list[str]:
+    # The text, not as shown: the admin's style capitalises captions.
+    return [text.strip() for text in page.locator(f"{where} div.module caption").all_text_contents()]
 
 
 def open_actions(page) -> None:
@@ -154,9 +171,15 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     script_errors: list[str] = []
     page.on("pageerror", lambda error: script_errors.append(str(error)))
 
-    # Log in and find the page from the admin's home.
+    # Log in and find the page as merchants know it: Lightspeed POS → General Settings.
     log_in(page, lightsync.url)
-    go(page, "text=Lightspeed POS settings")
+    go(page, "#content-main caption a:text-is('Lightspeed POS')")
+    assert [c for c in admin_captions(page) if "Lightspeed" in c] == [
+        "Lightspeed POS",
+        "Lightspeed POS operations",
+    ]
+    shot(page, "00-lightspeed-pos")
+    go(page, admin_entry(page, "Lightspeed POS", "General Settings"))
     assert page.locator("h1").inner_text() == "General Settings — Demo Outfitters"
     assert "Not connected — run Fetch Token." in page.inner_text("#connection")
     assert "Setup: 1 of 6 steps done" in page.inner_text("#setup")
@@ -217,8 +240,17 @@ def test_a_merchant_connects_the_demo_account_and_maps_its_shops_in_the_browser(
     go(page, "a.ls-edit")
     page.check("input[name=shops_mapping_enabled]")
     go(page, "input[value=Save]")
+    # Manage Lightspeed Shops is one click away: the next entry of the Lightspeed POS group beside
+    # the page (and in the Actions menu, as in the product merchants come from).
+    sidebar = admin_group(page, "Lightspeed POS", where="#nav-sidebar")
+    assert [text.strip() for text in sidebar.locator("th[scope=row]").all_text_contents()][:2] == [
+        "General Settings",
+        "Manage Lightspeed Shops",
+    ]
     open_actions(page)
-    go(page, "text=Manage Lightspeed Shops")
+    assert page.locator("details.ls-actions a:text-is('Manage Lightspeed Shops')").is_visible()
+    page.click("details.ls-actions > summary")  # closed again
+    go(page, admin_entry(page, "Lightspeed POS", "Manage Lightspeed Shops", where="#nav-sidebar"))
     assert page.locator("h1").inner_text() == "Manage Lightspeed Shops — Demo Outfitters"
     go(page, "button.ls-icon-button")
     assert "Downloaded" in page.inner_text(".messagelist")
@@ -319,7 +351,8 @@ def test_ops_staff_see_every_company_with_its_connection_status_and_open_one(
     page.fill("#id_username", "ops")
     page.fill("#id_password", PASSWORD)
     go(page, "input[type=submit]")
-    go(page, "text=Lightspeed POS settings")
+    go(page, admin_entry(page, "Lightspeed POS", "General Settings"))
+    assert page.locator("h1").inner_text() == "General Settings — companies"
     rows = page.locator("#result_list tbody tr").all_inner_texts()
     assert any("Demo Outfitters" in row and "Connected to Lightspeed account 100001." in row for row in rows)
     assert any("Harbor Goods" in row and "Not connected — run Fetch Token." in row for row in rows)

@@ -18,7 +18,16 @@ from integrations.commerce.tests.factories import MerchantFactory
 from integrations.lightspeed.models import ProductLink, StockDrift
 
 from .catalog_support import link, product, shop, stock, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
-from .test_browser_pages import PASSWORD, chromium, fits_the_window, go, lightsync, log_in, shot  # noqa: F401 - fixtures
+from .test_browser_pages import (  # noqa: F401 - fixtures
+    PASSWORD,
+    admin_entry,
+    chromium,
+    fits_the_window,
+    go,
+    lightsync,
+    log_in,
+    shot,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -103,7 +112,7 @@ def test_a_merchant_enables_products_previews_the_upload_and_reads_the_drift_rep
 
     # Preview upload: what would be sent, Lightspeed now → new, nothing sent.
     page.goto(f"{lightsync.url}/admin/")
-    go(page, "a:has-text('Preview upload')")
+    go(page, admin_entry(page, "Lightspeed POS operations", "Preview upload"))
     shot(page, "catalog-3-preview-upload")
     rows = {row.split()[0]: row for row in page.locator("#result_list tbody tr").all_inner_texts()}
     assert sorted(rows) == ["BELT", "JACKET", "SCARF"]  # MUG is not enabled: nothing goes up for it
@@ -115,7 +124,7 @@ def test_a_merchant_enables_products_previews_the_upload_and_reads_the_drift_rep
 
     # The drift report.
     page.goto(f"{lightsync.url}/admin/")
-    go(page, "a:has-text('Stock drifts')")
+    go(page, admin_entry(page, "Lightspeed POS operations", "Stock drifts"))
     shot(page, "catalog-4-drift-report")
     row = page.inner_text("#result_list tbody tr")
     assert "BELT" in row and "Downtown" in row and "9 (+4)" in row and "Open" in row

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lightspeed', '0009_price_levels'),
+        ('lightspeed', '0010_general_settings_names'),
     ]
 
     operations = [
