@@ -68,7 +68,7 @@ def reauthorization_notify(*, company_id: int) -> int:
         f"LightSync can no longer reach Lightspeed for {settings_obj.company.name}.\n\n"
         f"Reason: {settings_obj.connection_error}\n\n"
         "Until someone connects again, no orders are downloaded and no stock, prices or costs are "
-        "uploaded for this company. To reconnect, open the Lightspeed POS settings and choose "
+        "uploaded for this company. To reconnect, open Lightspeed POS → General Settings and choose "
         f"Actions → Fetch Token:\n{page}\n"
     )
     subject = f"[LightSync] Lightspeed needs re-authorization for {settings_obj.company.name}"

@@ -79,7 +79,7 @@ def _reauthorization(settings_obj: LightspeedSettings) -> Condition | None:
             f"LightSync can no longer reach Lightspeed for {name}.\n\n"
             f"Reason: {settings_obj.connection_error or 'Lightspeed refused the token.'}\n\n"
             "Until someone connects again, no orders are downloaded and no stock, prices or costs are "
-            "uploaded. Open the Lightspeed POS settings and choose Actions → Fetch Token."
+            "uploaded. Open Lightspeed POS → General Settings and choose Actions → Fetch Token."
         ),
     )
 
