@@ -131,51 +131,8 @@ def _job_run_recorded(
                 run=run,
             )
             counts = job.run(context)
-        except LockLostError:
-            logger.warning(
-                "The %s run %s of company %s lost its lease and stopped", job.name, run.pk, company_id
-            )
-            return _finish(
-                run,
-                SyncRun.Outcome.FAILED,
-                error=f"Stopped: this run's lease lapsed (no sign of life for over {int(lock.ttl)} s) and "
-                f"another {job.name} run took over; stopping keeps the two from overlapping.",
-                stats=stats,
-            )
-        except ShutdownRequestedError as exc:
-            logger.warning("The %s run %s of company %s stopped for a shutdown", job.name, run.pk, company_id)
-            _finish(
-                run,
-                SyncRun.Outcome.INTERRUPTED,
-                error=f"Interrupted: {exc}. {job_resume(company_id=company_id, job=job.name)}",
-                stats=stats,
-            )
-            return run
-        except errors.LightspeedTransientError as exc:
-            _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
-            if raise_transient:
-                raise
-            # Retries are spent (the client's, and the task's when it called): say so in words.
-            sync_issue_record(
-                company_id=company_id,
-                kind=job_failed_kind(job.name),
-                key=job.name,
-                message=f"Lightspeed was unavailable after every retry ({exc.message}). The {job.name} job "
-                "tries again on its next run; this issue resolves when one works.",
-                excerpt=exc.body,
-                run=run,
-            )
-            return run
-        except errors.LightspeedError as exc:
-            sync_issue_record(
-                company_id=company_id,
-                kind=job_failed_kind(job.name),
-                key=job.name,
-                message=exc.message,
-                excerpt=exc.body,
-                run=run,
-            )
-            return _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+        except (LockLostError, ShutdownRequestedError, errors.LightspeedError) as exc:
+            return _stopped(run, job, exc, stats=stats, lease_ttl=lock.ttl, raise_transient=raise_transient)
         except Exception as exc:
             logger.exception("Lightspeed %s job failed for company %s", job.name, company_id)
             _finish(run, SyncRun.Outcome.FAILED, error=f"{type(exc).__name__}: {exc}", stats=stats)
@@ -187,3 +144,50 @@ def _job_run_recorded(
             status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution="The job worked again."
         )
         return _finish(run, SyncRun.Outcome.SUCCEEDED, counts=counts, stats=stats)
+
+
+def _stopped(
+    run: SyncRun,
+    job: Job,
+    exc: Exception,
+    *,
+    stats: ClientStats,
+    lease_ttl: float,
+    raise_transient: bool,
+) -> SyncRun:
+    """Records how a run that could not finish its work ended, in words (and re-raises a transient
+    failure for a task that will retry it)."""
+    company_id = run.company_id
+    if isinstance(exc, LockLostError):
+        logger.warning("The %s run %s of company %s lost its lease and stopped", job.name, run.pk, company_id)
+        return _finish(
+            run,
+            SyncRun.Outcome.FAILED,
+            error=f"Stopped: this run's lease lapsed (no sign of life for over {int(lease_ttl)} s) and "
+            f"another {job.name} run took over; stopping keeps the two from overlapping.",
+            stats=stats,
+        )
+    if isinstance(exc, ShutdownRequestedError):
+        logger.warning("The %s run %s of company %s stopped for a shutdown", job.name, run.pk, company_id)
+        resumed = job_resume(company_id=company_id, job=job.name)
+        return _finish(run, SyncRun.Outcome.INTERRUPTED, error=f"Interrupted: {exc}. {resumed}", stats=stats)
+    assert isinstance(exc, errors.LightspeedError)
+    _finish(run, SyncRun.Outcome.FAILED, error=exc.message, stats=stats)
+    transient = isinstance(exc, errors.LightspeedTransientError)
+    if transient and raise_transient:
+        raise exc
+    message = exc.message
+    if transient:  # retries are spent (the client's, and the task's when it called): say so in words
+        message = (
+            f"Lightspeed was unavailable after every retry ({exc.message}). The {job.name} job tries "
+            "again on its next run; this issue resolves when one works."
+        )
+    sync_issue_record(
+        company_id=company_id,
+        kind=job_failed_kind(job.name),
+        key=job.name,
+        message=message,
+        excerpt=exc.body,
+        run=run,
+    )
+    return run
