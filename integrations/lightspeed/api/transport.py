@@ -273,11 +273,20 @@ class LightspeedTransport:
             followed.add(next_url)
             url, query = next_url, None
 
+    def iter_record_pages(
+        self, resource: str, *, params: Mapping[str, Any] | None = None, entity: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The records of every page, normalised, a page at a time; a page with none is skipped."""
+        for page in self.iter_pages(resource, params=params):
+            records = records_in(page, entity or resource)
+            if records:
+                yield records
+
     def iter_records(
         self, resource: str, *, params: Mapping[str, Any] | None = None, entity: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        for page in self.iter_pages(resource, params=params):
-            yield from records_in(page, entity or resource)
+        for records in self.iter_record_pages(resource, params=params, entity=entity):
+            yield from records
 
     # --- resources -------------------------------------------------------------------------
 

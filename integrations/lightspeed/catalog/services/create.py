@@ -13,14 +13,13 @@ such failures in a row, or a 429, end this run's creates (Lightspeed is busy or 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils import timezone
 
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.normalise import to_int
+from integrations.lightspeed.api.records.items import item_parse
 from integrations.lightspeed.catalog.selectors import stock_available_by_shop
 from integrations.lightspeed.catalog.services.matching import sku_key
 from integrations.lightspeed.catalog.services.price_level import price_level_unusable
@@ -137,7 +136,7 @@ def items_create(
         sent = quantities.get(link.pk, {})
         body = item_body(link, price_level=price_level, quantities=sent)
         try:
-            item = client.create_item(body)
+            answer = client.create_item(body)
         except errors.LightspeedBadRequestError as exc:
             failures_in_a_row = 0
             counts["create_refused"] += 1
@@ -161,8 +160,9 @@ def items_create(
                 break  # Lightspeed looks down: the rest wait for the next run
             continue
         failures_in_a_row = 0
+        item = item_parse(answer)
         now = timezone.now()
-        link.item_id = to_int(item.get("itemID"))
+        link.item_id = item.item_id or None
         link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
         changed = item_fields_apply(link, item, price_level=settings_obj.price_level)
         link.price_sent, link.price_sent_at = link.product.site_price, now
@@ -183,7 +183,7 @@ def items_create(
         )
         item_shops_apply(
             company_id=company_id,
-            rows=item.get("ItemShops") or [],
+            rows=item.item_shops,
             shops=shops,
             links_by_item={link.item_id: link.pk},
         )
@@ -248,20 +248,9 @@ def _skus_in_lightspeed(
     """
     from integrations.lightspeed.catalog.services.products import _Linker
 
-    skus = sorted(
-        {link.product.sku for link in links if link.product.sku and not set(link.product.sku) & set(',"[]')}
-    )
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(skus), 100):
-        chunk = skus[start : start + 100]
-        params = {
-            "customSku": "IN," + json.dumps(chunk, separators=(",", ":")),
-            "archived": "true",
-            "load_relations": json.dumps(["ItemShops"]),
-            "sort": "itemID",
-        }
-        items += [item for item in client.iter_records("Item", params=params) if to_int(item.get("itemID"))]
+    answers = client.iter_items(custom_skus=[link.product.sku for link in links], include_archived=True)
+    items = [item for item in map(item_parse, answers) if item.item_id]
     if not items:
         return set()
     _Linker(settings_obj, dry_run=False).page(items)
-    return {sku_key(item.get("customSku")) for item in items} - {""}
+    return {sku_key(item.codes.custom_sku) for item in items} - {""}

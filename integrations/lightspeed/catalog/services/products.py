@@ -20,9 +20,8 @@ from django.utils import timezone
 
 from integrations.commerce.models import Product
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.normalise import to_bool, to_datetime, to_int
+from integrations.lightspeed.api.records.items import ItemRecord, ItemShopRecord, item_parse
 from integrations.lightspeed.catalog.services.matching import (
-    ItemCodes,
     ProductCodes,
     ProductIndex,
     match_items,
@@ -98,21 +97,22 @@ class _Linker:
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
-    def page(self, items: list[dict[str, Any]]) -> None:
+    def page(self, items: list[ItemRecord]) -> None:
         """Links one page of items: a constant number of queries."""
         self.count("items_read", len(items))
-        matches = match_items([ItemCodes.from_item(item) for item in items], self.index)
+        matches = match_items([item.codes for item in items], self.index)
         product_ids = {m.product_id for m in matches.values() if m.matched}
         links = {link.product_id: link for link in ProductLink.objects.filter(product_id__in=product_ids)}
         now = timezone.now()
         to_create: list[ProductLink] = []
         to_update: list[ProductLink] = []
-        shop_rows: list[dict[str, Any]] = []
+        shop_rows: list[ItemShopRecord] = []
         links_by_item: dict[int, int] = {}
         for item in items:
-            item_id = int(item["itemID"])
+            item_id = item.item_id
             match = matches[item_id]
-            archived = to_bool(item.get("archived"))
+            archived = item.archived
+            codes = item.codes
             if match.problem:
                 self.count("match_problems")
                 if not self.dry_run:
@@ -120,9 +120,9 @@ class _Linker:
                         company_id=self.company_id,
                         kind="item_match_ambiguous",
                         key=str(item_id),
-                        message=f"Lightspeed item {item_id} ({item.get('description', '')}) was not linked: {match.problem}",
-                        excerpt=f"customSku={item.get('customSku', '')} upc={item.get('upc', '')} "
-                        f"ean={item.get('ean', '')} manufacturerSku={item.get('manufacturerSku', '')}",
+                        message=f"Lightspeed item {item_id} ({codes.description}) was not linked: {match.problem}",
+                        excerpt=f"customSku={codes.custom_sku} upc={codes.upc} "
+                        f"ean={codes.ean} manufacturerSku={codes.manufacturer_sku}",
                         run=self.run,
                     )
                 continue
@@ -162,7 +162,7 @@ class _Linker:
             if link.pk is not None:
                 to_update.append(link)
             links_by_item[item_id] = match.product_id
-            shop_rows += [{**row, "itemID": item_id} for row in item.get("ItemShops") or []]
+            shop_rows += item.item_shops
         if self.dry_run:
             return
         with transaction.atomic():
@@ -214,12 +214,14 @@ def products_download(
     read_from = since or (cursor.items_since - CURSOR_OVERLAP if cursor.items_since else None)
     linker = _Linker(settings_obj, dry_run=dry_run, run=run)
     latest = cursor.items_since
-    batch: list[dict[str, Any]] = []
-    for item in client.iter_items(since=read_from, with_item_shops=True, include_archived=True):
-        if to_int(item.get("itemID")) is None:
+    batch: list[ItemRecord] = []
+    for item in map(
+        item_parse, client.iter_items(since=read_from, with_item_shops=True, include_archived=True)
+    ):
+        if not item.item_id:
             continue
         batch.append(item)
-        stamp = to_datetime(item.get("timeStamp"))
+        stamp = item.time_stamp
         if stamp and (latest is None or stamp > latest):
             latest = stamp
         if len(batch) == PAGE:

@@ -31,6 +31,8 @@ from integrations.commerce.models import (
     StockLedgerEntry,
 )
 from integrations.commerce.services.stock import stock_adjust_many
+from integrations.lightspeed.api.records.items import ItemCodes
+from integrations.lightspeed.api.records.sales import SaleData, SaleLineData
 from integrations.lightspeed.jobs.runner import sync_issue_record
 from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
@@ -42,12 +44,11 @@ from integrations.lightspeed.orders.services.sale_build import (
     unknown_reference,
 )
 from integrations.lightspeed.orders.services.sale_matching import ItemMatch, item_links_save, items_match
-from integrations.lightspeed.orders.services.sale_parse import SaleData, SaleLineData
 from integrations.lightspeed.orders.services.sale_stock import Availability, ShopScope
 from integrations.lightspeed.orders.services.sale_void import sales_void
 
 ZERO = Decimal("0")
-SALE_INVALID = "sale_invalid"  # the issue of a sale that could not be read (orders._record_invalid)
+SALE_INVALID = "sale_invalid"  # the issue of a sale that could not be read (download.sales_unreadable_record)
 
 
 @dataclass
@@ -394,9 +395,7 @@ def _unreadable_resolved(company_id: int, sale_ids: list[int], run: SyncRun | No
     )
 
 
-def _bare_item(line: SaleLineData):
-    from integrations.lightspeed.orders.services.sale_parse import ItemCodes
-
+def _bare_item(line: SaleLineData) -> ItemCodes:
     return ItemCodes(item_id=line.item_id)
 
 

@@ -14,8 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.errors import LightspeedMalformedResponseError
-from integrations.lightspeed.api.normalise import to_bool, to_int
+from integrations.lightspeed.api.records.shops import employee_parse, price_level_parse, shop_parse
 from integrations.lightspeed.models import (
     LightspeedEmployee,
     LightspeedPriceLevel,
@@ -23,18 +22,6 @@ from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
 )
-
-
-def _required_id(record: dict, field: str) -> int:
-    try:
-        value = to_int(record.get(field))
-    except ValueError:
-        value = None
-    if not value:
-        raise LightspeedMalformedResponseError(
-            f"A Lightspeed record has no valid {field}: {str(record)[:200]}"
-        )
-    return value
 
 
 def _upsert(
@@ -82,27 +69,23 @@ def shops_download(
     now = timezone.now()
     with transaction.atomic():
         shop_ids, register_ids = [], []
-        for shop in shops:
-            shop_id = _required_id(shop, "shopID")
+        for shop in map(shop_parse, shops):
+            shop_id = shop.shop_id
             shop_ids.append(shop_id)
             row = _upsert(
                 LightspeedShop,
                 company=company,
                 key_field="shop_id",
                 key=shop_id,
-                values={
-                    "name": str(shop.get("name") or f"Shop {shop_id}")[:255],
-                    "time_zone": str(shop.get("timeZone") or "")[:64],
-                    "archived": to_bool(shop.get("archived")),
-                },
+                values={"name": shop.name, "time_zone": shop.time_zone, "archived": shop.archived},
                 counts=counts,
                 label="shops",
                 dry_run=dry_run,
             )
             if row is not None and not dry_run:
                 LightspeedShop.objects.filter(pk=row.pk).update(downloaded_at=now)
-            for register in shop.get("Registers") or []:
-                register_id = _required_id(register, "registerID")
+            for register in shop.registers:
+                register_id = register.register_id
                 register_ids.append(register_id)
                 if dry_run and row is None:
                     counts["registers_created"] += 1
@@ -112,11 +95,7 @@ def shops_download(
                     company=company,
                     key_field="register_id",
                     key=register_id,
-                    values={
-                        "shop": row,
-                        "name": str(register.get("name") or f"Register {register_id}")[:255],
-                        "archived": to_bool(register.get("archived")),
-                    },
+                    values={"shop": row, "name": register.name, "archived": register.archived},
                     counts=counts,
                     label="registers",
                     dry_run=dry_run,
@@ -124,8 +103,8 @@ def shops_download(
             if progress:
                 progress(1)
         employee_ids = []
-        for employee in employees:
-            employee_id = _required_id(employee, "employeeID")
+        for employee in map(employee_parse, employees):
+            employee_id = employee.employee_id
             employee_ids.append(employee_id)
             _upsert(
                 LightspeedEmployee,
@@ -133,30 +112,26 @@ def shops_download(
                 key_field="employee_id",
                 key=employee_id,
                 values={
-                    "first_name": str(employee.get("firstName") or "")[:150],
-                    "last_name": str(employee.get("lastName") or "")[:150],
-                    "lock_out": to_bool(employee.get("lockOut")),
-                    "archived": to_bool(employee.get("archived")),
-                    "limit_to_shop_id": to_int(employee.get("limitToShopID"), default=0) or 0,
+                    "first_name": employee.first_name,
+                    "last_name": employee.last_name,
+                    "lock_out": employee.lock_out,
+                    "archived": employee.archived,
+                    "limit_to_shop_id": employee.limit_to_shop_id,
                 },
                 counts=counts,
                 label="employees",
                 dry_run=dry_run,
             )
         level_ids = []
-        for level in price_levels:
-            level_id = _required_id(level, "priceLevelID")
+        for level in map(price_level_parse, price_levels):
+            level_id = level.price_level_id
             level_ids.append(level_id)
             _upsert(
                 LightspeedPriceLevel,
                 company=company,
                 key_field="price_level_id",
                 key=level_id,
-                values={
-                    "name": str(level.get("name") or f"Price level {level_id}")[:255],
-                    "archived": to_bool(level.get("archived")),
-                    "level_type": str(level.get("type") or "")[:30],
-                },
+                values={"name": level.name, "archived": level.archived, "level_type": level.level_type},
                 counts=counts,
                 label="price_levels",
                 dry_run=dry_run,
