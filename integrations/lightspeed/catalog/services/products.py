@@ -12,6 +12,7 @@ the enabled products still missing in Lightspeed are created there (`catalog_cre
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from integrations.commerce.models import Product
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.api.records.items import ItemRecord, ItemShopRecord, item_parse
 from integrations.lightspeed.catalog.services.matching import (
+    Match,
     ProductCodes,
     ProductIndex,
     match_items,
@@ -84,6 +86,16 @@ def product_index(company_id: int) -> ProductIndex:
     )
 
 
+@dataclass
+class _LinkWrites:
+    """What linking a page of items writes, gathered for one bulk statement per kind."""
+
+    to_create: list[ProductLink] = field(default_factory=list)
+    to_update: list[ProductLink] = field(default_factory=list)
+    shop_rows: list[ItemShopRecord] = field(default_factory=list)
+    links_by_item: dict[int, int] = field(default_factory=dict)  # item id → product id
+
+
 class _Linker:
     def __init__(self, settings_obj: LightspeedSettings, *, dry_run: bool, run=None) -> None:
         self.settings_obj = settings_obj
@@ -104,84 +116,95 @@ class _Linker:
         product_ids = {m.product_id for m in matches.values() if m.matched}
         links = {link.product_id: link for link in ProductLink.objects.filter(product_id__in=product_ids)}
         now = timezone.now()
-        to_create: list[ProductLink] = []
-        to_update: list[ProductLink] = []
-        shop_rows: list[ItemShopRecord] = []
-        links_by_item: dict[int, int] = {}
+        writes = _LinkWrites()
         for item in items:
-            item_id = item.item_id
-            match = matches[item_id]
-            archived = item.archived
-            codes = item.codes
-            if match.problem:
-                self.count("match_problems")
-                if not self.dry_run:
-                    sync_issue_record(
-                        company_id=self.company_id,
-                        kind="item_match_ambiguous",
-                        key=str(item_id),
-                        message=f"Lightspeed item {item_id} ({codes.description}) was not linked: {match.problem}",
-                        excerpt=f"customSku={codes.custom_sku} upc={codes.upc} "
-                        f"ean={codes.ean} manufacturerSku={codes.manufacturer_sku}",
-                        run=self.run,
-                    )
-                continue
-            if not match.matched:
-                self.count("items_unmatched")
-                continue
-            link = links.get(match.product_id)
-            if match.matched_by != "item_id" and archived:
-                self.count("archived_not_linked")
-                continue  # never link a product to an item that is gone
-            if link is None:
-                link = ProductLink(
-                    company_id=self.company_id,
-                    product_id=match.product_id,
-                    enabled=self.settings_obj.auto_enable_new_products,
-                )
-                to_create.append(link)
-            was_archived = link.item_archived
-            if match.matched_by != "item_id":
-                link.item_id, link.matched_by, link.linked_at = item_id, match.matched_by, now
-                self.index.by_item_id[item_id] = match.product_id
-                self.index.linked_item[match.product_id] = item_id
-                self.count("linked")
-            item_fields_apply(link, item, price_level=self.settings_obj.price_level)
-            if link.item_archived and not was_archived:
-                self.count("archived_in_lightspeed")
-                if not self.dry_run:
-                    sync_issue_record(
-                        company_id=self.company_id,
-                        kind="item_archived",
-                        key=str(item_id),
-                        message=f"Lightspeed item {item_id}, linked to product {self._sku(link)}, was "
-                        "archived in Lightspeed. LightSync stops uploading to it and does not recreate it; "
-                        "unarchive it in Lightspeed or unlink the product.",
-                        run=self.run,
-                    )
-            if link.pk is not None:
-                to_update.append(link)
-            links_by_item[item_id] = match.product_id
-            shop_rows += item.item_shops
+            self._item(item, matches[item.item_id], links, writes, now)
+        if not self.dry_run:
+            self._save(writes)
+
+    def _item(
+        self, item: ItemRecord, match: Match, links: dict[int, ProductLink], writes: _LinkWrites, now
+    ) -> None:
+        """One item: linked by its match (unless ambiguous, unmatched or archived), fields copied."""
+        if match.problem:
+            self._problem_record(item, match)
+            return
+        if not match.matched:
+            self.count("items_unmatched")
+            return
+        link = links.get(match.product_id)
+        if match.matched_by != "item_id" and item.archived:
+            self.count("archived_not_linked")
+            return  # never link a product to an item that is gone
+        if link is None:
+            link = ProductLink(
+                company_id=self.company_id,
+                product_id=match.product_id,
+                enabled=self.settings_obj.auto_enable_new_products,
+            )
+            writes.to_create.append(link)
+        was_archived = link.item_archived
+        if match.matched_by != "item_id":
+            link.item_id, link.matched_by, link.linked_at = item.item_id, match.matched_by, now
+            self.index.by_item_id[item.item_id] = match.product_id
+            self.index.linked_item[match.product_id] = item.item_id
+            self.count("linked")
+        item_fields_apply(link, item, price_level=self.settings_obj.price_level)
+        if link.item_archived and not was_archived:
+            self._archived_record(item, link)
+        if link.pk is not None:
+            writes.to_update.append(link)
+        writes.links_by_item[item.item_id] = match.product_id
+        writes.shop_rows += item.item_shops
+
+    def _problem_record(self, item: ItemRecord, match: Match) -> None:
+        self.count("match_problems")
         if self.dry_run:
             return
+        codes = item.codes
+        sync_issue_record(
+            company_id=self.company_id,
+            kind="item_match_ambiguous",
+            key=str(item.item_id),
+            message=f"Lightspeed item {item.item_id} ({codes.description}) was not linked: {match.problem}",
+            excerpt=f"customSku={codes.custom_sku} upc={codes.upc} "
+            f"ean={codes.ean} manufacturerSku={codes.manufacturer_sku}",
+            run=self.run,
+        )
+
+    def _archived_record(self, item: ItemRecord, link: ProductLink) -> None:
+        self.count("archived_in_lightspeed")
+        if self.dry_run:
+            return
+        sync_issue_record(
+            company_id=self.company_id,
+            kind="item_archived",
+            key=str(item.item_id),
+            message=f"Lightspeed item {item.item_id}, linked to product {self._sku(link)}, was "
+            "archived in Lightspeed. LightSync stops uploading to it and does not recreate it; "
+            "unarchive it in Lightspeed or unlink the product.",
+            run=self.run,
+        )
+
+    def _save(self, writes: _LinkWrites) -> None:
         with transaction.atomic():
-            ProductLink.objects.bulk_create(to_create)
-            ProductLink.objects.bulk_update(to_update, LINK_FIELDS)
-        if shop_rows:
-            pks = dict(
-                ProductLink.objects.filter(product_id__in=set(links_by_item.values())).values_list(
-                    "product_id", "pk"
-                )
+            ProductLink.objects.bulk_create(writes.to_create)
+            ProductLink.objects.bulk_update(writes.to_update, LINK_FIELDS)
+        if not writes.shop_rows:
+            return
+        pks = dict(
+            ProductLink.objects.filter(product_id__in=set(writes.links_by_item.values())).values_list(
+                "product_id", "pk"
             )
-            item_shops_apply(
-                company_id=self.company_id,
-                rows=shop_rows,
-                shops=self.shops,
-                links_by_item={item_id: pks[pid] for item_id, pid in links_by_item.items() if pid in pks},
-                # Quantities already tracked are the ItemShop poll's to judge, under the stock lock.
-                new_only=True,
-            )
+        )
+        item_shops_apply(
+            company_id=self.company_id,
+            rows=writes.shop_rows,
+            shops=self.shops,
+            links_by_item={item_id: pks[pid] for item_id, pid in writes.links_by_item.items() if pid in pks},
+            # Quantities already tracked are the ItemShop poll's to judge, under the stock lock.
+            new_only=True,
+        )
 
     @staticmethod
     def _sku(link: ProductLink) -> str:

@@ -24,7 +24,9 @@ import copy
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings as django_settings
@@ -114,80 +116,93 @@ def orders_download(
     backfill = settings_obj.order_download_start
     backfill = backfill if backfill is not None and backfill < cursor.start_at else None
     scope.start_at = min(d for d in (cursor.start_at, backfill, since) if d is not None)
-    counts: Counter = Counter()
-    # Sales read in full by the first pass: the second need not fetch them again (a dry run has
-    # rolled their import back, so the database alone cannot tell).
-    handled: set[int] = set()
-
-    def commit(work: Callable[[OrderCursor], None]) -> None:
-        with transaction.atomic():
-            if cursor.pk is None:  # a dry run's first cursor, never stored
-                locked = copy.copy(cursor)
-            else:
-                locked = OrderCursor.objects.select_for_update().get(pk=cursor.pk)
-            work(locked)
-            if dry_run:
-                transaction.set_rollback(True)
-            else:
-                locked.save()
-
-    # 1. New sales by timeStamp.
-    read_from = since or backfill or (cursor.sales_after - overlap())
-    for records in client.iter_sale_pages(since=read_from):
-        sales = sales_read(client=client, records=records, counts=counts)
-
-        def work(locked: OrderCursor, sales=sales, records=records) -> None:
-            sales_page_import(scope=scope, sales=sales, counts=counts, run=run)
-            newest = _newest(records, sale_time_stamp)
-            if newest and newest > locked.sales_after:
-                locked.sales_after = newest
-
-        commit(work)
-        if dry_run:
-            handled.update(s.sale_id for s in sales if isinstance(s, SaleData) and (s.completed or s.voided))
-            handled.update(_unreadable_ids(sales))
-        counts["sales_read"] += len(records)
-        if progress:
-            progress(len(records))
-
-    # 2. Later changes by updatetime: voids, back-dated completions.
-    read_from = since or backfill or (cursor.updates_after - overlap())
-    for records in client.iter_sale_change_pages(since=read_from):
-        needed, voided = _changes_needed(scope, records)
-        needed = [sale_id for sale_id in needed if sale_id not in handled]
-        full = list(client.iter_sales(ids=needed))
-        sales = sales_read(client=client, records=full, counts=counts)
-
-        def work(locked: OrderCursor, sales=sales, voided=voided, records=records) -> None:
-            sales_page_import(scope=scope, sales=sales, counts=counts, run=run)
-            _void_known(scope, voided, counts)
-            newest = _newest(records, sale_update_time)
-            if newest and newest > locked.updates_after:
-                locked.updates_after = newest
-
-        commit(work)
-        counts["changes_read"] += len(records)
-
-    # 3. SaleVoid, when the merchant granted it.
+    download = _Download(client=client, scope=scope, cursor=cursor, dry_run=dry_run, run=run)
+    download.new_sales(since=since or backfill or (cursor.sales_after - overlap()), progress=progress)
+    download.changed_sales(since=since or backfill or (cursor.updates_after - overlap()))
     if _void_scope_granted(settings_obj):
-        try:
-            for records in client.iter_sale_void_pages(after_id=cursor.voids_after_id):
-                voids = [sale_void_parse(record) for record in records]
-
-                def work(locked: OrderCursor, voids=voids) -> None:
-                    _void_known(scope, {v.sale_id for v in voids} - {0}, counts)
-                    newest = max((v.sale_void_id for v in voids), default=0)
-                    locked.voids_after_id = max(locked.voids_after_id, newest)
-
-                commit(work)
-        except errors.LightspeedForbiddenError:
-            counts["void_list_not_granted"] += 1
-
+        download.voids()
     if not dry_run and backfill is not None:
         OrderCursor.objects.filter(pk=cursor.pk).update(start_at=backfill)
     if not dry_run:
         _warnings_record(scope, run)
-    return dict(counts)
+    return dict(download.counts)
+
+
+@dataclass
+class _Download:
+    """One run's three passes (module docstring), each page in its own transaction."""
+
+    client: LightspeedClient
+    scope: ShopScope
+    cursor: OrderCursor
+    dry_run: bool
+    run: SyncRun | None
+    counts: Counter = field(default_factory=Counter)
+    # Sales read in full by the first pass: the second need not fetch them again (a dry run has
+    # rolled their import back, so the database alone cannot tell).
+    handled: set[int] = field(default_factory=set)
+
+    @contextmanager
+    def page(self) -> Iterator[OrderCursor]:
+        """One page's transaction, holding the company's cursor row; the cursor is saved with it."""
+        with transaction.atomic():
+            if self.cursor.pk is None:  # a dry run's first cursor, never stored
+                locked = copy.copy(self.cursor)
+            else:
+                locked = OrderCursor.objects.select_for_update().get(pk=self.cursor.pk)
+            yield locked
+            if self.dry_run:
+                transaction.set_rollback(True)
+            else:
+                locked.save()
+
+    def import_sales(self, sales: list[SaleData | UnreadableSale]) -> None:
+        sales_page_import(scope=self.scope, sales=sales, counts=self.counts, run=self.run)
+
+    def new_sales(self, *, since: datetime, progress: Callable[[int], None] | None) -> None:
+        """1. New sales by timeStamp."""
+        for records in self.client.iter_sale_pages(since=since):
+            sales = sales_read(client=self.client, records=records, counts=self.counts)
+            newest = _newest(records, sale_time_stamp)
+            with self.page() as cursor:
+                self.import_sales(sales)
+                if newest and newest > cursor.sales_after:
+                    cursor.sales_after = newest
+            if self.dry_run:
+                self.handled.update(
+                    s.sale_id for s in sales if isinstance(s, SaleData) and (s.completed or s.voided)
+                )
+                self.handled.update(_unreadable_ids(sales))
+            self.counts["sales_read"] += len(records)
+            if progress:
+                progress(len(records))
+
+    def changed_sales(self, *, since: datetime) -> None:
+        """2. Later changes by updatetime: voids, back-dated completions."""
+        for records in self.client.iter_sale_change_pages(since=since):
+            needed, voided = _changes_needed(self.scope, records)
+            needed = [sale_id for sale_id in needed if sale_id not in self.handled]
+            full = list(self.client.iter_sales(ids=needed))
+            sales = sales_read(client=self.client, records=full, counts=self.counts)
+            newest = _newest(records, sale_update_time)
+            with self.page() as cursor:
+                self.import_sales(sales)
+                _void_known(self.scope, voided, self.counts)
+                if newest and newest > cursor.updates_after:
+                    cursor.updates_after = newest
+            self.counts["changes_read"] += len(records)
+
+    def voids(self) -> None:
+        """3. SaleVoid, when the merchant granted it."""
+        try:
+            for records in self.client.iter_sale_void_pages(after_id=self.cursor.voids_after_id):
+                voids = [sale_void_parse(record) for record in records]
+                with self.page() as cursor:
+                    _void_known(self.scope, {v.sale_id for v in voids} - {0}, self.counts)
+                    newest = max((v.sale_void_id for v in voids), default=0)
+                    cursor.voids_after_id = max(cursor.voids_after_id, newest)
+        except errors.LightspeedForbiddenError:
+            self.counts["void_list_not_granted"] += 1
 
 
 def _newest(records: list[dict], moment: Callable[[dict], datetime | None]) -> datetime | None:
