@@ -21,6 +21,7 @@ from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.api.records.items import ItemRecord, item_parse
 from integrations.lightspeed.catalog.selectors import stock_available_by_shop
+from integrations.lightspeed.catalog.services.linking import ItemLinker
 from integrations.lightspeed.catalog.services.matching import sku_key
 from integrations.lightspeed.catalog.services.price_level import price_level_unusable
 from integrations.lightspeed.catalog.services.state import (
@@ -290,11 +291,9 @@ def _skus_in_lightspeed(
     The incremental products download does not reread an item older than its cursor, and a
     create whose answer was lost (a timeout) has made the item all the same.
     """
-    from integrations.lightspeed.catalog.services.products import _Linker
-
     answers = client.iter_items(custom_skus=[link.product.sku for link in links], include_archived=True)
     items = [item for item in map(item_parse, answers) if item.item_id]
     if not items:
         return set()
-    _Linker(settings_obj, dry_run=False).page(items)
+    ItemLinker(settings_obj, dry_run=False).page(items)
     return {sku_key(item.codes.custom_sku) for item in items} - {""}
