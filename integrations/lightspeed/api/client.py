@@ -1,48 +1,28 @@
 """The Lightspeed Retail (R-Series) API V3 client: the resources LightSync uses.
 
-Only services call it. It knows nothing of Celery or the database except through the token
-provider (and the shared pacer) it is given; the request loop lives in `transport.py`.
-Records come back normalised (every collection a list, see `normalise.py`); values stay
-strings until the service that uses them converts them.
+Only services call it, and they ask by meaning ("sales changed since T", "items with these
+custom SKUs"): the client alone builds Lightspeed's queries — filters, sorts, relations, IN lists
+of at most 100 (`query.py`) — and follows its pages. It knows nothing of Celery or the database
+except through the token provider (and the shared pacer) it is given; the request loop lives in
+`transport.py`. Records come back normalised (every collection a list, see `normalise.py`); the
+parsers of `records/` turn them into typed values.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from integrations.lightspeed.api import errors
-from integrations.lightspeed.api.normalise import iso_utc, records_in
-from integrations.lightspeed.api.transport import MAX_PAGE, ClientStats, LightspeedTransport, TokenProvider
+from integrations.lightspeed.api import query as q
+from integrations.lightspeed.api.normalise import records_in
+from integrations.lightspeed.api.transport import ClientStats, LightspeedTransport, TokenProvider
 
 __all__ = ["ClientStats", "LightspeedClient", "TokenProvider"]
 
-SALE_RELATIONS = [
-    "SaleLines",
-    "SaleLines.Item",
-    "SalePayments",
-    "SalePayments.PaymentType",
-    "Customer",
-    "Customer.Contact",
-]
-
-
-def _chunks(values: Iterable[Any], size: int = MAX_PAGE) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for value in values:
-        chunk.append(value)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _in_filter(values: Iterable[Any]) -> str:
-    return "IN," + json.dumps([int(v) for v in values], separators=(",", ":"))
+Record = dict[str, Any]
 
 
 def _money(value: Decimal) -> str:
@@ -60,7 +40,7 @@ class LightspeedClient(LightspeedTransport):
         return accounts[0]
 
     def iter_shops(self, *, include_archived: bool = True) -> Iterator[dict[str, Any]]:
-        params = {"load_relations": json.dumps(["Registers"]), "sort": "shopID"}
+        params = {"load_relations": q.relations(["Registers"]), "sort": "shopID"}
         if include_archived:
             params["archived"] = "true"
         return self.iter_records("Shop", params=params)
@@ -84,43 +64,61 @@ class LightspeedClient(LightspeedTransport):
             params["archived"] = "true"
         return self.iter_records("PriceLevel", params=params)
 
+    # --- items ---------------------------------------------------------------------------
     def iter_items(
         self,
         *,
         since: datetime | None = None,
         ids: Iterable[int | str] | None = None,
         codes: Iterable[str] | None = None,
+        custom_skus: Iterable[str] | None = None,
         with_item_shops: bool = True,
         include_archived: bool = False,
-    ) -> Iterator[dict[str, Any]]:
-        """Items changed since a time, or with the given ids (≤100 a request), or matching codes.
+    ) -> Iterator[Record]:
+        """Items changed since a time (all of them without one), oldest first; or with the given
+        ids (100 a request); or matching codes; or with the given custom SKUs (100 a request).
 
-        A code matches an itemID, UPC or EAN (Lightspeed's `itemCode`), one request per code.
+        A code matches an itemID, UPC or EAN (Lightspeed's `itemCode`), one request per code. A
+        custom SKU that an IN list cannot carry (a comma, quote or bracket) is not asked about.
         """
         base: dict[str, Any] = {}
         if with_item_shops:
-            base["load_relations"] = json.dumps(["ItemShops"])
+            base["load_relations"] = q.relations(["ItemShops"])
         if include_archived:
             base["archived"] = "true"
         if ids is not None:
-            for chunk in _chunks(ids):
-                yield from self.iter_records(
-                    "Item", params={**base, "itemID": _in_filter(chunk), "sort": "itemID"}
-                )
-            return
+            return self._items_by_id(ids, base)
         if codes is not None:
-            for code in codes:
-                yield from self.iter_records("Item", params={**base, "itemCode": str(code), "sort": "itemID"})
-            return
+            return self._items_by_code(codes, base)
+        if custom_skus is not None:
+            return self._items_by_custom_sku(custom_skus, base)
         params = {**base, "sort": "timeStamp"}
         if since is not None:
-            params["timeStamp"] = f">,{iso_utc(since)}"
-        yield from self.iter_records("Item", params=params)
+            params["timeStamp"] = q.after(since)
+        return self.iter_records("Item", params=params)
 
-    def iter_item_shops(self, *, since: datetime) -> Iterator[dict[str, Any]]:
-        # Item.timeStamp does not move when stock changes; ItemShop.timeStamp does.
-        params = {"timeStamp": f">=,{iso_utc(since)}", "sort": "timeStamp"}
-        return self.iter_records("ItemShop", params=params)
+    def _items_by_id(self, ids: Iterable[int | str], base: dict[str, Any]) -> Iterator[Record]:
+        for chunk in q.chunks(ids):
+            yield from self.iter_records("Item", params={**base, "itemID": q.in_ids(chunk), "sort": "itemID"})
+
+    def _items_by_code(self, codes: Iterable[str], base: dict[str, Any]) -> Iterator[Record]:
+        for code in codes:
+            yield from self.iter_records("Item", params={**base, "itemCode": str(code), "sort": "itemID"})
+
+    def _items_by_custom_sku(self, skus: Iterable[str], base: dict[str, Any]) -> Iterator[Record]:
+        for chunk in q.chunks(sorted({sku for sku in skus if q.listable(sku)})):
+            params: dict[str, Any] = {"customSku": q.in_texts(chunk)}
+            if "archived" in base:
+                params["archived"] = base["archived"]
+            if "load_relations" in base:
+                params["load_relations"] = base["load_relations"]
+            params["sort"] = "itemID"
+            yield from self.iter_records("Item", params=params)
+
+    def iter_item_shops(self, *, since: datetime) -> Iterator[Record]:
+        """Stock rows changed at or after a time, oldest first: Item.timeStamp does not move when
+        stock changes; ItemShop.timeStamp does."""
+        return self.iter_records("ItemShop", params={"timeStamp": q.at_or_after(since), "sort": "timeStamp"})
 
     def update_item(
         self,
@@ -163,35 +161,62 @@ class LightspeedClient(LightspeedTransport):
         response = self.request("POST", self.resource_url("Item"), json_body=dict(fields), cost=1.0)
         return self._single(response, "Item")
 
-    def iter_sales(
-        self,
-        *,
-        since: datetime,
-        field: str = "timeStamp",
-        shop_ids: Iterable[int] | None = None,
-        relations: list[str] | None = None,
-        extra: Mapping[str, str] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Sales changed since a time (strictly after), oldest first, with lines, payments, customer."""
-        params: dict[str, Any] = {
-            field: f">,{iso_utc(since)}",
-            "sort": field,
-            "load_relations": json.dumps(relations or SALE_RELATIONS),
-            **(extra or {}),
-        }
-        if shop_ids is not None:
-            params["shopID"] = _in_filter(shop_ids)
-        return self.iter_records("Sale", params=params)
+    # --- sales ---------------------------------------------------------------------------
+    # The order download reads a page at a time: it commits each page with its cursor.
+    def iter_sale_pages(self, *, since: datetime) -> Iterator[list[Record]]:
+        """Sales whose timeStamp (last change; the completion time of a completed sale) is after
+        `since`, oldest first, each with its lines and their items, payments and customer."""
+        return self.iter_record_pages("Sale", params=self._sales_since(since))
 
-    def get_sale(self, sale_id: int | str, *, relations: list[str] | None = None) -> dict[str, Any]:
-        params = {"load_relations": json.dumps(relations or SALE_RELATIONS)}
+    def iter_sale_change_pages(self, *, since: datetime) -> Iterator[list[Record]]:
+        """Sales whose updatetime is after `since`, oldest first, without their relations: the later
+        changes a timeStamp poll misses (voids, completions with an earlier completion time)."""
+        params = {"updatetime": q.after(since), "sort": "updatetime"}
+        return self.iter_record_pages("Sale", params=params)
+
+    def iter_sale_void_pages(self, *, after_id: int) -> Iterator[list[Record]]:
+        """SaleVoid records after an id, in id order (needs the employee:admin_void_sale scope)."""
+        params = {"saleVoidID": q.above(int(after_id)), "sort": "saleVoidID"}
+        return self.iter_record_pages("SaleVoid", params=params)
+
+    def iter_sales(
+        self, *, since: datetime | None = None, ids: Iterable[int] | None = None
+    ) -> Iterator[Record]:
+        """Sales with their lines and items, payments and customer: those with the given ids (100 a
+        request, in the order given), or those whose timeStamp is after `since`, oldest first."""
+        if ids is not None:
+            return self._sales_by_id(ids)
+        if since is None:
+            raise ValueError("iter_sales needs `since` or `ids`")
+        return self.iter_records("Sale", params=self._sales_since(since))
+
+    def _sales_by_id(self, ids: Iterable[int]) -> Iterator[Record]:
+        for chunk in q.chunks(ids):
+            params = {
+                "saleID": q.in_ids(chunk),
+                "sort": "saleID",
+                "load_relations": q.relations(q.SALE_RELATIONS),
+            }
+            yield from self.iter_records("Sale", params=params)
+
+    @staticmethod
+    def _sales_since(since: datetime) -> dict[str, Any]:
+        return {
+            "timeStamp": q.after(since),
+            "sort": "timeStamp",
+            "load_relations": q.relations(q.SALE_RELATIONS),
+        }
+
+    def get_sale(self, sale_id: int | str) -> Record:
+        params = {"load_relations": q.relations(q.SALE_RELATIONS)}
         return self._single(self.request("GET", self.resource_url("Sale", sale_id), params=params), "Sale")
 
-    def iter_customers(self, *, ids: Iterable[int | str]) -> Iterator[dict[str, Any]]:
-        for chunk in _chunks(ids):
+    def iter_customers(self, *, ids: Iterable[int | str]) -> Iterator[Record]:
+        """Customers with their contact (name, emails, phones, addresses), 100 a request."""
+        for chunk in q.chunks(ids):
             params = {
-                "customerID": _in_filter(chunk),
-                "load_relations": json.dumps(["Contact"]),
+                "customerID": q.in_ids(chunk),
+                "load_relations": q.relations(["Contact"]),
                 "sort": "customerID",
             }
             yield from self.iter_records("Customer", params=params)

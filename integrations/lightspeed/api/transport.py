@@ -61,6 +61,14 @@ class ClientStats:
             self.bucket_size = reading.size
 
 
+@dataclass
+class _Attempts:
+    """Where one request's retries stand: attempts after the first, and whether a 401 was refreshed."""
+
+    count: int = 0
+    refreshed: bool = False
+
+
 class LightspeedTransport:
     def __init__(
         self,
@@ -117,87 +125,114 @@ class LightspeedTransport:
         cost: float = 1.0,
     ) -> dict[str, Any]:
         method = method.upper()
-        refreshed = False
-        attempt = 0
+        attempts = _Attempts()
         while True:
-            if self.stats.heartbeat is not None:
-                self.stats.heartbeat()
-            wait = self.pacer.reserve(cost)
-            if wait > 0:
-                self.sleep(wait)
-            token = self.tokens.access_token()
-            self.stats.cost += cost
+            token = self._prepare(cost)
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                )
+                response = self._send(method, url, token, params=params, json_body=json_body)
             except requests.Timeout as exc:
-                self.stats.requests += 1
-                self.stats.count_status("timeout")
-                if self._may_retry(method, attempt):
-                    attempt = self._backoff(attempt)
+                if self._dropped(method, attempts, "timeout"):
                     continue
                 raise errors.LightspeedTimeoutError(
                     f"Lightspeed did not answer in time: {exc}", url=url
                 ) from exc
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 # ChunkedEncodingError: the connection dropped while the body was arriving.
-                self.stats.requests += 1
-                self.stats.count_status("connection_error")
-                if self._may_retry(method, attempt):
-                    attempt = self._backoff(attempt)
+                if self._dropped(method, attempts, "connection_error"):
                     continue
                 raise errors.LightspeedConnectionError(
                     f"Lightspeed cannot be reached: {exc}", url=url
                 ) from exc
+            self._observe(response)
+            if response.status_code < 300 and response.status_code != 204:
+                return self._json(response)
+            self._retry_or_raise(method, url, response, token, attempts)
 
-            self.stats.requests += 1
-            reading = BucketReading.from_headers(response.headers)
-            self.pacer.observe(reading)
-            self.stats.observe_bucket(reading)
-            status = response.status_code
-            self.stats.count_status(str(status))
+    def _prepare(self, cost: float) -> str:
+        """Before each attempt: a heartbeat, the pacer's wait, and a token believed valid."""
+        if self.stats.heartbeat is not None:
+            self.stats.heartbeat()
+        wait = self.pacer.reserve(cost)
+        if wait > 0:
+            self.sleep(wait)
+        token = self.tokens.access_token()
+        self.stats.cost += cost
+        return token
 
-            if status == 401:
-                if not refreshed:
-                    refreshed = True
-                    self.stats.refreshes += 1
-                    self.tokens.refresh_access_token(rejected=token)
-                    continue
-                raise self._error(errors.LightspeedUnauthorizedError, response)
-            if status == 429:
-                self.stats.rate_limited += 1
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if attempt < self.max_retries and (retry_after is None or retry_after <= self.max_wait):
-                    attempt += 1
-                    self.stats.retries += 1
-                    self.sleep(retry_after if retry_after is not None else self._delay(attempt))
-                    continue
-                raise errors.LightspeedRateLimitedError(
-                    f"Lightspeed is rate limiting this account (retry after {retry_after or '?'} s).",
-                    retry_after=retry_after,
-                    status=429,
-                    url=url,
-                    body=response.text,
-                )
-            if status >= 500:
-                if self._may_retry(method, attempt):
-                    attempt = self._backoff(attempt)
-                    continue
-                raise self._error(errors.LightspeedServerError, response)
-            if status >= 400:
-                raise self._error(_ERRORS_BY_STATUS.get(status, errors.LightspeedBadRequestError), response)
-            if status >= 300 or status == 204:
-                raise errors.LightspeedMalformedResponseError(
-                    f"Unexpected HTTP {status} from Lightspeed.", status=status, url=url
-                )
-            return self._json(response)
+    def _send(
+        self, method: str, url: str, token: str, *, params: Mapping[str, Any] | None, json_body: Any
+    ) -> requests.Response:
+        return self.session.request(
+            method,
+            url,
+            params=params,
+            json=json_body,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=self.timeout,
+            allow_redirects=False,
+        )
+
+    def _dropped(self, method: str, attempts: _Attempts, status: str) -> bool:
+        """A timeout or a dropped connection: True after backing off for another attempt."""
+        self.stats.requests += 1
+        self.stats.count_status(status)
+        if self._may_retry(method, attempts.count):
+            attempts.count = self._backoff(attempts.count)
+            return True
+        return False
+
+    def _observe(self, response: requests.Response) -> None:
+        """Counts the answer and feeds its rate-limit headers to the pacer."""
+        self.stats.requests += 1
+        reading = BucketReading.from_headers(response.headers)
+        self.pacer.observe(reading)
+        self.stats.observe_bucket(reading)
+        self.stats.count_status(str(response.status_code))
+
+    def _retry_or_raise(
+        self, method: str, url: str, response: requests.Response, token: str, attempts: _Attempts
+    ) -> None:
+        """An answer that is not a readable 2xx: returns to try again (after a token refresh or a
+        wait), or raises the error of its status."""
+        status = response.status_code
+        if status == 401:
+            if not attempts.refreshed:
+                attempts.refreshed = True
+                self.stats.refreshes += 1
+                self.tokens.refresh_access_token(rejected=token)
+                return
+            raise self._error(errors.LightspeedUnauthorizedError, response)
+        if status == 429:
+            self._rate_limited(url, response, attempts)
+            return
+        if status >= 500:
+            if self._may_retry(method, attempts.count):
+                attempts.count = self._backoff(attempts.count)
+                return
+            raise self._error(errors.LightspeedServerError, response)
+        if status >= 400:
+            raise self._error(_ERRORS_BY_STATUS.get(status, errors.LightspeedBadRequestError), response)
+        raise errors.LightspeedMalformedResponseError(
+            f"Unexpected HTTP {status} from Lightspeed.", status=status, url=url
+        )
+
+    def _rate_limited(self, url: str, response: requests.Response, attempts: _Attempts) -> None:
+        """A 429: waits as long as Lightspeed asks (or backs off) before another attempt; raises
+        when out of attempts or asked to wait longer than `max_wait`."""
+        self.stats.rate_limited += 1
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if attempts.count < self.max_retries and (retry_after is None or retry_after <= self.max_wait):
+            attempts.count += 1
+            self.stats.retries += 1
+            self.sleep(retry_after if retry_after is not None else self._delay(attempts.count))
+            return
+        raise errors.LightspeedRateLimitedError(
+            f"Lightspeed is rate limiting this account (retry after {retry_after or '?'} s).",
+            retry_after=retry_after,
+            status=429,
+            url=url,
+            body=response.text,
+        )
 
     def _may_retry(self, method: str, attempt: int) -> bool:
         # A POST that timed out or failed on the server may still have created its record:
@@ -273,11 +308,20 @@ class LightspeedTransport:
             followed.add(next_url)
             url, query = next_url, None
 
+    def iter_record_pages(
+        self, resource: str, *, params: Mapping[str, Any] | None = None, entity: str | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The records of every page, normalised, a page at a time; a page with none is skipped."""
+        for page in self.iter_pages(resource, params=params):
+            records = records_in(page, entity or resource)
+            if records:
+                yield records
+
     def iter_records(
         self, resource: str, *, params: Mapping[str, Any] | None = None, entity: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        for page in self.iter_pages(resource, params=params):
-            yield from records_in(page, entity or resource)
+        for records in self.iter_record_pages(resource, params=params, entity=entity):
+            yield from records
 
     # --- resources -------------------------------------------------------------------------
 

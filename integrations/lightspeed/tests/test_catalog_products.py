@@ -263,7 +263,7 @@ def test_a_product_disabled_while_auto_create_runs_stays_disabled(store):
     pl = ProductLink.objects.create(company=settings_obj.company, product=vest, enabled=True)
 
     class Lightspeed:
-        def iter_records(self, resource, *, params=None):
+        def iter_items(self, **query):
             return iter([])
 
         def create_item(self, body):

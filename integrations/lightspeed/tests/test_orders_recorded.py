@@ -12,9 +12,9 @@ from django.db import transaction
 
 from integrations.commerce.models import Order, Warehouse
 from integrations.lightspeed.api.normalise import records_in
+from integrations.lightspeed.api.records.sales import sale_parse
 from integrations.lightspeed.models import LightspeedShop
 from integrations.lightspeed.orders.services.sale_import import sales_import
-from integrations.lightspeed.orders.services.sale_parse import sale_parse
 from integrations.lightspeed.orders.services.sale_stock import shop_scope_load
 
 CASSETTE = (

@@ -13,15 +13,15 @@ such failures in a row, or a 429, end this run's creates (Lightspeed is busy or 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils import timezone
 
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.normalise import to_int
+from integrations.lightspeed.api.records.items import ItemRecord, item_parse
 from integrations.lightspeed.catalog.selectors import stock_available_by_shop
+from integrations.lightspeed.catalog.services.linking import ItemLinker
 from integrations.lightspeed.catalog.services.matching import sku_key
 from integrations.lightspeed.catalog.services.price_level import price_level_unusable
 from integrations.lightspeed.catalog.services.state import (
@@ -89,24 +89,12 @@ def items_create(
     company_id = settings_obj.company_id
     if not dry_run:
         _linked_settle(company_id)
-    refused = SyncIssue.objects.filter(
-        company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
-    ).values_list("key", flat=True)
     failed = dict(
         SyncIssue.objects.filter(
             company_id=company_id, kind=FAILED, status=SyncIssue.Status.OPEN
         ).values_list("key", "count")
     )
-    given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
-    links = list(
-        ProductLink.objects.filter(
-            company_id=company_id, enabled=True, item_id__isnull=True, product__active=True
-        )
-        .exclude(product__sku__in=refused)
-        .exclude(product__sku__in=given_up)
-        .select_related("product")
-        .order_by("pk")[:limit]
-    )
+    links = _links_to_create(company_id, failed=failed, limit=limit)
     if dry_run or not links:
         return {"would_create": len(links)} if dry_run else {}
     found = _skus_in_lightspeed(settings_obj, client, links)
@@ -118,37 +106,71 @@ def items_create(
     )
     if not links:
         return {"items_found": len(found)}
+    counts = {"items_created": 0, "create_refused": 0, "create_failed": 0, "items_found": len(found)}
+    _creates_send(settings_obj, client, links, failed=failed, counts=counts)
+    return counts
+
+
+def _links_to_create(company_id: int, *, failed: dict[str, int], limit: int) -> list[ProductLink]:
+    """Enabled, unlinked products, except those refused or given up on (they wait for Retry)."""
+    refused = SyncIssue.objects.filter(
+        company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
+    ).values_list("key", flat=True)
+    given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
+    return list(
+        ProductLink.objects.filter(
+            company_id=company_id, enabled=True, item_id__isnull=True, product__active=True
+        )
+        .exclude(product__sku__in=refused)
+        .exclude(product__sku__in=given_up)
+        .select_related("product")
+        .order_by("pk")[:limit]
+    )
+
+
+def _quantities_to_send(
+    settings_obj: LightspeedSettings, links: list[ProductLink]
+) -> dict[int, dict[int, int]]:
+    """With inventory upload on: each new item's quantity per Lightspeed shop, by link."""
     quantities: dict[int, dict[int, int]] = {}
-    if settings_obj.inventory_upload_enabled:
-        shop_ids = dict(LightspeedShop.objects.filter(company_id=company_id).values_list("pk", "shop_id"))
-        for row in stock_available_by_shop(
-            settings_obj=settings_obj,
-            link_ids=[link.pk for link in links],
-            differing_only=False,
-            unlinked=True,
-        ):
-            quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
+    if not settings_obj.inventory_upload_enabled:
+        return quantities
+    shop_ids = dict(
+        LightspeedShop.objects.filter(company_id=settings_obj.company_id).values_list("pk", "shop_id")
+    )
+    for row in stock_available_by_shop(
+        settings_obj=settings_obj,
+        link_ids=[link.pk for link in links],
+        differing_only=False,
+        unlinked=True,
+    ):
+        quantities.setdefault(row.link_id, {})[shop_ids[row.shop_pk]] = row.quantity
+    return quantities
+
+
+def _creates_send(
+    settings_obj: LightspeedSettings,
+    client: LightspeedClient,
+    links: list[ProductLink],
+    *,
+    failed: dict[str, int],
+    counts: dict[str, int],
+) -> None:
+    """One POST per product, in order, until Lightspeed is busy (429) or looks down."""
+    company_id = settings_obj.company_id
+    quantities = _quantities_to_send(settings_obj, links)
     shops = shops_by_lightspeed_id(company_id)
     # An archived or unknown level would get every create refused: create without the price.
     price_level = None if price_level_unusable(settings_obj) else settings_obj.price_level
-    counts = {"items_created": 0, "create_refused": 0, "create_failed": 0, "items_found": len(found)}
     failures_in_a_row = 0
     for position, link in enumerate(links):
         sent = quantities.get(link.pk, {})
-        body = item_body(link, price_level=price_level, quantities=sent)
         try:
-            item = client.create_item(body)
+            answer = client.create_item(item_body(link, price_level=price_level, quantities=sent))
         except errors.LightspeedBadRequestError as exc:
             failures_in_a_row = 0
             counts["create_refused"] += 1
-            sync_issue_record(
-                company_id=company_id,
-                kind=REJECTED,
-                key=link.product.sku,
-                message=f"Lightspeed refused to create {link.product.sku}: {exc.message}",
-                excerpt=exc.body,
-            )
-            _failures_settle(company_id, [link.product.sku], resolution="Refused by Lightspeed instead.")
+            _refusal_record(company_id, link.product.sku, exc)
             continue
         except errors.LightspeedRateLimitedError:
             counts["create_deferred"] = len(links) - position
@@ -161,39 +183,62 @@ def items_create(
                 break  # Lightspeed looks down: the rest wait for the next run
             continue
         failures_in_a_row = 0
-        now = timezone.now()
-        link.item_id = to_int(item.get("itemID"))
-        link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
-        changed = item_fields_apply(link, item, price_level=settings_obj.price_level)
-        link.price_sent, link.price_sent_at = link.product.site_price, now
-        link.cost_sent, link.cost_sent_at = link.product.site_cost, now
-        # Only what the create set: a person may have disabled the product meanwhile.
-        link.save(
-            update_fields=[
-                *changed,
-                "item_id",
-                "matched_by",
-                "linked_at",
-                "price_sent",
-                "price_sent_at",
-                "cost_sent",
-                "cost_sent_at",
-                "updated_at",
-            ]
-        )
-        item_shops_apply(
-            company_id=company_id,
-            rows=item.get("ItemShops") or [],
-            shops=shops,
-            links_by_item={link.item_id: link.pk},
-        )
-        if sent:
-            ItemShopState.objects.filter(link=link, shop__shop_id__in=list(sent)).update(sent_at=now)
-            for shop_id, qoh in sent.items():
-                ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
-        _failures_settle(company_id, [link.product.sku])
+        _created_record(settings_obj, link, item_parse(answer), sent=sent, shops=shops)
         counts["items_created"] += 1
-    return counts
+
+
+def _created_record(
+    settings_obj: LightspeedSettings,
+    link: ProductLink,
+    item: ItemRecord,
+    *,
+    sent: dict[int, int],
+    shops: dict[int, int],
+) -> None:
+    """Links the product to its new item and records what the create set (price, cost, stock)."""
+    company_id = settings_obj.company_id
+    now = timezone.now()
+    link.item_id = item.item_id or None
+    link.matched_by, link.linked_at = ProductLink.MatchedBy.CREATED, now
+    changed = item_fields_apply(link, item, price_level=settings_obj.price_level)
+    link.price_sent, link.price_sent_at = link.product.site_price, now
+    link.cost_sent, link.cost_sent_at = link.product.site_cost, now
+    # Only what the create set: a person may have disabled the product meanwhile.
+    link.save(
+        update_fields=[
+            *changed,
+            "item_id",
+            "matched_by",
+            "linked_at",
+            "price_sent",
+            "price_sent_at",
+            "cost_sent",
+            "cost_sent_at",
+            "updated_at",
+        ]
+    )
+    item_shops_apply(
+        company_id=company_id,
+        rows=item.item_shops,
+        shops=shops,
+        links_by_item={link.item_id: link.pk},
+    )
+    if sent:
+        ItemShopState.objects.filter(link=link, shop__shop_id__in=list(sent)).update(sent_at=now)
+        for shop_id, qoh in sent.items():
+            ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
+    _failures_settle(company_id, [link.product.sku])
+
+
+def _refusal_record(company_id: int, sku: str, exc: errors.LightspeedError) -> None:
+    sync_issue_record(
+        company_id=company_id,
+        kind=REJECTED,
+        key=sku,
+        message=f"Lightspeed refused to create {sku}: {exc.message}",
+        excerpt=exc.body,
+    )
+    _failures_settle(company_id, [sku], resolution="Refused by Lightspeed instead.")
 
 
 def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, attempt: int) -> None:
@@ -246,22 +291,9 @@ def _skus_in_lightspeed(
     The incremental products download does not reread an item older than its cursor, and a
     create whose answer was lost (a timeout) has made the item all the same.
     """
-    from integrations.lightspeed.catalog.services.products import _Linker
-
-    skus = sorted(
-        {link.product.sku for link in links if link.product.sku and not set(link.product.sku) & set(',"[]')}
-    )
-    items: list[dict[str, Any]] = []
-    for start in range(0, len(skus), 100):
-        chunk = skus[start : start + 100]
-        params = {
-            "customSku": "IN," + json.dumps(chunk, separators=(",", ":")),
-            "archived": "true",
-            "load_relations": json.dumps(["ItemShops"]),
-            "sort": "itemID",
-        }
-        items += [item for item in client.iter_records("Item", params=params) if to_int(item.get("itemID"))]
+    answers = client.iter_items(custom_skus=[link.product.sku for link in links], include_archived=True)
+    items = [item for item in map(item_parse, answers) if item.item_id]
     if not items:
         return set()
-    _Linker(settings_obj, dry_run=False).page(items)
-    return {sku_key(item.get("customSku")) for item in items} - {""}
+    ItemLinker(settings_obj, dry_run=False).page(items)
+    return {sku_key(item.codes.custom_sku) for item in items} - {""}

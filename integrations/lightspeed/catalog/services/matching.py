@@ -9,15 +9,17 @@ as issues — never a guess. A stronger rule is not overruled by a weaker one, a
 rule stops the search (falling through to a weaker code would be a guess).
 
 No database access here: the order download and the products job both load the candidates once
-(`ProductIndex`) and match a whole page of items in memory.
+(`ProductIndex`) and match a whole page of items in memory. Both read an item's codes with the one
+parser of `api/records/items.py` (`item_codes_parse`), whether the item came alone or in a sale.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+
+from integrations.lightspeed.api.records.items import ItemCodes
 
 ITEM_ID = "item_id"
 CUSTOM_SKU = "custom_sku"
@@ -48,49 +50,6 @@ class ProductCodes:
     ean: str = ""
     manufacturer_sku: str = ""
     item_id: int | None = None  # the item its link already points at
-
-
-@dataclass(frozen=True)
-class ItemCodes:
-    """A Lightspeed item's identity and codes: what matching reads, and what an unknown order line
-    keeps of its item (the order download parses these from `SaleLines.Item`)."""
-
-    item_id: int
-    custom_sku: str = ""
-    upc: str = ""
-    ean: str = ""
-    manufacturer_sku: str = ""
-    description: str = ""
-    system_sku: str = ""
-    archived: bool = False
-
-    def summary(self) -> str:
-        codes = [
-            f"{label} {value}"
-            for label, value in (
-                ("custom SKU", self.custom_sku),
-                ("UPC", self.upc),
-                ("EAN", self.ean),
-                ("manufacturer SKU", self.manufacturer_sku),
-                ("system SKU", self.system_sku),
-            )
-            if value
-        ]
-        return f"item {self.item_id} “{self.description}”" + (f" ({', '.join(codes)})" if codes else "")
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> ItemCodes:
-        """From a Lightspeed Item record (strings as Lightspeed sends them)."""
-        return cls(
-            item_id=int(item["itemID"]),
-            custom_sku=str(item.get("customSku") or ""),
-            upc=str(item.get("upc") or ""),
-            ean=str(item.get("ean") or ""),
-            manufacturer_sku=str(item.get("manufacturerSku") or ""),
-            description=str(item.get("description") or ""),
-            system_sku=str(item.get("systemSku") or ""),
-            archived=str(item.get("archived") or "").lower() == "true",
-        )
 
 
 @dataclass(frozen=True)

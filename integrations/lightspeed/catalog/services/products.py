@@ -1,12 +1,12 @@
 """The products job: download Lightspeed items incrementally and link them to products.
 
 Items are read by `timeStamp` from where the last run stopped (100 a page, with their ItemShops,
-archived ones included so an archived item is seen and reported), matched by the shared rules of
-`matching.py` against candidates loaded once per run, and linked — unique matches only; every
-problem becomes an issue. Products that have no link row yet (created by bulk paths such as the
-CSV import or seed_demo, which send no signals) get one here, enabled when Auto Enable New
-Products For Lightspeed is on. Then, with Enable Auto Create Enabled Products On Lightspeed on,
-the enabled products still missing in Lightspeed are created there (`catalog_create`).
+archived ones included so an archived item is seen and reported) and linked by `linking.py` —
+the shared rules of `matching.py`, unique matches only; every problem becomes an issue. Products
+that have no link row yet (created by bulk paths such as the CSV import or seed_demo, which send
+no signals) get one here, enabled when Auto Enable New Products For Lightspeed is on. Then, with
+Enable Auto Create Enabled Products On Lightspeed on, the enabled products still missing in
+Lightspeed are created there (`create.py`).
 """
 
 from __future__ import annotations
@@ -15,41 +15,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from integrations.commerce.models import Product
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.normalise import to_bool, to_datetime, to_int
-from integrations.lightspeed.catalog.services.matching import (
-    ItemCodes,
-    ProductCodes,
-    ProductIndex,
-    match_items,
-)
-from integrations.lightspeed.catalog.services.state import (
-    FIRST_POLL_OVERLAP,
-    item_fields_apply,
-    item_shops_apply,
-    shops_by_lightspeed_id,
-)
-from integrations.lightspeed.jobs.issues import sync_issue_record
+from integrations.lightspeed.api.records.items import ItemRecord, item_parse
+from integrations.lightspeed.catalog.services.create import items_create
+from integrations.lightspeed.catalog.services.linking import ItemLinker
+from integrations.lightspeed.catalog.services.state import FIRST_POLL_OVERLAP
 from integrations.lightspeed.models import CatalogCursor, LightspeedSettings, ProductLink, SyncIssue
 
 PAGE = 100
 # Lightspeed's timeStamps are whole seconds: re-read the last second so nothing written in it is missed.
 CURSOR_OVERLAP = timedelta(seconds=1)
-LINK_FIELDS = [
-    "item_id",
-    "system_sku",
-    "matched_by",
-    "linked_at",
-    "item_archived",
-    "item_time_stamp",
-    "price_seen",
-    "cost_seen",
-    "updated_at",
-]
 
 
 def links_ensure(*, company_id: int, enabled: bool) -> int:
@@ -70,124 +48,6 @@ def links_ensure(*, company_id: int, enabled: bool) -> int:
     return len(rows)
 
 
-def product_index(company_id: int) -> ProductIndex:
-    """Every product of the company as a matching candidate (two queries)."""
-    linked = dict(
-        ProductLink.objects.filter(company_id=company_id, item_id__isnull=False).values_list(
-            "product_id", "item_id"
-        )
-    )
-    return ProductIndex.build(
-        ProductCodes(pk, sku, upc, ean, mfr, linked.get(pk))
-        for pk, sku, upc, ean, mfr in Product.objects.filter(company_id=company_id).values_list(
-            "pk", "sku", "upc", "ean", "manufacturer_sku"
-        )
-    )
-
-
-class _Linker:
-    def __init__(self, settings_obj: LightspeedSettings, *, dry_run: bool, run=None) -> None:
-        self.settings_obj = settings_obj
-        self.company_id = settings_obj.company_id
-        self.dry_run = dry_run
-        self.run = run
-        self.index = product_index(self.company_id)
-        self.shops = shops_by_lightspeed_id(self.company_id)
-        self.counts: dict[str, int] = {}
-
-    def count(self, name: str, n: int = 1) -> None:
-        self.counts[name] = self.counts.get(name, 0) + n
-
-    def page(self, items: list[dict[str, Any]]) -> None:
-        """Links one page of items: a constant number of queries."""
-        self.count("items_read", len(items))
-        matches = match_items([ItemCodes.from_item(item) for item in items], self.index)
-        product_ids = {m.product_id for m in matches.values() if m.matched}
-        links = {link.product_id: link for link in ProductLink.objects.filter(product_id__in=product_ids)}
-        now = timezone.now()
-        to_create: list[ProductLink] = []
-        to_update: list[ProductLink] = []
-        shop_rows: list[dict[str, Any]] = []
-        links_by_item: dict[int, int] = {}
-        for item in items:
-            item_id = int(item["itemID"])
-            match = matches[item_id]
-            archived = to_bool(item.get("archived"))
-            if match.problem:
-                self.count("match_problems")
-                if not self.dry_run:
-                    sync_issue_record(
-                        company_id=self.company_id,
-                        kind="item_match_ambiguous",
-                        key=str(item_id),
-                        message=f"Lightspeed item {item_id} ({item.get('description', '')}) was not linked: {match.problem}",
-                        excerpt=f"customSku={item.get('customSku', '')} upc={item.get('upc', '')} "
-                        f"ean={item.get('ean', '')} manufacturerSku={item.get('manufacturerSku', '')}",
-                        run=self.run,
-                    )
-                continue
-            if not match.matched:
-                self.count("items_unmatched")
-                continue
-            link = links.get(match.product_id)
-            if match.matched_by != "item_id" and archived:
-                self.count("archived_not_linked")
-                continue  # never link a product to an item that is gone
-            if link is None:
-                link = ProductLink(
-                    company_id=self.company_id,
-                    product_id=match.product_id,
-                    enabled=self.settings_obj.auto_enable_new_products,
-                )
-                to_create.append(link)
-            was_archived = link.item_archived
-            if match.matched_by != "item_id":
-                link.item_id, link.matched_by, link.linked_at = item_id, match.matched_by, now
-                self.index.by_item_id[item_id] = match.product_id
-                self.index.linked_item[match.product_id] = item_id
-                self.count("linked")
-            item_fields_apply(link, item, price_level=self.settings_obj.price_level)
-            if link.item_archived and not was_archived:
-                self.count("archived_in_lightspeed")
-                if not self.dry_run:
-                    sync_issue_record(
-                        company_id=self.company_id,
-                        kind="item_archived",
-                        key=str(item_id),
-                        message=f"Lightspeed item {item_id}, linked to product {self._sku(link)}, was "
-                        "archived in Lightspeed. LightSync stops uploading to it and does not recreate it; "
-                        "unarchive it in Lightspeed or unlink the product.",
-                        run=self.run,
-                    )
-            if link.pk is not None:
-                to_update.append(link)
-            links_by_item[item_id] = match.product_id
-            shop_rows += [{**row, "itemID": item_id} for row in item.get("ItemShops") or []]
-        if self.dry_run:
-            return
-        with transaction.atomic():
-            ProductLink.objects.bulk_create(to_create)
-            ProductLink.objects.bulk_update(to_update, LINK_FIELDS)
-        if shop_rows:
-            pks = dict(
-                ProductLink.objects.filter(product_id__in=set(links_by_item.values())).values_list(
-                    "product_id", "pk"
-                )
-            )
-            item_shops_apply(
-                company_id=self.company_id,
-                rows=shop_rows,
-                shops=self.shops,
-                links_by_item={item_id: pks[pid] for item_id, pid in links_by_item.items() if pid in pks},
-                # Quantities already tracked are the ItemShop poll's to judge, under the stock lock.
-                new_only=True,
-            )
-
-    @staticmethod
-    def _sku(link: ProductLink) -> str:
-        return Product.objects.filter(pk=link.product_id).values_list("sku", flat=True).first() or "?"
-
-
 def products_download(
     *,
     settings_obj: LightspeedSettings,
@@ -197,8 +57,6 @@ def products_download(
     progress: Callable[[int], None] | None = None,
     run=None,
 ) -> dict[str, Any]:
-    from integrations.lightspeed.catalog.services.create import items_create
-
     company_id = settings_obj.company_id
     started = timezone.now()
     counts: dict[str, int] = {}
@@ -212,14 +70,16 @@ def products_download(
         cursor.item_shops_since = started - FIRST_POLL_OVERLAP
         cursor.save(update_fields=["item_shops_since"])
     read_from = since or (cursor.items_since - CURSOR_OVERLAP if cursor.items_since else None)
-    linker = _Linker(settings_obj, dry_run=dry_run, run=run)
+    linker = ItemLinker(settings_obj, dry_run=dry_run, run=run)
     latest = cursor.items_since
-    batch: list[dict[str, Any]] = []
-    for item in client.iter_items(since=read_from, with_item_shops=True, include_archived=True):
-        if to_int(item.get("itemID")) is None:
+    batch: list[ItemRecord] = []
+    for item in map(
+        item_parse, client.iter_items(since=read_from, with_item_shops=True, include_archived=True)
+    ):
+        if not item.item_id:
             continue
         batch.append(item)
-        stamp = to_datetime(item.get("timeStamp"))
+        stamp = item.time_stamp
         if stamp and (latest is None or stamp > latest):
             latest = stamp
         if len(batch) == PAGE:

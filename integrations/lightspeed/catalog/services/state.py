@@ -19,7 +19,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models.functions import Coalesce
@@ -27,7 +26,7 @@ from django.utils import timezone
 
 from integrations.core.locks import NamedLock, named_lock
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.normalise import to_bool, to_datetime, to_decimal, to_int
+from integrations.lightspeed.api.records.items import ItemRecord, ItemShopRecord, item_parse, item_shop_parse
 from integrations.lightspeed.models import (
     CatalogCursor,
     ItemShopState,
@@ -81,13 +80,13 @@ def shops_by_lightspeed_id(company_id: int) -> dict[int, int]:
 def item_shops_apply(
     *,
     company_id: int,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[ItemShopRecord],
     shops: Mapping[int, int],
     links_by_item: Mapping[int, int] | None = None,
     now: datetime | None = None,
     new_only: bool = False,
 ) -> set[tuple[int, int]]:
-    """Records ItemShop rows (any shape Lightspeed sends them in); returns the pairs that moved.
+    """Records ItemShop rows (from the poll, or nested in items); returns the pairs that moved.
 
     With `new_only`, only the shops LightSync has no row for yet are recorded: a reader outside the
     catalog stock lock (the products download) must not judge quantities the upload may be writing.
@@ -96,18 +95,10 @@ def item_shops_apply(
     now = now or timezone.now()
     parsed = []
     for row in rows:
-        shop_pk = shops.get(to_int(row.get("shopID"), default=0) or 0)
+        shop_pk = shops.get(row.shop_id)
         if shop_pk is None:  # shopID 0 (the account total) or a shop not downloaded yet
             continue
-        parsed.append(
-            (
-                to_int(row["itemID"]),
-                shop_pk,
-                to_int(row.get("qoh"), default=0),
-                to_datetime(row.get("timeStamp")),
-                to_int(row.get("itemShopID")),
-            )
-        )
+        parsed.append((row.item_id, shop_pk, row.qoh, row.time_stamp, row.item_shop_id))
     if not parsed:
         return set()
     if links_by_item is None:
@@ -159,24 +150,17 @@ def item_shops_apply(
     return moved
 
 
-def price_for_level(item: Mapping[str, Any], level: int):
-    for price in item.get("Prices") or []:
-        if to_int(price.get("useTypeID")) == level:
-            return to_decimal(price.get("amount"))
-    return None
-
-
-def item_fields_apply(link: ProductLink, item: Mapping[str, Any], *, price_level: int) -> list[str]:
+def item_fields_apply(link: ProductLink, item: ItemRecord, *, price_level: int) -> list[str]:
     """Copies what LightSync tracks of an item onto its link (unsaved); returns the changed fields."""
     values = {
-        "system_sku": str(item.get("systemSku") or link.system_sku),
-        "item_time_stamp": to_datetime(item.get("timeStamp")) or link.item_time_stamp,
-        "item_archived": to_bool(item.get("archived")),
+        "system_sku": item.codes.system_sku or link.system_sku,
+        "item_time_stamp": item.time_stamp or link.item_time_stamp,
+        "item_archived": item.archived,
     }
-    price = price_for_level(item, price_level)
+    price = item.price(price_level)
     if price is not None:
         values["price_seen"] = price
-    cost = to_decimal(item.get("defaultCost"))
+    cost = item.default_cost
     if cost is not None:
         values["cost_seen"] = cost
     changed = [name for name, value in values.items() if getattr(link, name) != value]
@@ -196,10 +180,10 @@ def item_shops_poll(
     result = PollResult()
     latest = cursor.item_shops_since
     before = client.stats.requests
-    batch: list[dict[str, Any]] = []
-    for row in client.iter_item_shops(since=since):
+    batch: list[ItemShopRecord] = []
+    for row in map(item_shop_parse, client.iter_item_shops(since=since)):
         batch.append(row)
-        stamp = to_datetime(row.get("timeStamp"))
+        stamp = row.time_stamp
         if stamp and (latest is None or stamp > latest):
             latest = stamp
         if len(batch) == 100:
@@ -230,8 +214,10 @@ def items_refresh(
         return 0
     shops = shops_by_lightspeed_id(settings_obj.company_id)
     seen = 0
-    for item in client.iter_items(ids=sorted(links), with_item_shops=True, include_archived=True):
-        link = links.get(to_int(item.get("itemID")))
+    for item in map(
+        item_parse, client.iter_items(ids=sorted(links), with_item_shops=True, include_archived=True)
+    ):
+        link = links.get(item.item_id)
         if link is None:
             continue
         seen += 1
@@ -240,7 +226,7 @@ def items_refresh(
             link.save(update_fields=[*changed, "updated_at"])
         item_shops_apply(
             company_id=settings_obj.company_id,
-            rows=item.get("ItemShops") or [],
+            rows=item.item_shops,
             shops=shops,
             links_by_item={link.item_id: link.pk},
         )

@@ -27,7 +27,7 @@ from django.utils import timezone
 from integrations.core.locks import NamedLock
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.normalise import to_int
+from integrations.lightspeed.api.records.items import ItemRecord, item_parse
 from integrations.lightspeed.catalog.selectors import (
     QuantityRow,
     costs_differing,
@@ -328,10 +328,10 @@ def _send(run: _Run, plan: ItemPlan) -> None:
         # Not kept due (it would fail every minute): the issue says so and the full pass retries.
         run.count("rejected")
         return
-    _record_sent(run, plan, item, sent_rows, prices, cost, drifts)
+    _record_sent(run, plan, item_parse(item), sent_rows, prices, cost, drifts)
 
 
-def _record_sent(run, plan, item, sent_rows, prices, cost, drifts) -> None:
+def _record_sent(run, plan, item: ItemRecord, sent_rows, prices, cost, drifts) -> None:
     now = timezone.now()
     link = ProductLink.objects.get(pk=plan.link_id)
     update = {"updated_at"}
@@ -353,8 +353,8 @@ def _record_sent(run, plan, item, sent_rows, prices, cost, drifts) -> None:
         )
     # The answer carries every shop's row: ours as written, the others as they stand now.
     sent_shops = {run.shops[row.shop_pk].shop_id for row in sent_rows}
-    others = [r for r in item.get("ItemShops") or [] if to_int(r.get("shopID")) not in sent_shops]
-    stamps = [r for r in item.get("ItemShops") or [] if to_int(r.get("shopID")) in sent_shops]
+    others = [r for r in item.item_shops if r.shop_id not in sent_shops]
+    stamps = [r for r in item.item_shops if r.shop_id in sent_shops]
     if others:
         run.newly_moved |= item_shops_apply(
             company_id=run.settings_obj.company_id,

@@ -25,30 +25,34 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.lightspeed.api import errors
-from integrations.lightspeed.api.client import SALE_RELATIONS, LightspeedClient
-from integrations.lightspeed.api.normalise import iso_utc, records_in, to_bool, to_datetime, to_int
+from integrations.lightspeed.api.client import LightspeedClient
+from integrations.lightspeed.api.records.fields import RecordParseError
+from integrations.lightspeed.api.records.sales import (
+    SaleChange,
+    SaleData,
+    UnreadableSale,
+    customers_by_id,
+    items_by_id,
+    missing_relations,
+    sale_change_parse,
+    sale_time_stamp,
+    sale_update_time,
+    sale_void_parse,
+    sales_parse,
+)
 from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import LightspeedSettings, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.orders.services.sale_import import sales_import
-from integrations.lightspeed.orders.services.sale_parse import (
-    CustomerData,
-    ItemCodes,
-    SaleData,
-    SaleParseError,
-    customer_parse,
-    item_codes_parse,
-    missing_relations,
-    sale_parse,
-)
 from integrations.lightspeed.orders.services.sale_stock import ShopScope, shop_scope_load
 from integrations.lightspeed.orders.services.sale_void import sales_void
 
@@ -94,201 +98,178 @@ def orders_download(
     backfill = settings_obj.order_download_start
     backfill = backfill if backfill is not None and backfill < cursor.start_at else None
     scope.start_at = min(d for d in (cursor.start_at, backfill, since) if d is not None)
-    counts: Counter = Counter()
-    # Sales read in full by the first pass: the second need not fetch them again (a dry run has
-    # rolled their import back, so the database alone cannot tell).
-    handled: set[int] = set()
-
-    def commit(work: Callable[[OrderCursor], None]) -> None:
-        with transaction.atomic():
-            if cursor.pk is None:  # a dry run's first cursor, never stored
-                locked = copy.copy(cursor)
-            else:
-                locked = OrderCursor.objects.select_for_update().get(pk=cursor.pk)
-            work(locked)
-            if dry_run:
-                transaction.set_rollback(True)
-            else:
-                locked.save()
-
-    # 1. New sales by timeStamp.
-    read_from = since or backfill or (cursor.sales_after - overlap())
-    params = {
-        "timeStamp": f">,{iso_utc(read_from)}",
-        "sort": "timeStamp",
-        "load_relations": json.dumps(SALE_RELATIONS),
-    }
-    for records in _pages(client, "Sale", params):
-        sales = _parsed(scope, client, records, counts, run)
-
-        def work(locked: OrderCursor, sales=sales, records=records) -> None:
-            _record_invalid(scope, sales, counts, run)
-            sales_import(
-                scope=scope, sales=[s for s in sales if isinstance(s, SaleData)], counts=counts, run=run
-            )
-            newest = _newest(records, "timeStamp")
-            if newest and newest > locked.sales_after:
-                locked.sales_after = newest
-
-        commit(work)
-        if dry_run:
-            handled.update(s.sale_id for s in sales if isinstance(s, SaleData) and (s.completed or s.voided))
-            handled.update(_unreadable_ids(sales))
-        counts["sales_read"] += len(records)
-        if progress:
-            progress(len(records))
-
-    # 2. Later changes by updatetime: voids, back-dated completions.
-    read_from = since or backfill or (cursor.updates_after - overlap())
-    params = {"updatetime": f">,{iso_utc(read_from)}", "sort": "updatetime"}
-    for records in _pages(client, "Sale", params):
-        needed, voided = _changes_needed(scope, records)
-        needed = [sale_id for sale_id in needed if sale_id not in handled]
-        full = _fetch_sales(client, needed)
-        sales = _parsed(scope, client, full, counts, run)
-
-        def work(locked: OrderCursor, sales=sales, voided=voided, records=records) -> None:
-            _record_invalid(scope, sales, counts, run)
-            sales_import(
-                scope=scope, sales=[s for s in sales if isinstance(s, SaleData)], counts=counts, run=run
-            )
-            _void_known(scope, voided, counts)
-            newest = _newest(records, "updatetime")
-            if newest and newest > locked.updates_after:
-                locked.updates_after = newest
-
-        commit(work)
-        counts["changes_read"] += len(records)
-
-    # 3. SaleVoid, when the merchant granted it.
+    download = _Download(client=client, scope=scope, cursor=cursor, dry_run=dry_run, run=run)
+    download.new_sales(since=since or backfill or (cursor.sales_after - overlap()), progress=progress)
+    download.changed_sales(since=since or backfill or (cursor.updates_after - overlap()))
     if _void_scope_granted(settings_obj):
-        params = {"saleVoidID": f">,{cursor.voids_after_id}", "sort": "saleVoidID"}
-        try:
-            for records in _pages(client, "SaleVoid", params):
-                sale_ids = {to_int(r.get("saleID"), default=0) for r in records} - {0}
-
-                def work(locked: OrderCursor, sale_ids=sale_ids, records=records) -> None:
-                    _void_known(scope, sale_ids, counts)
-                    newest = max((to_int(r.get("saleVoidID"), default=0) for r in records), default=0)
-                    locked.voids_after_id = max(locked.voids_after_id, newest)
-
-                commit(work)
-        except errors.LightspeedForbiddenError:
-            counts["void_list_not_granted"] += 1
-
+        download.voids()
     if not dry_run and backfill is not None:
         OrderCursor.objects.filter(pk=cursor.pk).update(start_at=backfill)
     if not dry_run:
         _warnings_record(scope, run)
-    return dict(counts)
+    return dict(download.counts)
 
 
-def _pages(client: LightspeedClient, resource: str, params: dict[str, Any]) -> Iterator[list[dict]]:
-    for page in client.iter_pages(resource, params=params):
-        records = records_in(page, resource)
-        if records:
-            yield records
+@dataclass
+class _Download:
+    """One run's three passes (module docstring), each page in its own transaction."""
 
+    client: LightspeedClient
+    scope: ShopScope
+    cursor: OrderCursor
+    dry_run: bool
+    run: SyncRun | None
+    counts: Counter = field(default_factory=Counter)
+    # Sales read in full by the first pass: the second need not fetch them again (a dry run has
+    # rolled their import back, so the database alone cannot tell).
+    handled: set[int] = field(default_factory=set)
 
-def _newest(records: list[dict], name: str) -> datetime | None:
-    moments = []
-    for record in records:
+    @contextmanager
+    def page(self) -> Iterator[OrderCursor]:
+        """One page's transaction, holding the company's cursor row; the cursor is saved with it."""
+        with transaction.atomic():
+            if self.cursor.pk is None:  # a dry run's first cursor, never stored
+                locked = copy.copy(self.cursor)
+            else:
+                locked = OrderCursor.objects.select_for_update().get(pk=self.cursor.pk)
+            yield locked
+            if self.dry_run:
+                transaction.set_rollback(True)
+            else:
+                locked.save()
+
+    def import_sales(self, sales: list[SaleData | UnreadableSale]) -> None:
+        sales_page_import(scope=self.scope, sales=sales, counts=self.counts, run=self.run)
+
+    def new_sales(self, *, since: datetime, progress: Callable[[int], None] | None) -> None:
+        """1. New sales by timeStamp."""
+        for records in self.client.iter_sale_pages(since=since):
+            sales = sales_read(client=self.client, records=records, counts=self.counts)
+            newest = _newest(records, sale_time_stamp)
+            with self.page() as cursor:
+                self.import_sales(sales)
+                if newest and newest > cursor.sales_after:
+                    cursor.sales_after = newest
+            if self.dry_run:
+                self.handled.update(
+                    s.sale_id for s in sales if isinstance(s, SaleData) and (s.completed or s.voided)
+                )
+                self.handled.update(_unreadable_ids(sales))
+            self.counts["sales_read"] += len(records)
+            if progress:
+                progress(len(records))
+
+    def changed_sales(self, *, since: datetime) -> None:
+        """2. Later changes by updatetime: voids, back-dated completions."""
+        for records in self.client.iter_sale_change_pages(since=since):
+            needed, voided = _changes_needed(self.scope, records)
+            needed = [sale_id for sale_id in needed if sale_id not in self.handled]
+            full = list(self.client.iter_sales(ids=needed))
+            sales = sales_read(client=self.client, records=full, counts=self.counts)
+            newest = _newest(records, sale_update_time)
+            with self.page() as cursor:
+                self.import_sales(sales)
+                _void_known(self.scope, voided, self.counts)
+                if newest and newest > cursor.updates_after:
+                    cursor.updates_after = newest
+            self.counts["changes_read"] += len(records)
+
+    def voids(self) -> None:
+        """3. SaleVoid, when the merchant granted it."""
         try:
-            moment = to_datetime(
-                record.get(name) or (record.get("updateTime") if name == "updatetime" else None)
-            )
-        except ValueError:
-            continue
-        if moment is not None:
-            moments.append(moment)
-    return max(moments, default=None)
+            for records in self.client.iter_sale_void_pages(after_id=self.cursor.voids_after_id):
+                voids = [sale_void_parse(record) for record in records]
+                with self.page() as cursor:
+                    _void_known(self.scope, {v.sale_id for v in voids} - {0}, self.counts)
+                    newest = max((v.sale_void_id for v in voids), default=0)
+                    cursor.voids_after_id = max(cursor.voids_after_id, newest)
+        except errors.LightspeedForbiddenError:
+            self.counts["void_list_not_granted"] += 1
 
 
-def _parsed(
-    scope: ShopScope, client: LightspeedClient, records: list[dict], counts: Counter, run
-) -> list[SaleData | tuple[dict, str]]:
-    """Parsed sales, with any relation Lightspeed left out fetched in one request per kind."""
+def _newest(records: list[dict], moment: Callable[[dict], datetime | None]) -> datetime | None:
+    """The latest readable moment of a page (a record whose time cannot be read is passed over)."""
+    return max((m for m in map(moment, records) if m is not None), default=None)
+
+
+def sales_read(
+    *, client: LightspeedClient, records: list[dict], counts: Counter
+) -> list[SaleData | UnreadableSale]:
+    """A page of sales parsed, with any relation Lightspeed left out fetched in one request per kind."""
     missing_items: set[int] = set()
     missing_customers: set[int] = set()
     for record in records:
         item_ids, customer_ids = missing_relations(record)
         missing_items |= item_ids
         missing_customers |= customer_ids
-    items: dict[int, ItemCodes] = {}
+    items = {}
     if missing_items:
-        for item in client.iter_items(
-            ids=sorted(missing_items), with_item_shops=False, include_archived=True
-        ):
-            codes = item_codes_parse(item)
-            items[codes.item_id] = codes
+        items = items_by_id(
+            client.iter_items(ids=sorted(missing_items), with_item_shops=False, include_archived=True)
+        )
         counts["items_fetched"] += len(missing_items)
-    customers: dict[int, CustomerData] = {}
+    customers = {}
     if missing_customers:
-        for customer in client.iter_customers(ids=sorted(missing_customers)):
-            customers[to_int(customer.get("customerID"), default=0)] = customer_parse(customer)
-    out: list[SaleData | tuple[dict, str]] = []
-    for record in records:
-        try:
-            out.append(sale_parse(record, items=items, customers=customers))
-        except SaleParseError as exc:
-            out.append((record, str(exc)))
-    return out
+        customers = customers_by_id(client.iter_customers(ids=sorted(missing_customers)))
+    return sales_parse(records, items=items, customers=customers)
 
 
-def _record_invalid(scope: ShopScope, sales: list, counts: Counter, run) -> None:
+def sales_page_import(
+    *, scope: ShopScope, sales: list[SaleData | UnreadableSale], counts: Counter, run: SyncRun | None
+) -> None:
+    """A page of read sales into orders, and its unreadable ones into issues (in the caller's
+    transaction)."""
+    sales_unreadable_record(scope=scope, sales=sales, counts=counts, run=run)
+    sales_import(scope=scope, sales=[s for s in sales if isinstance(s, SaleData)], counts=counts, run=run)
+
+
+def sales_unreadable_record(
+    *, scope: ShopScope, sales: list[SaleData | UnreadableSale], counts: Counter, run: SyncRun | None
+) -> None:
+    """Each sale that could not be read becomes an issue, and is marked unreadable unless imported."""
     for entry in sales:
-        if isinstance(entry, SaleData):
+        if not isinstance(entry, UnreadableSale):
             continue
-        record, reason = entry
-        sale_id = str(record.get("saleID") if isinstance(record, dict) else "?")
         counts["invalid"] += 1
         sync_issue_record(
             company_id=scope.company.pk,
             kind="sale_invalid",
-            key=sale_id[:200],
-            message=f"Lightspeed sale {sale_id} could not be read ({reason}); it was not imported.",
-            excerpt=json.dumps(record, default=str)[:4000],
+            key=entry.key[:200],
+            message=f"Lightspeed sale {entry.key} could not be read ({entry.reason}); it was not imported.",
+            excerpt=json.dumps(entry.record, default=str)[:4000],
             run=run,
         )
-        if sale_id.isdigit():
-            try:
-                update_time = to_datetime(record.get("updatetime") or record.get("updateTime"))
-            except ValueError:
-                update_time = None
-            # An imported sale stays imported (its order exists); only what is not yet an order
-            # is marked unreadable.
-            rec, created = LightspeedSale.objects.get_or_create(
-                company=scope.company,
-                sale_id=int(sale_id),
-                defaults={"state": LightspeedSale.State.INVALID, "update_time": update_time},
-            )
-            if not created and rec.state in (LightspeedSale.State.OPEN, LightspeedSale.State.INVALID):
-                rec.state, rec.update_time = LightspeedSale.State.INVALID, update_time
-                rec.save(update_fields=["state", "update_time", "updated_at"])
+        if entry.sale_id is not None:
+            _unreadable_mark(scope, entry.sale_id, entry.update_time)
 
 
-def _unreadable_ids(sales: list) -> set[int]:
-    return {
-        int(record["saleID"])
-        for entry in sales
-        if not isinstance(entry, SaleData)
-        for record in [entry[0]]
-        if isinstance(record, dict) and str(record.get("saleID")).isdigit()
-    }
+def _unreadable_mark(scope: ShopScope, sale_id: int, update_time: datetime | None) -> None:
+    # An imported sale stays imported (its order exists); only what is not yet an order is
+    # marked unreadable.
+    rec, created = LightspeedSale.objects.get_or_create(
+        company=scope.company,
+        sale_id=sale_id,
+        defaults={"state": LightspeedSale.State.INVALID, "update_time": update_time},
+    )
+    if not created and rec.state in (LightspeedSale.State.OPEN, LightspeedSale.State.INVALID):
+        rec.state, rec.update_time = LightspeedSale.State.INVALID, update_time
+        rec.save(update_fields=["state", "update_time", "updated_at"])
+
+
+def _unreadable_ids(sales: list[SaleData | UnreadableSale]) -> set[int]:
+    return {s.sale_id for s in sales if isinstance(s, UnreadableSale) and s.sale_id is not None}
 
 
 def _changes_needed(scope: ShopScope, records: list[dict]) -> tuple[list[int], set[int]]:
     """Of a page of changed sales: which to fetch and import, which imported ones are now void."""
-    headers = {}
+    headers: dict[int, SaleChange] = {}
     for record in records:
         try:
-            sale_id = to_int(record.get("saleID"), default=0)
-            completed, voided = to_bool(record.get("completed")), to_bool(record.get("voided"))
-            shop_id = to_int(record.get("shopID"), default=0)
-        except ValueError:
+            change = sale_change_parse(record)
+        except RecordParseError:
             continue
-        if sale_id and (completed or voided):
-            headers[sale_id] = (voided, shop_id, _newest([record], "updatetime"))
+        if change.sale_id and (change.completed or change.voided):
+            headers[change.sale_id] = change
     final = (LightspeedSale.State.IMPORTED, LightspeedSale.State.VOIDED)
     rows = LightspeedSale.objects.filter(company=scope.company, sale_id__in=list(headers)).values_list(
         "sale_id", "state", "update_time"
@@ -300,34 +281,23 @@ def _changes_needed(scope: ShopScope, records: list[dict]) -> tuple[list[int], s
     }
     needed = [
         sale_id
-        for sale_id, (_, shop_id, changed) in headers.items()
+        for sale_id, change in headers.items()
         if known.get(sale_id) not in final
-        and scope.imports_shop(shop_id)
+        and scope.imports_shop(change.shop_id)
         and not (
             sale_id in unreadable
-            and (changed is None or (unreadable[sale_id] and changed <= unreadable[sale_id]))
+            and (
+                change.update_time is None
+                or (unreadable[sale_id] and change.update_time <= unreadable[sale_id])
+            )
         )
     ]
     voided = {
         sale_id
-        for sale_id, (is_void, _, _) in headers.items()
-        if is_void and known.get(sale_id) == LightspeedSale.State.IMPORTED
+        for sale_id, change in headers.items()
+        if change.voided and known.get(sale_id) == LightspeedSale.State.IMPORTED
     }
     return needed, voided
-
-
-def _fetch_sales(client: LightspeedClient, sale_ids: list[int]) -> list[dict]:
-    out: list[dict] = []
-    for start in range(0, len(sale_ids), 100):
-        chunk = sale_ids[start : start + 100]
-        params = {
-            "saleID": "IN," + json.dumps(chunk, separators=(",", ":")),
-            "sort": "saleID",
-            "load_relations": json.dumps(SALE_RELATIONS),
-        }
-        for records in _pages(client, "Sale", params):
-            out.extend(records)
-    return out
 
 
 def _void_known(scope: ShopScope, sale_ids: set[int], counts: Counter) -> None:

@@ -21,9 +21,7 @@ from integrations.lightspeed.connection.services.client import lightspeed_client
 from integrations.lightspeed.jobs.registry import JOBS, job_refusal
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.models.orders import LightspeedSale
-from integrations.lightspeed.orders.services.download import _fetch_sales, _parsed, _record_invalid
-from integrations.lightspeed.orders.services.sale_import import sales_import
-from integrations.lightspeed.orders.services.sale_parse import SaleData
+from integrations.lightspeed.orders.services.download import sales_page_import, sales_read
 from integrations.lightspeed.orders.services.sale_stock import shop_scope_load
 
 SALE_INVALID = "sale_invalid"
@@ -56,16 +54,15 @@ def sale_replay(*, company_id: int, sale_id: int) -> SaleReplayResult:
         if not acquired:
             raise SaleReplayError("The order download is running for this company; try again in a minute.")
         client = lightspeed_client_for(settings_obj)
-        records = _fetch_sales(client, [sale_id])
+        records = list(client.iter_sales(ids=[sale_id]))
         if not records:
             raise SaleReplayError(f"Lightspeed has no sale {sale_id} in this account.")
         scope = shop_scope_load(settings_obj=settings_obj)
         scope.start_at = None  # asked for by a person: no start-date cut-off
         counts: Counter = Counter()
-        sales = _parsed(scope, client, records, counts, None)
+        sales = sales_read(client=client, records=records, counts=counts)
         with transaction.atomic():
-            _record_invalid(scope, sales, counts, None)
-            sales_import(scope=scope, sales=[s for s in sales if isinstance(s, SaleData)], counts=counts)
+            sales_page_import(scope=scope, sales=sales, counts=counts, run=None)
     state = (
         LightspeedSale.objects.filter(company_id=company_id, sale_id=sale_id)
         .values_list("state", flat=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from integrations.commerce.models import Order, User
-from integrations.lightspeed.orders.services.sale_parse import SaleData
+from integrations.lightspeed.api.records.sales import SaleData
 from integrations.lightspeed.orders.services.sale_stock import ShopScope
 
 NO_PAYMENT_NOTE = (

@@ -29,8 +29,12 @@ from integrations.commerce.models import (
     Return,
     ReturnLine,
     StockLedgerEntry,
+    User,
+    Warehouse,
 )
 from integrations.commerce.services.stock import stock_adjust_many
+from integrations.lightspeed.api.records.items import ItemCodes
+from integrations.lightspeed.api.records.sales import SaleData, SaleLineData
 from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
@@ -42,12 +46,11 @@ from integrations.lightspeed.orders.services.sale_build import (
     unknown_reference,
 )
 from integrations.lightspeed.orders.services.sale_matching import ItemMatch, item_links_save, items_match
-from integrations.lightspeed.orders.services.sale_parse import SaleData, SaleLineData
 from integrations.lightspeed.orders.services.sale_stock import Availability, ShopScope
 from integrations.lightspeed.orders.services.sale_void import sales_void
 
 ZERO = Decimal("0")
-SALE_INVALID = "sale_invalid"  # the issue of a sale that could not be read (orders._record_invalid)
+SALE_INVALID = "sale_invalid"  # the issue of a sale that could not be read (download.sales_unreadable_record)
 
 
 @dataclass
@@ -136,6 +139,50 @@ def _import(
     counts: Counter,
     run: SyncRun | None,
 ) -> None:
+    """One chunk of sales: plan each (order, returns), build lines and stock moves, save, report."""
+    page = _page_load(scope, to_import)
+    unreadable_before = [
+        sale.sale_id
+        for sale, _ in to_import
+        if sale.sale_id in known and known[sale.sale_id].state == LightspeedSale.State.INVALID
+    ]
+    plans = [_plan(page, sale, void, known) for sale, void in to_import]
+    Order.objects.bulk_create([p.order for p in plans if p.order is not None])
+    Return.objects.bulk_create([r for p in plans for r in p.returns.values()])
+    for plan in plans:
+        _payments_add(page, plan)
+        for line in plan.sale.lines:
+            _line_add(page, plan, line)
+    _save(page, plans)
+    _counts_add(page, plans, counts)
+    _issues_record(page, unreadable_before, run)
+
+
+@dataclass
+class _Page:
+    """What importing a chunk of sales reads once, and the rows it gathers to write in bulk."""
+
+    scope: ShopScope
+    matches: dict[int, ItemMatch]
+    parents: dict[int, LightspeedSaleLine]  # the original lines refunded, by saleLineID
+    availability: Availability
+    warehouses: dict[int, Warehouse]
+    creator: User
+    order_lines: list[OrderLine] = field(default_factory=list)
+    return_lines: list[ReturnLine] = field(default_factory=list)
+    payments: list[OrderPayment] = field(default_factory=list)
+    stock_changes: list[tuple] = field(default_factory=list)
+    unmatched: dict[int, ItemMatch] = field(default_factory=dict)
+    shortfalls: Counter = field(default_factory=Counter)
+
+    def original_order(self, line: SaleLineData) -> Order | None:
+        """The order a refund line returns against; None when its sale was never imported."""
+        parent = self.parents.get(line.parent_sale_line_id)
+        return parent.sale.order if parent is not None and parent.sale.order_id else None
+
+
+def _page_load(scope: ShopScope, to_import: list[tuple[SaleData, bool]]) -> _Page:
+    """Matches of the chunk's items, the lines its refunds point at, and the stock they draw on."""
     company = scope.company
     lines = [line for sale, _ in to_import for line in sale.lines]
     items = [line.item for line in lines if line.is_stock and line.item is not None]
@@ -149,179 +196,211 @@ def _import(
         ).select_related("sale", "order_line")
     }
     products = {m.product.pk for m in matches.values() if m.product is not None}
-    warehouse_ids = {w.pk for sale, _ in to_import for w in scope.warehouses_for(sale.shop_id)}
-    availability = Availability(products, warehouse_ids)
-
-    plans: list[_Plan] = []
-    creator = scope.user  # read once: a dry run looks it up rather than keeping it
-    unreadable_before = [
-        sale.sale_id
-        for sale, _ in to_import
-        if sale.sale_id in known and known[sale.sale_id].state == LightspeedSale.State.INVALID
-    ]
-    for sale, void in to_import:
-        record = known.get(sale.sale_id) or LightspeedSale(company=company, sale_id=sale.sale_id)
-        for key, value in sale_record_fields(scope, sale).items():
-            setattr(record, key, value)
-        record.state = LightspeedSale.State.VOIDED if void else LightspeedSale.State.IMPORTED
-        if void:
-            record.voided_at = timezone.now()
-        plan = _Plan(sale=sale, record=record, void=void)
-        positive = [line for line in sale.lines if not line.is_return]
-        negative = [line for line in sale.lines if line.is_return]
-        if positive or not negative:
-            plan.order = order_build(scope, sale, void=void, created_by=creator)
-        for line in negative:
-            parent = parents.get(line.parent_sale_line_id)
-            original = parent.sale.order if parent is not None and parent.sale.order_id else None
-            key = original.pk if original is not None else None
-            if key not in plan.returns:
-                plan.returns[key] = Return(
-                    company=company,
-                    order=original,
-                    channel=Order.Channel.LOCAL_STORE,
-                    channel_return_id=str(sale.sale_id)
-                    if not plan.returns
-                    else f"{sale.sale_id}-{len(plan.returns) + 1}",
-                    return_date=sale.order_date or timezone.now(),
-                    reason="Refunded in Lightspeed",
-                    refund_amount=ZERO,
-                    notes=attribution(scope, sale)
-                    + ("" if original else " The original sale was not imported: a standalone return.")
-                    + (" Voided in Lightspeed before it was downloaded: no stock was moved." if void else ""),
-                )
-        plans.append(plan)
-
-    Order.objects.bulk_create([p.order for p in plans if p.order is not None])
-    Return.objects.bulk_create([r for p in plans for r in p.returns.values()])
-
-    order_lines: list[OrderLine] = []
-    return_lines: list[ReturnLine] = []
-    payments: list[OrderPayment] = []
-    stock_changes: list[tuple] = []
     warehouses = {w.pk: w for sale, _ in to_import for w in scope.warehouses_for(sale.shop_id)}
-    unmatched: dict[int, ItemMatch] = {}
-    shortfalls: Counter = Counter()
-    for plan in plans:
-        sale = plan.sale
-        reference = sale_reference(sale.sale_id)
-        if plan.order is not None:
-            payments.extend(
-                OrderPayment(
-                    order=plan.order,
-                    payment_type=p.payment_type,
-                    amount=p.amount,
-                    reference=p.reference,
-                    paid_at=p.paid_at,
-                )
-                for p in sale.payments
-            )
-        for line in sale.lines:
-            match = matches.get(line.item_id) if line.is_stock else None
-            product = match.product if match is not None else None
-            if line.is_stock and product is None:
-                if match is not None:
-                    unmatched.setdefault(line.item_id, match)
-                else:
-                    unmatched.setdefault(
-                        line.item_id, ItemMatch(item=_bare_item(line), reason="its item was not sent")
-                    )
-            kind = (
-                LightspeedSaleLine.Kind.NON_STOCK
-                if not line.is_stock
-                else LightspeedSaleLine.Kind.RETURN
-                if line.is_return
-                else LightspeedSaleLine.Kind.STOCK
-            )
-            row = LightspeedSaleLine(
-                sale_line_id=line.sale_line_id,
-                item_id=line.item_id,
-                kind=kind,
-                quantity=line.quantity,
-                product=product,
-            )
-            order_line = return_line = None
-            if line.is_return:
-                parent = parents.get(line.parent_sale_line_id)
-                original = parent.sale.order if parent is not None and parent.sale.order_id else None
-                order_return = plan.returns[original.pk if original is not None else None]
-                warehouse = scope.returns_warehouse_for(sale.shop_id) if line.is_stock else None
-                refund = -line.total if line.total < 0 else line.total
-                order_return.refund_amount += refund
-                return_line = ReturnLine(
-                    order_return=order_return,
-                    order_line=parent.order_line if parent is not None else None,
-                    product=product,
-                    sku=_sku(line, product),
-                    quantity=-line.quantity,
-                    warehouse=warehouse,
-                    refund_amount=refund,
-                    reason=line.note[:255],
-                    channel_line_id=str(line.sale_line_id),
-                )
-                return_lines.append(return_line)
-                if product is not None and warehouse is not None and not plan.void:
-                    row.stock_moves = [[warehouse.pk, -line.quantity]]
-                    warehouses[warehouse.pk] = warehouse
-                    stock_changes.append(
-                        (
-                            product,
-                            warehouse,
-                            -line.quantity,
-                            StockLedgerEntry.Reason.RETURN,
-                            reference,
-                            original,
-                        )
-                    )
-                    availability.give(product.pk, warehouse.pk, -line.quantity)
-            else:
-                order_line = OrderLine(
-                    order=plan.order,
-                    product=product,
-                    sku=_sku(line, product),
-                    title=line.title[:255],
-                    unknown_reference=unknown_reference(line.item_id)
-                    if line.is_stock and product is None
-                    else "",
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    discount=line.discount,
-                    tax=line.tax,
-                    line_total=line.total,
-                    channel_line_id=str(line.sale_line_id),
-                )
-                order_lines.append(order_line)
-                if product is not None and not plan.void:
-                    shop_warehouses = scope.warehouses_for(sale.shop_id)
-                    moves, shortfall = availability.take(product.pk, shop_warehouses, line.quantity)
-                    if shortfall and shop_warehouses:
-                        shortfalls[product.sku] += shortfall
-                        plan.notes.append(
-                            f"Not enough {product.sku} in stock: {shortfall} taken from "
-                            f"{shop_warehouses[0].name} below zero."
-                        )
-                    if not moves:
-                        plan.notes.append(f"No warehouse is mapped to this shop: {product.sku} not deducted.")
-                    row.stock_moves = moves
-                    stock_changes.extend(
-                        (product, warehouses[wid], qty, StockLedgerEntry.Reason.ORDER, reference, plan.order)
-                        for wid, qty in moves
-                    )
-            plan.line_rows.append((line, row, order_line, return_line))
+    return _Page(
+        scope=scope,
+        matches=matches,
+        parents=parents,
+        availability=Availability(products, set(warehouses)),
+        warehouses=warehouses,
+        creator=scope.user,  # read once: a dry run looks it up rather than keeping it
+    )
 
-    OrderLine.objects.bulk_create(order_lines)
-    ReturnLine.objects.bulk_create(return_lines)
-    OrderPayment.objects.bulk_create(payments)
+
+def _plan(page: _Page, sale: SaleData, void: bool, known: dict[int, LightspeedSale]) -> _Plan:
+    """The sale's record, its order (unless it only returns) and one return per original order."""
+    scope = page.scope
+    record = known.get(sale.sale_id) or LightspeedSale(company=scope.company, sale_id=sale.sale_id)
+    for key, value in sale_record_fields(scope, sale).items():
+        setattr(record, key, value)
+    record.state = LightspeedSale.State.VOIDED if void else LightspeedSale.State.IMPORTED
+    if void:
+        record.voided_at = timezone.now()
+    plan = _Plan(sale=sale, record=record, void=void)
+    positive = [line for line in sale.lines if not line.is_return]
+    negative = [line for line in sale.lines if line.is_return]
+    if positive or not negative:
+        plan.order = order_build(scope, sale, void=void, created_by=page.creator)
+    for line in negative:
+        original = page.original_order(line)
+        key = original.pk if original is not None else None
+        if key not in plan.returns:
+            plan.returns[key] = _return_build(scope, plan, original)
+    return plan
+
+
+def _return_build(scope: ShopScope, plan: _Plan, original: Order | None) -> Return:
+    sale = plan.sale
+    return Return(
+        company=scope.company,
+        order=original,
+        channel=Order.Channel.LOCAL_STORE,
+        channel_return_id=str(sale.sale_id)
+        if not plan.returns
+        else f"{sale.sale_id}-{len(plan.returns) + 1}",
+        return_date=sale.order_date or timezone.now(),
+        reason="Refunded in Lightspeed",
+        refund_amount=ZERO,
+        notes=attribution(scope, sale)
+        + ("" if original else " The original sale was not imported: a standalone return.")
+        + (" Voided in Lightspeed before it was downloaded: no stock was moved." if plan.void else ""),
+    )
+
+
+def _payments_add(page: _Page, plan: _Plan) -> None:
+    if plan.order is None:
+        return
+    page.payments.extend(
+        OrderPayment(
+            order=plan.order,
+            payment_type=p.payment_type,
+            amount=p.amount,
+            reference=p.reference,
+            paid_at=p.paid_at,
+        )
+        for p in plan.sale.payments
+    )
+
+
+def _line_add(page: _Page, plan: _Plan, line: SaleLineData) -> None:
+    """One sale line: its record, its order or return line, and the stock it moves."""
+    match = page.matches.get(line.item_id) if line.is_stock else None
+    product = match.product if match is not None else None
+    if line.is_stock and product is None:
+        if match is not None:
+            page.unmatched.setdefault(line.item_id, match)
+        else:
+            page.unmatched.setdefault(
+                line.item_id, ItemMatch(item=_bare_item(line), reason="its item was not sent")
+            )
+    kind = (
+        LightspeedSaleLine.Kind.NON_STOCK
+        if not line.is_stock
+        else LightspeedSaleLine.Kind.RETURN
+        if line.is_return
+        else LightspeedSaleLine.Kind.STOCK
+    )
+    row = LightspeedSaleLine(
+        sale_line_id=line.sale_line_id,
+        item_id=line.item_id,
+        kind=kind,
+        quantity=line.quantity,
+        product=product,
+    )
+    order_line = return_line = None
+    if line.is_return:
+        return_line = _return_line_add(page, plan, line, row, product)
+    else:
+        order_line = _order_line_add(page, plan, line, row, product)
+    plan.line_rows.append((line, row, order_line, return_line))
+
+
+def _return_line_add(
+    page: _Page, plan: _Plan, line: SaleLineData, row: LightspeedSaleLine, product: Product | None
+) -> ReturnLine:
+    """A refund line: a return line, and its units received into the returns warehouse."""
+    sale = plan.sale
+    parent = page.parents.get(line.parent_sale_line_id)
+    original = page.original_order(line)
+    order_return = plan.returns[original.pk if original is not None else None]
+    warehouse = page.scope.returns_warehouse_for(sale.shop_id) if line.is_stock else None
+    refund = -line.total if line.total < 0 else line.total
+    order_return.refund_amount += refund
+    return_line = ReturnLine(
+        order_return=order_return,
+        order_line=parent.order_line if parent is not None else None,
+        product=product,
+        sku=_sku(line, product),
+        quantity=-line.quantity,
+        warehouse=warehouse,
+        refund_amount=refund,
+        reason=line.note[:255],
+        channel_line_id=str(line.sale_line_id),
+    )
+    page.return_lines.append(return_line)
+    if product is not None and warehouse is not None and not plan.void:
+        row.stock_moves = [[warehouse.pk, -line.quantity]]
+        page.warehouses[warehouse.pk] = warehouse
+        page.stock_changes.append(
+            (
+                product,
+                warehouse,
+                -line.quantity,
+                StockLedgerEntry.Reason.RETURN,
+                sale_reference(sale.sale_id),
+                original,
+            )
+        )
+        page.availability.give(product.pk, warehouse.pk, -line.quantity)
+    return return_line
+
+
+def _order_line_add(
+    page: _Page, plan: _Plan, line: SaleLineData, row: LightspeedSaleLine, product: Product | None
+) -> OrderLine:
+    """A sold line: an order line, and its units taken from the shop's warehouses in order."""
+    sale = plan.sale
+    order_line = OrderLine(
+        order=plan.order,
+        product=product,
+        sku=_sku(line, product),
+        title=line.title[:255],
+        unknown_reference=unknown_reference(line.item_id) if line.is_stock and product is None else "",
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        discount=line.discount,
+        tax=line.tax,
+        line_total=line.total,
+        channel_line_id=str(line.sale_line_id),
+    )
+    page.order_lines.append(order_line)
+    if product is None or plan.void:
+        return order_line
+    shop_warehouses = page.scope.warehouses_for(sale.shop_id)
+    moves, shortfall = page.availability.take(product.pk, shop_warehouses, line.quantity)
+    if shortfall and shop_warehouses:
+        page.shortfalls[product.sku] += shortfall
+        plan.notes.append(
+            f"Not enough {product.sku} in stock: {shortfall} taken from {shop_warehouses[0].name} below zero."
+        )
+    if not moves:
+        plan.notes.append(f"No warehouse is mapped to this shop: {product.sku} not deducted.")
+    row.stock_moves = moves
+    reference = sale_reference(sale.sale_id)
+    page.stock_changes.extend(
+        (product, page.warehouses[wid], qty, StockLedgerEntry.Reason.ORDER, reference, plan.order)
+        for wid, qty in moves
+    )
+    return order_line
+
+
+def _save(page: _Page, plans: list[_Plan]) -> None:
+    """Everything the chunk built, one bulk statement per kind, then its stock moves."""
+    OrderLine.objects.bulk_create(page.order_lines)
+    ReturnLine.objects.bulk_create(page.return_lines)
+    OrderPayment.objects.bulk_create(page.payments)
     Return.objects.bulk_update(
         [r for p in plans for r in p.returns.values()], ["refund_amount"]
-    )  # summed from the lines above
+    )  # summed from the lines
     noted = [p.order for p in plans if p.notes and p.order is not None]
     for plan in plans:
         if plan.notes and plan.order is not None:
             plan.order.notes += "\n" + "\n".join(plan.notes)
     if noted:
         Order.objects.bulk_update(noted, ["notes"])
+    _records_save(page.scope, plans)
+    rows = []
+    for plan in plans:
+        for _, row, order_line, return_line in plan.line_rows:
+            row.sale = plan.record
+            row.order_line = order_line
+            row.return_line = return_line
+            rows.append(row)
+    LightspeedSaleLine.objects.bulk_create(rows)
+    stock_adjust_many(changes=page.stock_changes, user=page.creator)
 
+
+def _records_save(scope: ShopScope, plans: list[_Plan]) -> None:
     new_records, old_records = [], []
     for plan in plans:
         plan.record.order = plan.order
@@ -331,34 +410,27 @@ def _import(
     if old_records:
         LightspeedSale.objects.bulk_update(
             old_records,
-            [
-                "state",
-                "order",
-                "order_return",
-                "voided_at",
-                *sale_record_fields(scope, plans[0].sale).keys(),
-            ],
+            ["state", "order", "order_return", "voided_at", *sale_record_fields(scope, plans[0].sale).keys()],
         )
-    rows = []
-    for plan in plans:
-        for _, row, order_line, return_line in plan.line_rows:
-            row.sale = plan.record
-            row.order_line = order_line
-            row.return_line = return_line
-            rows.append(row)
-    LightspeedSaleLine.objects.bulk_create(rows)
-    stock_adjust_many(changes=stock_changes, user=creator)
 
+
+def _counts_add(page: _Page, plans: list[_Plan], counts: Counter) -> None:
     for plan in plans:
         counts["orders" if plan.order is not None else "returns_only"] += 1
         counts["returns"] += len(plan.returns)
         counts["voided_before_import"] += int(plan.void)
-    counts["lines"] += len(order_lines)
-    counts["return_lines"] += len(return_lines)
-    for item_id, match in unmatched.items():
-        counts["unmatched_items"] += 1
+    counts["lines"] += len(page.order_lines)
+    counts["return_lines"] += len(page.return_lines)
+    if page.unmatched:
+        counts["unmatched_items"] += len(page.unmatched)
+
+
+def _issues_record(page: _Page, unreadable_before: list[int], run: SyncRun | None) -> None:
+    """Unmatched items and stock shortfalls become issues; unreadable sales now read are settled."""
+    company_id = page.scope.company.pk
+    for item_id, match in page.unmatched.items():
         sync_issue_record(
-            company_id=company.pk,
+            company_id=company_id,
             kind=UnmatchedItem.KIND,
             key=str(item_id),
             message=f"Lightspeed {match.item.summary()} matches no product: {match.reason}. "
@@ -366,10 +438,10 @@ def _import(
             run=run,
         )
     if unreadable_before:
-        _unreadable_resolved(company.pk, unreadable_before, run)
-    for sku, units in shortfalls.items():
+        _unreadable_resolved(company_id, unreadable_before, run)
+    for sku, units in page.shortfalls.items():
         sync_issue_record(
-            company_id=company.pk,
+            company_id=company_id,
             kind="stock_shortfall",
             key=sku,
             message=f"Sales took {units} more units of {sku} than the mapped warehouses had; "
@@ -394,9 +466,7 @@ def _unreadable_resolved(company_id: int, sale_ids: list[int], run: SyncRun | No
     )
 
 
-def _bare_item(line: SaleLineData):
-    from integrations.lightspeed.orders.services.sale_parse import ItemCodes
-
+def _bare_item(line: SaleLineData) -> ItemCodes:
     return ItemCodes(item_id=line.item_id)
 
 

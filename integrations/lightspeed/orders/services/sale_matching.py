@@ -15,8 +15,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from integrations.commerce.models import Company, Product
+from integrations.lightspeed.api.records.items import ItemCodes
 from integrations.lightspeed.catalog.services import matching
-from integrations.lightspeed.catalog.services.matching import ItemCodes
 from integrations.lightspeed.models.catalog import ProductLink
 
 

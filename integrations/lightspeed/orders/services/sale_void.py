@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from integrations.commerce.models import Order, Return, StockLedgerEntry, Warehouse
 from integrations.commerce.services.stock import stock_adjust_many
+from integrations.lightspeed.api.records.sales import SaleData
 from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
 from integrations.lightspeed.orders.services.sale_build import sale_reference
-from integrations.lightspeed.orders.services.sale_parse import SaleData
 from integrations.lightspeed.orders.services.sale_stock import ShopScope
 
 

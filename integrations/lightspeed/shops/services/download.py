@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.commerce.models import Company
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.errors import LightspeedMalformedResponseError
-from integrations.lightspeed.api.normalise import to_bool, to_int
+from integrations.lightspeed.api.records.shops import (
+    EmployeeRecord,
+    PriceLevelRecord,
+    ShopRecord,
+    employee_parse,
+    price_level_parse,
+    shop_parse,
+)
 from integrations.lightspeed.models import (
     LightspeedEmployee,
     LightspeedPriceLevel,
@@ -23,18 +32,6 @@ from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
 )
-
-
-def _required_id(record: dict, field: str) -> int:
-    try:
-        value = to_int(record.get(field))
-    except ValueError:
-        value = None
-    if not value:
-        raise LightspeedMalformedResponseError(
-            f"A Lightspeed record has no valid {field}: {str(record)[:200]}"
-        )
-    return value
 
 
 def _upsert(
@@ -73,111 +70,120 @@ def shops_download(
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Downloads shops (with their registers), employees and price levels. Returns counts by kind."""
-    company = settings_obj.company
     # Read everything first: a failure half-way leaves the database as it was.
     shops = list(client.iter_shops())
     employees = list(client.iter_employees())
     price_levels = list(client.iter_price_levels())
-    counts: Counter = Counter()
-    now = timezone.now()
+    save = _Save(company=settings_obj.company, dry_run=dry_run, now=timezone.now())
     with transaction.atomic():
-        shop_ids, register_ids = [], []
-        for shop in shops:
-            shop_id = _required_id(shop, "shopID")
-            shop_ids.append(shop_id)
-            row = _upsert(
-                LightspeedShop,
-                company=company,
-                key_field="shop_id",
-                key=shop_id,
-                values={
-                    "name": str(shop.get("name") or f"Shop {shop_id}")[:255],
-                    "time_zone": str(shop.get("timeZone") or "")[:64],
-                    "archived": to_bool(shop.get("archived")),
-                },
-                counts=counts,
-                label="shops",
-                dry_run=dry_run,
-            )
-            if row is not None and not dry_run:
-                LightspeedShop.objects.filter(pk=row.pk).update(downloaded_at=now)
-            for register in shop.get("Registers") or []:
-                register_id = _required_id(register, "registerID")
-                register_ids.append(register_id)
-                if dry_run and row is None:
-                    counts["registers_created"] += 1
-                    continue
-                _upsert(
-                    LightspeedRegister,
-                    company=company,
-                    key_field="register_id",
-                    key=register_id,
-                    values={
-                        "shop": row,
-                        "name": str(register.get("name") or f"Register {register_id}")[:255],
-                        "archived": to_bool(register.get("archived")),
-                    },
-                    counts=counts,
-                    label="registers",
-                    dry_run=dry_run,
-                )
+        for shop in map(shop_parse, shops):
+            save.shop(shop)
             if progress:
                 progress(1)
-        employee_ids = []
-        for employee in employees:
-            employee_id = _required_id(employee, "employeeID")
-            employee_ids.append(employee_id)
-            _upsert(
-                LightspeedEmployee,
-                company=company,
-                key_field="employee_id",
-                key=employee_id,
-                values={
-                    "first_name": str(employee.get("firstName") or "")[:150],
-                    "last_name": str(employee.get("lastName") or "")[:150],
-                    "lock_out": to_bool(employee.get("lockOut")),
-                    "archived": to_bool(employee.get("archived")),
-                    "limit_to_shop_id": to_int(employee.get("limitToShopID"), default=0) or 0,
-                },
-                counts=counts,
-                label="employees",
-                dry_run=dry_run,
-            )
-        level_ids = []
-        for level in price_levels:
-            level_id = _required_id(level, "priceLevelID")
-            level_ids.append(level_id)
-            _upsert(
-                LightspeedPriceLevel,
-                company=company,
-                key_field="price_level_id",
-                key=level_id,
-                values={
-                    "name": str(level.get("name") or f"Price level {level_id}")[:255],
-                    "archived": to_bool(level.get("archived")),
-                    "level_type": str(level.get("type") or "")[:30],
-                },
-                counts=counts,
-                label="price_levels",
-                dry_run=dry_run,
-            )
-        for model, key_field, seen, label in (
-            (LightspeedShop, "shop_id", shop_ids, "shops"),
-            (LightspeedRegister, "register_id", register_ids, "registers"),
-            (LightspeedEmployee, "employee_id", employee_ids, "employees"),
-            (LightspeedPriceLevel, "price_level_id", level_ids, "price_levels"),
-        ):
-            _archive_missing(
-                model,
-                company=company,
-                key_field=key_field,
-                seen=seen,
-                counts=counts,
-                label=label,
-                dry_run=dry_run,
-            )
+        for employee in map(employee_parse, employees):
+            save.employee(employee)
+        for level in map(price_level_parse, price_levels):
+            save.price_level(level)
+        save.missing_archive()
+    counts = save.counts
     counts["shops"] = len(shops)
-    counts["registers"] = len(register_ids)
+    counts["registers"] = len(save.seen[LightspeedRegister])
     counts["employees"] = len(employees)
     counts["price_levels"] = len(price_levels)
     return dict(counts)
+
+
+@dataclass
+class _Save:
+    """Writes (or, in a dry run, only counts) what was downloaded, and remembers the ids seen."""
+
+    company: Company
+    dry_run: bool
+    now: datetime
+    counts: Counter = field(default_factory=Counter)
+    seen: dict[type, list[int]] = field(
+        default_factory=lambda: {
+            LightspeedShop: [],
+            LightspeedRegister: [],
+            LightspeedEmployee: [],
+            LightspeedPriceLevel: [],
+        }
+    )
+
+    def upsert(self, model, *, key_field: str, key: int, values: dict, label: str):
+        self.seen[model].append(key)
+        return _upsert(
+            model,
+            company=self.company,
+            key_field=key_field,
+            key=key,
+            values=values,
+            counts=self.counts,
+            label=label,
+            dry_run=self.dry_run,
+        )
+
+    def shop(self, shop: ShopRecord) -> None:
+        row = self.upsert(
+            LightspeedShop,
+            key_field="shop_id",
+            key=shop.shop_id,
+            values={"name": shop.name, "time_zone": shop.time_zone, "archived": shop.archived},
+            label="shops",
+        )
+        if row is not None and not self.dry_run:
+            LightspeedShop.objects.filter(pk=row.pk).update(downloaded_at=self.now)
+        for register in shop.registers:
+            if self.dry_run and row is None:
+                self.seen[LightspeedRegister].append(register.register_id)
+                self.counts["registers_created"] += 1
+                continue
+            self.upsert(
+                LightspeedRegister,
+                key_field="register_id",
+                key=register.register_id,
+                values={"shop": row, "name": register.name, "archived": register.archived},
+                label="registers",
+            )
+
+    def employee(self, employee: EmployeeRecord) -> None:
+        self.upsert(
+            LightspeedEmployee,
+            key_field="employee_id",
+            key=employee.employee_id,
+            values={
+                "first_name": employee.first_name,
+                "last_name": employee.last_name,
+                "lock_out": employee.lock_out,
+                "archived": employee.archived,
+                "limit_to_shop_id": employee.limit_to_shop_id,
+            },
+            label="employees",
+        )
+
+    def price_level(self, level: PriceLevelRecord) -> None:
+        self.upsert(
+            LightspeedPriceLevel,
+            key_field="price_level_id",
+            key=level.price_level_id,
+            values={"name": level.name, "archived": level.archived, "level_type": level.level_type},
+            label="price_levels",
+        )
+
+    def missing_archive(self) -> None:
+        """Records Lightspeed no longer lists are archived here, never deleted."""
+        for model, key_field, label in (
+            (LightspeedShop, "shop_id", "shops"),
+            (LightspeedRegister, "register_id", "registers"),
+            (LightspeedEmployee, "employee_id", "employees"),
+            (LightspeedPriceLevel, "price_level_id", "price_levels"),
+        ):
+            _archive_missing(
+                model,
+                company=self.company,
+                key_field=key_field,
+                seen=self.seen[model],
+                counts=self.counts,
+                label=label,
+                dry_run=self.dry_run,
+            )
