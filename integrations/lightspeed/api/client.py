@@ -45,12 +45,6 @@ class LightspeedClient(LightspeedTransport):
             params["archived"] = "true"
         return self.iter_records("Shop", params=params)
 
-    def iter_registers(self, *, include_archived: bool = True) -> Iterator[dict[str, Any]]:
-        params = {"sort": "registerID"}
-        if include_archived:
-            params["archived"] = "true"
-        return self.iter_records("Register", params=params)
-
     def iter_employees(self, *, include_archived: bool = True) -> Iterator[dict[str, Any]]:
         params = {"sort": "employeeID"}
         if include_archived:

@@ -126,8 +126,6 @@ class LightspeedSaleLine(models.Model):
 class UnmatchedItem(SyncIssue):
     """The issues of sale lines whose Lightspeed item matched no product: mapped here by a person."""
 
-    KIND = "unmatched_item"
-
     class Meta:
         proxy = True
         verbose_name = "unmatched Lightspeed item"

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from integrations.commerce.models import Product
 from integrations.core.admin import CompanyScopedAdmin
+from integrations.lightspeed.models import SyncIssue
 from integrations.lightspeed.models.orders import LightspeedSale, UnmatchedItem
 from integrations.lightspeed.orders.services.resolve import (
     UnmatchedItemResolveError,
@@ -105,7 +106,7 @@ class UnmatchedItemAdmin(CompanyScopedAdmin):
     fields = ("company", "key", "message", "count", "status", "first_seen_at", "last_seen_at", "product")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind=UnmatchedItem.KIND)
+        return super().get_queryset(request).filter(kind=SyncIssue.Kind.UNMATCHED_ITEM)
 
     def has_add_permission(self, request, *args):
         return False

@@ -39,8 +39,6 @@ from integrations.lightspeed.models import (
 )
 
 CREATE_LIMIT = 500  # per run: a long backlog is created over several runs, sharing the bucket
-REJECTED = "item_create_rejected"
-FAILED = "item_create_failed"
 CREATE_ATTEMPTS = 5  # runs that try a create failing for a moment before it waits for Retry
 
 
@@ -91,7 +89,7 @@ def items_create(
         _linked_settle(company_id)
     failed = dict(
         SyncIssue.objects.filter(
-            company_id=company_id, kind=FAILED, status=SyncIssue.Status.OPEN
+            company_id=company_id, kind=SyncIssue.Kind.ITEM_CREATE_FAILED, status=SyncIssue.Status.OPEN
         ).values_list("key", "count")
     )
     links = _links_to_create(company_id, failed=failed, limit=limit)
@@ -114,7 +112,7 @@ def items_create(
 def _links_to_create(company_id: int, *, failed: dict[str, int], limit: int) -> list[ProductLink]:
     """Enabled, unlinked products, except those refused or given up on (they wait for Retry)."""
     refused = SyncIssue.objects.filter(
-        company_id=company_id, kind=REJECTED, status=SyncIssue.Status.OPEN
+        company_id=company_id, kind=SyncIssue.Kind.ITEM_CREATE_REJECTED, status=SyncIssue.Status.OPEN
     ).values_list("key", flat=True)
     given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
     return list(
@@ -233,7 +231,7 @@ def _created_record(
 def _refusal_record(company_id: int, sku: str, exc: errors.LightspeedError) -> None:
     sync_issue_record(
         company_id=company_id,
-        kind=REJECTED,
+        kind=SyncIssue.Kind.ITEM_CREATE_REJECTED,
         key=sku,
         message=f"Lightspeed refused to create {sku}: {exc.message}",
         excerpt=exc.body,
@@ -248,7 +246,7 @@ def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, a
         then = f"LightSync tries again with the next products run (attempt {attempt} of {CREATE_ATTEMPTS})."
     sync_issue_record(
         company_id=company_id,
-        kind=FAILED,
+        kind=SyncIssue.Kind.ITEM_CREATE_FAILED,
         key=sku,
         message=f"Lightspeed could not create {sku} just now: {exc.message.rstrip('.')}. {then}",
         excerpt=exc.body,
@@ -259,7 +257,9 @@ def _linked_settle(company_id: int) -> None:
     """A refused or failed create whose product is linked by now (the item was made in Lightspeed
     by hand, or a create whose answer was lost made it) needs nothing more: its issue resolves."""
     open_issues = SyncIssue.objects.filter(
-        company_id=company_id, kind__in=(REJECTED, FAILED), status=SyncIssue.Status.OPEN
+        company_id=company_id,
+        kind__in=(SyncIssue.Kind.ITEM_CREATE_REJECTED, SyncIssue.Kind.ITEM_CREATE_FAILED),
+        status=SyncIssue.Status.OPEN,
     )
     skus = list(open_issues.values_list("key", flat=True))
     if not skus:
@@ -278,7 +278,10 @@ def _failures_settle(company_id: int, skus: list[str], *, resolution: str = "Cre
     """A create that failed for a moment has worked (or the item turned out to exist after all)."""
     if skus:
         SyncIssue.objects.filter(
-            company_id=company_id, kind=FAILED, key__in=skus, status=SyncIssue.Status.OPEN
+            company_id=company_id,
+            kind=SyncIssue.Kind.ITEM_CREATE_FAILED,
+            key__in=skus,
+            status=SyncIssue.Status.OPEN,
         ).update(status=SyncIssue.Status.RESOLVED, resolved_at=timezone.now(), resolution=resolution)
 
 

@@ -27,7 +27,7 @@ from integrations.lightspeed.catalog.services.state import (
     shops_by_lightspeed_id,
 )
 from integrations.lightspeed.jobs.issues import sync_issue_record
-from integrations.lightspeed.models import LightspeedSettings, ProductLink
+from integrations.lightspeed.models import LightspeedSettings, ProductLink, SyncIssue
 
 LINK_FIELDS = [
     "item_id",
@@ -137,7 +137,7 @@ class ItemLinker:
         codes = item.codes
         sync_issue_record(
             company_id=self.company_id,
-            kind="item_match_ambiguous",
+            kind=SyncIssue.Kind.ITEM_MATCH_AMBIGUOUS,
             key=str(item.item_id),
             message=f"Lightspeed item {item.item_id} ({codes.description}) was not linked: {match.problem}",
             excerpt=f"customSku={codes.custom_sku} upc={codes.upc} "
@@ -151,7 +151,7 @@ class ItemLinker:
             return
         sync_issue_record(
             company_id=self.company_id,
-            kind="item_archived",
+            kind=SyncIssue.Kind.ITEM_ARCHIVED,
             key=str(item.item_id),
             message=f"Lightspeed item {item.item_id}, linked to product {self._sku(link)}, was "
             "archived in Lightspeed. LightSync stops uploading to it and does not recreate it; "

@@ -15,8 +15,6 @@ from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.shops.selectors import price_level_refusal, price_levels_for
 
-PRICE_LEVEL_UNUSABLE = "price_level_unusable"
-
 
 def price_level_unusable(settings_obj: LightspeedSettings) -> str | None:
     """Why prices cannot go to the configured level now; None when they can. Before any
@@ -34,14 +32,16 @@ def price_level_check(*, settings_obj: LightspeedSettings, run=None) -> str | No
     if reason:
         sync_issue_record(
             company_id=settings_obj.company_id,
-            kind=PRICE_LEVEL_UNUSABLE,
+            kind=SyncIssue.Kind.PRICE_LEVEL_UNUSABLE,
             key=str(settings_obj.price_level),
             message=f"{reason} Until then no price is sent to Lightspeed; stock and costs still are.",
             run=run,
         )
         return reason
     SyncIssue.objects.filter(
-        company_id=settings_obj.company_id, kind=PRICE_LEVEL_UNUSABLE, status=SyncIssue.Status.OPEN
+        company_id=settings_obj.company_id,
+        kind=SyncIssue.Kind.PRICE_LEVEL_UNUSABLE,
+        status=SyncIssue.Status.OPEN,
     ).update(
         status=SyncIssue.Status.RESOLVED,
         resolved_at=timezone.now(),

@@ -98,6 +98,6 @@ def products_download(
     if settings_obj.auto_create_enabled_products:
         counts.update(items_create(settings_obj=settings_obj, client=client, dry_run=dry_run))
     counts["open_match_issues"] = SyncIssue.objects.filter(
-        company_id=company_id, kind="item_match_ambiguous", status=SyncIssue.Status.OPEN
+        company_id=company_id, kind=SyncIssue.Kind.ITEM_MATCH_AMBIGUOUS, status=SyncIssue.Status.OPEN
     ).count()
     return counts

@@ -55,6 +55,7 @@ from integrations.lightspeed.models import (
     LightspeedShop,
     ProductLink,
     StockDrift,
+    SyncIssue,
 )
 
 INVENTORY, PRICES, COSTS = "inventory", "prices", "costs"
@@ -320,7 +321,7 @@ def _send(run: _Run, plan: ItemPlan) -> None:
     except (errors.LightspeedBadRequestError, errors.LightspeedNotFoundError) as exc:
         sync_issue_record(
             company_id=run.settings_obj.company_id,
-            kind="upload_rejected",
+            kind=SyncIssue.Kind.UPLOAD_REJECTED,
             key=str(plan.item_id),
             message=f"Lightspeed refused the update of {plan.sku} (item {plan.item_id}): {exc.message}",
             excerpt=exc.body,

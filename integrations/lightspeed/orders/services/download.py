@@ -50,7 +50,7 @@ from integrations.lightspeed.api.records.sales import (
     sales_parse,
 )
 from integrations.lightspeed.jobs.issues import sync_issue_record
-from integrations.lightspeed.models import LightspeedSettings, SyncRun
+from integrations.lightspeed.models import LightspeedSettings, SyncIssue, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, OrderCursor
 from integrations.lightspeed.orders.services.sale_import import sales_import
 from integrations.lightspeed.orders.services.sale_stock import ShopScope, shop_scope_load
@@ -233,7 +233,7 @@ def sales_unreadable_record(
         counts["invalid"] += 1
         sync_issue_record(
             company_id=scope.company.pk,
-            kind="sale_invalid",
+            kind=SyncIssue.Kind.SALE_INVALID,
             key=entry.key[:200],
             message=f"Lightspeed sale {entry.key} could not be read ({entry.reason}); it was not imported.",
             excerpt=json.dumps(entry.record, default=str)[:4000],
@@ -315,7 +315,7 @@ def _warnings_record(scope: ShopScope, run) -> None:
     if "returns_warehouse_missing" in scope.warnings:
         sync_issue_record(
             company_id=scope.company.pk,
-            kind="returns_warehouse_missing",
+            kind=SyncIssue.Kind.RETURNS_WAREHOUSE_MISSING,
             key="settings",
             message="No Returns Warehouse is set: returned items were received into the shop's first "
             "warehouse. Set a Returns Warehouse in the Lightspeed POS settings.",

@@ -24,8 +24,6 @@ from integrations.lightspeed.models.orders import LightspeedSale
 from integrations.lightspeed.orders.services.download import sales_page_import, sales_read
 from integrations.lightspeed.orders.services.sale_stock import shop_scope_load
 
-SALE_INVALID = "sale_invalid"
-
 
 class SaleReplayError(RefusalError):
     """The sale cannot be fetched again now (e.g. the orders job may not run); nothing changed."""
@@ -71,7 +69,10 @@ def sale_replay(*, company_id: int, sale_id: int) -> SaleReplayResult:
     imported = state in (LightspeedSale.State.IMPORTED, LightspeedSale.State.VOIDED)
     if imported:
         SyncIssue.objects.filter(
-            company_id=company_id, kind=SALE_INVALID, key=str(sale_id), status=SyncIssue.Status.OPEN
+            company_id=company_id,
+            kind=SyncIssue.Kind.SALE_INVALID,
+            key=str(sale_id),
+            status=SyncIssue.Status.OPEN,
         ).update(
             status=SyncIssue.Status.RESOLVED,
             resolved_at=timezone.now(),

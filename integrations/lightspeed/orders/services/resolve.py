@@ -18,7 +18,7 @@ from integrations.commerce.services.stock import stock_adjust_many
 from integrations.core.locks import company_job_lock
 from integrations.lightspeed.models import LightspeedSettings, SyncIssue
 from integrations.lightspeed.models.catalog import ProductLink
-from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
+from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
 from integrations.lightspeed.orders.services.sale_build import sale_reference
 from integrations.lightspeed.orders.services.sale_stock import Availability, shop_scope_load
 
@@ -84,7 +84,7 @@ def unmatched_item_resolve(*, issue: SyncIssue, product: Product, user: User | N
 @transaction.atomic
 def _resolve(*, issue: SyncIssue, product: Product, user: User | None) -> dict[str, int]:
     issue = SyncIssue.objects.select_for_update().get(pk=issue.pk)
-    if issue.kind != UnmatchedItem.KIND:
+    if issue.kind != SyncIssue.Kind.UNMATCHED_ITEM:
         raise UnmatchedItemResolveError("This issue is not about an unmatched Lightspeed item.")
     if product.company_id != issue.company_id:
         raise UnmatchedItemResolveError("This product belongs to another company.")

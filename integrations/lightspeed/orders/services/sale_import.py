@@ -37,7 +37,7 @@ from integrations.lightspeed.api.records.items import ItemCodes
 from integrations.lightspeed.api.records.sales import SaleData, SaleLineData
 from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.models import SyncIssue, SyncRun
-from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine, UnmatchedItem
+from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
 from integrations.lightspeed.orders.services.sale_build import (
     attribution,
     order_build,
@@ -50,7 +50,6 @@ from integrations.lightspeed.orders.services.sale_stock import Availability, Sho
 from integrations.lightspeed.orders.services.sale_void import sales_void
 
 ZERO = Decimal("0")
-SALE_INVALID = "sale_invalid"  # the issue of a sale that could not be read (download.sales_unreadable_record)
 
 
 @dataclass
@@ -431,7 +430,7 @@ def _issues_record(page: _Page, unreadable_before: list[int], run: SyncRun | Non
     for item_id, match in page.unmatched.items():
         sync_issue_record(
             company_id=company_id,
-            kind=UnmatchedItem.KIND,
+            kind=SyncIssue.Kind.UNMATCHED_ITEM,
             key=str(item_id),
             message=f"Lightspeed {match.item.summary()} matches no product: {match.reason}. "
             "Its sale lines were imported as unknown lines; choose the product to fix them and their stock.",
@@ -442,7 +441,7 @@ def _issues_record(page: _Page, unreadable_before: list[int], run: SyncRun | Non
     for sku, units in page.shortfalls.items():
         sync_issue_record(
             company_id=company_id,
-            kind="stock_shortfall",
+            kind=SyncIssue.Kind.STOCK_SHORTFALL,
             key=sku,
             message=f"Sales took {units} more units of {sku} than the mapped warehouses had; "
             "the shortfall was taken from the first warehouse, below zero.",
@@ -456,7 +455,7 @@ def _unreadable_resolved(company_id: int, sale_ids: list[int], run: SyncRun | No
     how = f"imported by run {run.pk}" if run is not None else "imported when it was replayed"
     SyncIssue.objects.filter(
         company_id=company_id,
-        kind=SALE_INVALID,
+        kind=SyncIssue.Kind.SALE_INVALID,
         key__in=[str(sale_id) for sale_id in sale_ids],
         status=SyncIssue.Status.OPEN,
     ).update(
