@@ -101,6 +101,52 @@ def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key():
     assert "FIELD_ENCRYPTION_KEY must hold Fernet keys" in result.stderr
 
 
+THROTTLE_PROBE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "enabled": settings.AXES_ENABLED,
+    "backend": settings.AUTHENTICATION_BACKENDS[0],
+    "limit": settings.AXES_FAILURE_LIMIT,
+    "cooloff_seconds": settings.AXES_COOLOFF_TIME.total_seconds(),
+    "parameters": settings.AXES_LOCKOUT_PARAMETERS,
+}))
+"""
+
+
+def test_production_throttles_logins_as_the_environment_says():
+    default = python(THROTTLE_PROBE, production_env())
+    tuned = python(
+        THROTTLE_PROBE,
+        production_env(LOGIN_FAILURE_LIMIT="8", LOGIN_COOLOFF_MINUTES="60", LOGIN_LOCKOUT_BY="user_or_ip"),
+    )
+    assert default.returncode == tuned.returncode == 0, default.stderr + tuned.stderr
+
+    assert json.loads(default.stdout) == {
+        "enabled": True,
+        "backend": "axes.backends.AxesStandaloneBackend",
+        "limit": 5,
+        "cooloff_seconds": 900.0,
+        "parameters": [["username", "ip_address"]],
+    }
+    assert json.loads(tuned.stdout) == {
+        "enabled": True,
+        "backend": "axes.backends.AxesStandaloneBackend",
+        "limit": 8,
+        "cooloff_seconds": 3600.0,
+        "parameters": ["username", "ip_address"],
+    }
+
+
+def test_an_unknown_lockout_mode_is_refused_at_start():
+    result = manage("check", env=production_env(LOGIN_LOCKOUT_BY="username"))
+
+    assert result.returncode != 0
+    assert "LOGIN_LOCKOUT_BY must be one of user_at_ip, user_or_ip, ip" in result.stderr
+
+
 SETTINGS_PROBE = """
 import json
 import django
