@@ -237,7 +237,9 @@ LIGHTSPEED_RUN_RETENTION_DAYS = env.int("LIGHTSPEED_RUN_RETENTION_DAYS", default
 LIGHTSPEED_ISSUE_RETENTION_DAYS = env.int("LIGHTSPEED_ISSUE_RETENTION_DAYS", default=90)
 # /healthz calls the beat stale after this many seconds without a tick (ticks come every 60 s).
 HEALTHZ_BEAT_MAX_AGE = env.int("HEALTHZ_BEAT_MAX_AGE", default=300)
-# When set, /metrics wants "Authorization: Bearer <METRICS_TOKEN>".
+# /metrics (Prometheus): METRICS_ENABLED=false turns it off (404). When METRICS_TOKEN is set it wants
+# "Authorization: Bearer <METRICS_TOKEN>"; production refuses to start without one while it is on.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # Structured logs: every line carries company_id, job and run_id; secrets and email addresses are
