@@ -125,7 +125,8 @@ AXES_LOCKOUT_PARAMETERS = LOCKOUT_MODES[LOGIN_LOCKOUT_BY]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 _cooloff_minutes = env.float("LOGIN_COOLOFF_MINUTES", default=15)
 AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes) if _cooloff_minutes > 0 else None
-# A successful login forgets the failures before it (of that user, from that address).
+# A successful login forgets the failures before it (those LOGIN_LOCKOUT_BY counts against it).
+# Every attempt while locked, the right password too, starts the cool-off again (axes' default).
 AXES_RESET_ON_SUCCESS = True
 # The address a login comes from, behind TRUSTED_PROXY_COUNT proxies that append to
 # X-Forwarded-For (0: the connection's own address; see integrations.core.login_throttle).

@@ -3,9 +3,12 @@ cool-off, with a page that says so; ops staff unlock by deleting the access atte
 never see them. The suite runs with throttling off (lightsync/settings/test.py); these tests turn
 it on."""
 
+from datetime import timedelta
+
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from integrations.commerce.tests.factories import PASSWORD, MerchantFactory
 from integrations.core.login_throttle import client_ip_address
@@ -74,6 +77,22 @@ def test_locking_by_user_or_address_locks_the_user_everywhere_and_the_address_fo
     assert log_in(merchant.username, PASSWORD, ELSEWHERE).status_code == 429
     assert log_in(colleague.username, PASSWORD, ATTACKER).status_code == 429
     assert log_in(colleague.username, PASSWORD, ELSEWHERE).status_code == 302
+
+
+def minutes_pass(minutes: int) -> None:
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_the_lock_lifts_after_the_cool_off_and_an_attempt_while_locked_starts_it_again(throttled, merchant):
+    throttled.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    fail_five_times(merchant.username)
+
+    minutes_pass(10)
+    assert log_in(merchant.username, PASSWORD).status_code == 429  # 5 minutes early: starts again
+    minutes_pass(10)
+    assert log_in(merchant.username, PASSWORD).status_code == 429
+    minutes_pass(16)
+    assert log_in(merchant.username, PASSWORD).status_code == 302
 
 
 def test_a_successful_login_forgets_the_failures_before_it(throttled, merchant):
