@@ -23,6 +23,7 @@ RUN DJANGO_SETTINGS_MODULE=lightsync.settings.production \
     FIELD_ENCRYPTION_KEY=Y29sbGVjdHN0YXRpYy1hdC1idWlsZC10aW1lLW9ubHk= \
     DATABASE_URL=sqlite:////tmp/build-only.sqlite3 \
     CELERY_BROKER_URL=memory:// \
+    METRICS_ENABLED=false \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var \
     && chown -R lightsync:lightsync /app/var

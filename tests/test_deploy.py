@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "lightsync.example.com"
+METRICS_TOKEN = secrets.token_urlsafe(32)
 
 pytestmark = pytest.mark.skipif(
     (BASE_DIR / ".env").is_file(),
@@ -34,6 +35,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "FIELD_ENCRYPTION_KEY": f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
         "DATABASE_URL": "postgres://lightsync:s3cret@db.internal:5432/lightsync",
         "REDIS_URL": "redis://cache.internal:6379/0",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     for name, value in overrides.items():
         if value is None:
@@ -77,7 +79,9 @@ def test_check_deploy_fails_on_a_weak_secret_key():
     assert "security.W009" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEY", "DATABASE_URL", "METRICS_TOKEN"]
+)
 def test_production_refuses_to_start_without_a_required_variable(missing):
     result = manage("check", env=production_env(**{missing: None}))
 
@@ -99,6 +103,93 @@ def test_production_refuses_an_encryption_key_that_is_not_a_fernet_key():
 
     assert result.returncode != 0
     assert "FIELD_ENCRYPTION_KEY must hold Fernet keys" in result.stderr
+
+
+@pytest.mark.parametrize("token", ["", "short-token"])
+def test_production_refuses_an_empty_or_short_metrics_token_while_metrics_are_on(token):
+    result = manage("check", env=production_env(METRICS_TOKEN=token))
+
+    assert result.returncode != 0
+    assert "Set METRICS_TOKEN to at least 32 random characters" in result.stderr
+    assert "METRICS_ENABLED=false" in result.stderr
+
+
+METRICS_PROBE = """
+import django
+django.setup()
+from django.test import Client
+from integrations.core import views
+
+views.metrics_text = lambda: b"# the families, read from a database this probe does not have"
+client = Client()
+headers = {"HTTP_HOST": "%(host)s", "HTTP_X_FORWARDED_PROTO": "https"}
+print(
+    client.get("/metrics", **headers).status_code,
+    client.get("/metrics", HTTP_AUTHORIZATION="Bearer %(token)s", **headers).status_code,
+)
+"""
+
+
+def test_production_metrics_want_the_token():
+    result = python(METRICS_PROBE % {"host": HOST, "token": METRICS_TOKEN}, production_env())
+
+    assert result.returncode == 0, result.stderr
+    without, with_token = result.stdout.split()
+    assert (without, with_token) == ("401", "200")
+
+
+def test_production_starts_without_a_metrics_token_when_metrics_are_off_and_metrics_is_a_404():
+    env = production_env(METRICS_TOKEN=None, METRICS_ENABLED="false")
+    result = python(METRICS_PROBE % {"host": HOST, "token": ""}, env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["404", "404"]
+
+
+THROTTLE_PROBE = """
+import json
+import django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "enabled": settings.AXES_ENABLED,
+    "backend": settings.AUTHENTICATION_BACKENDS[0],
+    "limit": settings.AXES_FAILURE_LIMIT,
+    "cooloff_seconds": settings.AXES_COOLOFF_TIME.total_seconds(),
+    "parameters": settings.AXES_LOCKOUT_PARAMETERS,
+}))
+"""
+
+
+def test_production_throttles_logins_as_the_environment_says():
+    default = python(THROTTLE_PROBE, production_env())
+    tuned = python(
+        THROTTLE_PROBE,
+        production_env(LOGIN_FAILURE_LIMIT="8", LOGIN_COOLOFF_MINUTES="60", LOGIN_LOCKOUT_BY="user_or_ip"),
+    )
+    assert default.returncode == tuned.returncode == 0, default.stderr + tuned.stderr
+
+    assert json.loads(default.stdout) == {
+        "enabled": True,
+        "backend": "axes.backends.AxesStandaloneBackend",
+        "limit": 5,
+        "cooloff_seconds": 900.0,
+        "parameters": [["username", "ip_address"]],
+    }
+    assert json.loads(tuned.stdout) == {
+        "enabled": True,
+        "backend": "axes.backends.AxesStandaloneBackend",
+        "limit": 8,
+        "cooloff_seconds": 3600.0,
+        "parameters": ["username", "ip_address"],
+    }
+
+
+def test_an_unknown_lockout_mode_is_refused_at_start():
+    result = manage("check", env=production_env(LOGIN_LOCKOUT_BY="username"))
+
+    assert result.returncode != 0
+    assert "LOGIN_LOCKOUT_BY must be one of user_at_ip, user_or_ip, ip" in result.stderr
 
 
 SETTINGS_PROBE = """

@@ -75,6 +75,16 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class MerchantCompanyForm(forms.ModelForm):
+    """A merchant's own company. A name another company holds is refused without saying so:
+    "already exists" would confirm to one merchant that another company of that name uses LightSync."""
+
+    class Meta:
+        model = Company
+        fields = ("name", "phone", "email", *ADDRESS_FIELDS)
+        error_messages = {"name": {"unique": "This name cannot be used; choose another."}}
+
+
 @admin.register(Company)
 class CompanyAdmin(CompanyScopedAdmin):
     company_field = "pk"
@@ -84,6 +94,11 @@ class CompanyAdmin(CompanyScopedAdmin):
         (None, {"fields": ("name", "phone", "email")}),
         ("Address", {"fields": ADDRESS_FIELDS}),
     )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if not self.sees_all(request):  # ops staff see every company, and the real reason
+            kwargs["form"] = MerchantCompanyForm
+        return super().get_form(request, obj, change, **kwargs)
 
 
 @admin.register(Warehouse)

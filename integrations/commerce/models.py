@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -128,14 +129,31 @@ class Product(TimeStampedModel):
     upc = models.CharField("UPC", max_length=20, blank=True, db_index=True)
     ean = models.CharField("EAN", max_length=20, blank=True, db_index=True)
     manufacturer_sku = models.CharField("manufacturer SKU", max_length=100, blank=True, db_index=True)
-    site_price = models.DecimalField(**PRICE)
-    site_cost = models.DecimalField(**COST)
+    # One validation path for a product's money: these validators run in full_clean, which both
+    # the admin's form and the CSV import (clean_model_instances) go through; the database's check
+    # constraints hold whatever skips them.
+    site_price = models.DecimalField(
+        **PRICE, validators=[MinValueValidator(Decimal("0"), message="The site price cannot be negative.")]
+    )
+    site_cost = models.DecimalField(
+        **COST, validators=[MinValueValidator(Decimal("0"), message="The site cost cannot be negative.")]
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["company", "sku"]
         constraints = [
             models.UniqueConstraint(fields=["company", "sku"], name="product_sku_unique_per_company"),
+            models.CheckConstraint(
+                condition=Q(site_price__gte=0),
+                name="product_site_price_not_negative",
+                violation_error_message="The site price cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(site_cost__gte=0),
+                name="product_site_cost_not_negative",
+                violation_error_message="The site cost cannot be negative.",
+            ),
         ]
 
     def __str__(self) -> str:

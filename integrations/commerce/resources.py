@@ -104,21 +104,10 @@ class ProductResource(CompanyResource):
         return Product.objects.filter(company=self.target_company)
 
     def after_init_instance(self, instance, new, row, **kwargs):
+        # A negative price or cost is refused by the model's own validators (full_clean, through
+        # clean_model_instances), as in the admin's product form: one rule, one message.
         if new:
             instance.company = self.target_company
-
-    def import_instance(self, instance, row, **kwargs):
-        errors: dict[str, list[str]] = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        for name in ("site_price", "site_cost"):
-            value = getattr(instance, name)
-            if name not in errors and value is not None and value < 0:
-                errors[name] = ["must not be negative"]
-        if errors:
-            raise ValidationError(errors)
 
 
 class StockLevelResource(CompanyResource):

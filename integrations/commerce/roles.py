@@ -123,3 +123,8 @@ for _label, _actions in list(_grants[MERCHANTS].items()):
 grant(OPS_STAFF, "commerce.Company", ALL)
 grant(OPS_STAFF, "commerce.User", ALL)
 grant(OPS_STAFF, "auth.Group", ALL)
+# Login throttling (django-axes): ops staff see failed logins and unlock one by deleting its access
+# attempts. Merchants never see them: they hold other people's user names and addresses.
+grant(OPS_STAFF, "axes.AccessAttempt", ["view", "delete"])
+grant(OPS_STAFF, "axes.AccessFailureLog", ["view", "delete"])
+grant(OPS_STAFF, "axes.AccessLog", ["view", "delete"])

@@ -35,13 +35,19 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.filters import RelatedFieldListFilter
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+
+from integrations.core.exports import dataset_formulae_neutralised
 
 COMPANY_MODEL = "commerce.Company"
 
@@ -277,9 +283,11 @@ def _with_company_field(form_class: type[forms.Form]) -> type[forms.Form]:
 class CompanyScopedImportExportMixin:
     """django-import-export behind the wall.
 
-    Exports use the admin's (scoped) queryset. Imports hand the resource one `company`: the
-    merchant's own, whatever is posted; for ops staff the company picked in the import form and
-    carried through the confirm step. The resource must scope its lookups to that company and set
+    Exports use the admin's (scoped) queryset, neutralise formula-looking cells
+    (integrations.core.exports) and answer a filter that does not apply as the changelist does (a
+    redirect, not a 500). Imports hand the resource one `company`: the merchant's own, whatever is
+    posted; for ops staff the company picked in the import form and carried through the confirm
+    step. The resource must scope its lookups to that company and set
     it on every row (see integrations.commerce.resources.CompanyResource).
     """
 
@@ -291,6 +299,19 @@ class CompanyScopedImportExportMixin:
 
     def get_valid_export_item_pks(self, request):
         return self.get_queryset(request).values_list("pk", flat=True)
+
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # Every export, whatever its format: merchant text must not run as a spreadsheet formula.
+        return dataset_formulae_neutralised(super().get_data_for_export(request, queryset, **kwargs))
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            # A filter that does not apply here (a company filter the merchant's list does not
+            # have, a field the model lacks): answered as the changelist answers it, not a 500.
+            changelist = reverse(admin_urlname(self.opts, "changelist"), current_app=self.admin_site.name)
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
 
     def get_import_form_class(self, request):
         form_class = super().get_import_form_class(request)

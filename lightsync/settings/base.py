@@ -4,9 +4,11 @@ Deployment configuration comes from the environment (django-environ); tenant con
 lives in the database. `.env.example` lists every variable read here.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "import_export",
+    "axes",
     "integrations.core",
     "integrations.commerce",
     "integrations.lightspeed",
@@ -47,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "integrations.lightspeed.connection.middleware.ReauthorizationBannerMiddleware",
+    # Last, as django-axes asks: turns a refused login into the "too many failed logins" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lightsync.urls"
@@ -96,6 +101,44 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Login throttling (django-axes) ------------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT failed logins, logging in is refused for LOGIN_COOLOFF_MINUTES (0: until
+# ops staff delete the lockout under Axes → Access attempts). LOGIN_LOCKOUT_BY says what is locked:
+# "user_at_ip" (that user from that address: a stranger cannot lock a merchant out from elsewhere),
+# "user_or_ip" (the user from every address, and the address for every user) or "ip".
+# Failures are counted in the database, so every web process on every machine shares them.
+LOCKOUT_MODES = {
+    "user_at_ip": [["username", "ip_address"]],
+    "user_or_ip": ["username", "ip_address"],
+    "ip": ["ip_address"],
+}
+LOGIN_LOCKOUT_BY = env("LOGIN_LOCKOUT_BY", default="user_at_ip")
+if LOGIN_LOCKOUT_BY not in LOCKOUT_MODES:
+    raise ImproperlyConfigured(f"LOGIN_LOCKOUT_BY must be one of {', '.join(LOCKOUT_MODES)}.")
+AXES_LOCKOUT_PARAMETERS = LOCKOUT_MODES[LOGIN_LOCKOUT_BY]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+_cooloff_minutes = env.float("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes) if _cooloff_minutes > 0 else None
+# A successful login forgets the failures before it (those LOGIN_LOCKOUT_BY counts against it).
+# Every attempt while locked, the right password too, starts the cool-off again (axes' default).
+AXES_RESET_ON_SUCCESS = True
+# The address a login comes from, behind TRUSTED_PROXY_COUNT proxies that append to
+# X-Forwarded-For (0: the connection's own address; see integrations.core.login_throttle).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "integrations.core.login_throttle.client_ip_address"
+# The page a locked-out login gets: the admin's look, the reason and when to try again.
+AXES_LOCKOUT_CALLABLE = "integrations.core.login_throttle.locked_out_response"
+# Axes keeps the posted form of a failed login with the password masked (always); the CSRF token
+# is masked too. Its log lines name the user and the address, which is what ops staff look for.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
+# No "AXES: BEGIN version ..." line at the start of every process and command.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -203,7 +246,9 @@ LIGHTSPEED_RUN_RETENTION_DAYS = env.int("LIGHTSPEED_RUN_RETENTION_DAYS", default
 LIGHTSPEED_ISSUE_RETENTION_DAYS = env.int("LIGHTSPEED_ISSUE_RETENTION_DAYS", default=90)
 # /healthz calls the beat stale after this many seconds without a tick (ticks come every 60 s).
 HEALTHZ_BEAT_MAX_AGE = env.int("HEALTHZ_BEAT_MAX_AGE", default=300)
-# When set, /metrics wants "Authorization: Bearer <METRICS_TOKEN>".
+# /metrics (Prometheus): METRICS_ENABLED=false turns it off (404). When METRICS_TOKEN is set it wants
+# "Authorization: Bearer <METRICS_TOKEN>"; production refuses to start without one while it is on.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # Structured logs: every line carries company_id, job and run_id; secrets and email addresses are

@@ -1,14 +1,15 @@
 """Production: everything secret or host-specific must come from the environment.
 
 Start-up fails (ImproperlyConfigured) when SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEY or
-DATABASE_URL is missing, rather than running with a development default.
+DATABASE_URL is missing, rather than running with a development default, and when /metrics would
+be open to anyone (no METRICS_TOKEN while METRICS_ENABLED).
 """
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, METRICS_ENABLED, METRICS_TOKEN, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
@@ -34,6 +35,16 @@ for _key in FIELD_ENCRYPTION_KEY:
             "FIELD_ENCRYPTION_KEY must hold Fernet keys (32 url-safe base64-encoded bytes), "
             "comma-separated, newest first."
         ) from exc
+
+# /metrics tells anyone who can reach it how many companies there are, their sync runs and errors:
+# closed by a token, or turned off.
+METRICS_TOKEN_MIN_LENGTH = 32
+if METRICS_ENABLED and len(METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:
+    raise ImproperlyConfigured(
+        f"Set METRICS_TOKEN to at least {METRICS_TOKEN_MIN_LENGTH} random characters (Prometheus sends it "
+        'as "Authorization: Bearer <token>"; python -c "import secrets; print(secrets.token_urlsafe(32))"), '
+        "or set METRICS_ENABLED=false to turn /metrics off."
+    )
 
 # The Redirect URI registered at Lightspeed is built from SITE_URL; without it the first
 # allowed host over HTTPS is the best guess.

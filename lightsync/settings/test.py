@@ -15,6 +15,9 @@ FIELD_ENCRYPTION_KEY = env.list(
     "FIELD_ENCRYPTION_KEY", default=["dGVzdC1rZXktZm9yLWxpZ2h0c3luYy10ZXN0cy0zMmI="]
 )
 LOGGING_CONFIG = None  # pytest captures logs itself
+# The suite logs in thousands of times, often with client.login(), which gives django-axes no
+# request to count against; the tests of login throttling turn it on for themselves.
+AXES_ENABLED = False
 
 # An in-memory SQLite test database fails concurrent access at once ("table is locked") instead
 # of waiting on the busy timeout; a file lets threads and processes test locking as in the demo.

@@ -126,6 +126,13 @@ def test_metrics_want_the_token_when_one_is_configured(client, db, settings):
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token").status_code == 200
 
 
+def test_metrics_turned_off_is_a_404_token_or_not(client, db, settings):
+    settings.METRICS_ENABLED = False
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token").status_code == 404
+
+
 def _database_url_of_this_test() -> str:
     s = connection.settings_dict
     if connection.vendor == "sqlite":

@@ -6,15 +6,15 @@ company's shops and warehouses, not their own); the services check the same rule
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.db.models import Q
 
 from integrations.commerce.models import Warehouse
 from integrations.lightspeed.connection.services.settings import (
+    CLIENT_SECRET_MAX_LENGTH,
     SettingsChangeError,
     lightspeed_settings_validate,
+    redirect_uri_problem,
 )
 from integrations.lightspeed.models import (
     LightspeedEmployee,
@@ -125,11 +125,13 @@ class LightspeedSettingsForm(forms.ModelForm):
         queryset=Warehouse.objects.none(), required=False, label=field_label("returns_warehouse")
     )
     # Not a URLField: its validator refuses single-label hosts ("lightsync", "testserver") that
-    # internal deployments use; what Lightspeed needs is checked in clean_redirect_uri.
+    # internal deployments use; the service's redirect_uri_problem is the one rule (clean_redirect_uri).
     redirect_uri = forms.CharField(label=field_label("redirect_uri"), max_length=500)
     client_secret = forms.CharField(
         label=field_label("client_secret"),
         required=False,
+        # Encrypted (a TextField underneath): bounded here and in the service.
+        max_length=CLIENT_SECRET_MAX_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     # Not required: a form posted without it (an older page) keeps the stored level.
@@ -171,13 +173,9 @@ class LightspeedSettingsForm(forms.ModelForm):
 
     def clean_redirect_uri(self) -> str:
         value = self.cleaned_data["redirect_uri"].strip()
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise forms.ValidationError(
-                f"Enter the full callback URL, like {default_redirect_uri()} (with http:// or https://)."
-            )
-        if parts.fragment:
-            raise forms.ValidationError("A Redirect URI cannot contain a # fragment.")
+        problem = redirect_uri_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
     def clean_client_secret(self) -> str:
@@ -198,7 +196,7 @@ class LightspeedSettingsForm(forms.ModelForm):
         return self.instance.price_level if value is None else value
 
     def _get_validation_exclusions(self) -> set[str]:
-        # The model's URLValidator would undo clean_redirect_uri's more tolerant check.
+        # The model's URLValidator would undo the service's rule (single-label hosts are fine).
         return {*super()._get_validation_exclusions(), "redirect_uri"}
 
     def _post_clean(self) -> None:
@@ -212,7 +210,7 @@ class LightspeedSettingsForm(forms.ModelForm):
                 was_price_level=self.initial.get("price_level"),
             )
         except SettingsChangeError as exc:
-            self.add_error(None, exc.message)
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
     def changes(self) -> dict:
         """Field name → new value, for the fields the person changed.

@@ -189,7 +189,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
                     settings_obj=settings_obj, actor=request.user, changes=changes
                 )
             except SettingsChangeError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 if changes:
                     messages.success(request, f"General Settings saved ({len(changes)} changed).")

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
+from django.utils.crypto import salted_hmac
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -126,6 +127,32 @@ def _database_buckets() -> Iterator[tuple[str, float, float]]:
         yield bucket.key, max(0.0, bucket.level - drained), bucket.size
 
 
+def _companies_by_account() -> dict[str, list[int]]:
+    companies: dict[str, list[int]] = {}
+    for account_id, company_id in LightspeedSettings.objects.exclude(account_id="").values_list(
+        "account_id", "company_id"
+    ):
+        companies.setdefault(account_id, []).append(company_id)
+    return companies
+
+
+def bucket_label(key: str, companies_by_account: dict[str, list[int]]) -> str:
+    """A bucket's `bucket` label, which names no merchant's Lightspeed account.
+
+    A bucket is keyed by API host and account id ("api.lightspeedapp.com:100001"); the label keeps
+    the host and puts our own company id in place of the account ("api.lightspeedapp.com:company-7").
+    An account no single company holds (disconnected since, or shared) gets a short keyed hash
+    instead: stable while SECRET_KEY is, and not reversible by trying every account number.
+    """
+    host, _, account = key.rpartition(":")
+    companies = companies_by_account.get(account, [])
+    if len(companies) == 1:
+        who = f"company-{companies[0]}"
+    else:
+        who = f"account-{salted_hmac('lightsync.metrics.bucket', account).hexdigest()[:12]}"
+    return f"{host}:{who}" if host else who
+
+
 class DatabaseCollector(Collector):
     """Reads every Lightspeed metric from the database at scrape time."""
 
@@ -153,9 +180,11 @@ class DatabaseCollector(Collector):
         size = GaugeMetricFamily(
             f"{PREFIX}rate_limit_bucket_size", "Size of Lightspeed's bucket.", labels=["bucket"]
         )
+        companies = _companies_by_account()
         for key, current, bucket_size in (*_database_buckets(), *_redis_buckets()):
-            level.add_metric([key], round(current, 3))
-            size.add_metric([key], bucket_size)
+            label = bucket_label(key, companies)
+            level.add_metric([label], round(current, 3))
+            size.add_metric([label], bucket_size)
         yield level
         yield size
 

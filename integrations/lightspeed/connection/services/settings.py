@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -10,7 +12,7 @@ from integrations.commerce.models import User
 from integrations.core.changelog import changelog_record, field_values
 from integrations.core.errors import RefusalError
 from integrations.lightspeed.api import oauth
-from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.models import LightspeedSettings, default_redirect_uri
 from integrations.lightspeed.shops.selectors import price_level_label, price_level_refusal
 
 # Written only by Fetch Token and token renewal, never through a settings form.
@@ -29,8 +31,73 @@ CONNECTION_FIELDS = {
 }
 
 
+# Free text a person types on General Settings, and its bound: the model's max_length, and for the
+# encrypted client secret (a TextField underneath) this one. Lightspeed's client secrets are 64
+# characters; a bound keeps a pasted document out of the database and the change log.
+CLIENT_SECRET_MAX_LENGTH = 200
+FREE_TEXT_FIELDS = ("account_id", "redirect_uri", "client_id", "client_secret")
+# http:// only to this machine (the demo, development); anything else must be https://.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# The characters a URL may hold (RFC 3986: unreserved, reserved and %-escapes): no spaces, quotes,
+# angle brackets, braces, backslashes or anything else a page or a log could take for markup.
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+
+
 class SettingsChangeError(RefusalError):
-    """The settings change was refused; nothing was saved."""
+    """The settings change was refused; nothing was saved. `field`: the setting it is about."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def free_text_max_length(name: str) -> int:
+    if name == "client_secret":
+        return CLIENT_SECRET_MAX_LENGTH
+    return LightspeedSettings._meta.get_field(name).max_length
+
+
+def redirect_uri_problem(value: str) -> str | None:
+    """What is wrong with a Redirect URI, in words, or None. The one check, for the form and the
+    service alike: a full URL, https:// unless to this machine (or this deployment's own callback,
+    which SITE_URL builds), at most 500 characters, URL characters only, no # fragment."""
+    example = default_redirect_uri()
+    limit = free_text_max_length("redirect_uri")
+    if len(value) > limit:
+        return f"A Redirect URI has at most {limit} characters (this one has {len(value)})."
+    if not URL_CHARACTERS.fullmatch(value):
+        return (
+            "A Redirect URI holds only the characters of a URL: no spaces, quotes, < > or similar. "
+            f"Enter the callback URL, like {example}."
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"Enter the full callback URL, like {example} (with https://)."
+    if parts.fragment or "#" in value:
+        return "A Redirect URI cannot contain a # fragment."
+    if parts.username is not None or parts.password is not None:
+        return "A Redirect URI cannot contain a user name or password."
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS and value != example:
+        return "A Redirect URI must start with https:// (http:// is only for localhost and 127.0.0.1)."
+    return None
+
+
+def free_text_refusal(settings_obj: LightspeedSettings) -> SettingsChangeError | None:
+    """Bounds on the free text of General Settings, and the Redirect URI's rules."""
+    for name in FREE_TEXT_FIELDS:
+        value = getattr(settings_obj, name) or ""
+        limit = free_text_max_length(name)
+        if len(value) > limit:
+            label = settings_obj._meta.get_field(name).verbose_name
+            return SettingsChangeError(
+                f"{label} has at most {limit} characters (this one has {len(value)}).", field=name
+            )
+    problem = redirect_uri_problem(settings_obj.redirect_uri or "")
+    return SettingsChangeError(problem, field="redirect_uri") if problem else None
 
 
 def lightspeed_settings_validate(
@@ -44,6 +111,9 @@ def lightspeed_settings_validate(
     `was_price_level`: the stored price level. Only choosing a level checks it against
     Lightspeed's: one archived there since it was chosen must not block saving anything else.
     """
+    refusal = free_text_refusal(settings_obj)
+    if refusal is not None:
+        raise refusal
     turning_on = settings_obj.enabled and not was_enabled
     if turning_on and not (settings_obj.is_connected and settings_obj.account_id):
         raise SettingsChangeError(
