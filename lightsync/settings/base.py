@@ -222,6 +222,9 @@ LIGHTSPEED_ORDERS_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_OVERLAP_SECONDS",
 LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS = env.float("LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS", default=5)
 LIGHTSPEED_UPLOAD_REPOLL_SECONDS = env.float("LIGHTSPEED_UPLOAD_REPOLL_SECONDS", default=10)
 LIGHTSPEED_CLOCK_SKEW_SECONDS = env.float("LIGHTSPEED_CLOCK_SKEW_SECONDS", default=30)
+# An item create whose answer never came (a timeout) may still be made at Lightspeed: it is looked
+# up by its customSku on every products run, and sent again only once this long has passed.
+LIGHTSPEED_CREATE_SETTLE_SECONDS = env.float("LIGHTSPEED_CREATE_SETTLE_SECONDS", default=300)
 # The upload and the reconcile never poll or write a company's quantities at the same time: each
 # waits this long for the other before leaving the work to its next run.
 LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS = env.float("LIGHTSPEED_CATALOG_LOCK_WAIT_SECONDS", default=120)

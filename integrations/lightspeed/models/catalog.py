@@ -44,6 +44,12 @@ class ProductLink(TimeStampedModel):
     system_sku = models.CharField("Lightspeed systemSku", max_length=20, blank=True)
     matched_by = models.CharField(max_length=20, choices=MatchedBy.choices, blank=True)
     linked_at = models.DateTimeField(null=True, blank=True)
+    create_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When auto-create sent this product's item and heard no answer (a timeout, a dropped "
+        "connection): it may still be made, so it is not sent again until a lookup settles it.",
+    )
     item_archived = models.BooleanField(
         "archived in Lightspeed", default=False, help_text="Reported, never silently recreated."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -188,6 +189,47 @@ def test_a_create_whose_answer_timed_out_is_linked_next_run_not_created_twice(
     assert created(mocked_lightspeed) == ["FIRST", "SECOND"]
     assert ProductLink.objects.get(product__sku="FIRST").item_id == 790
     assert SyncIssue.objects.get(kind="item_create_failed", key="FIRST").status == SyncIssue.Status.RESOLVED
+
+
+def test_an_unanswered_create_is_not_sent_again_while_it_may_still_be_made_at_lightspeed(
+    creating, mocked_lightspeed, sleeps, settings
+):
+    import requests
+    from django.utils import timezone
+
+    mocked_lightspeed.add("POST", resource_url("Item"), body=requests.Timeout("read timed out"))
+    answers(mocked_lightspeed, "SECOND", "FIRST")
+
+    first_run = run_products(creating, sleeps)
+    assert first_run.counts["create_failed"] == 1
+
+    # A moment later the item is still not in Lightspeed: the first create may be in flight there.
+    second_run = run_products(creating, sleeps)
+    assert second_run.counts["create_in_flight"] == 1
+    assert created(mocked_lightspeed) == ["FIRST", "SECOND"]  # looked up, not sent again
+
+    # Once the settle time has passed without the item appearing, the first create has failed.
+    settle = timedelta(seconds=settings.LIGHTSPEED_CREATE_SETTLE_SECONDS + 1)
+    ProductLink.objects.filter(product__sku="FIRST").update(create_sent_at=timezone.now() - settle)
+    third_run = run_products(creating, sleeps)
+
+    assert third_run.counts["items_created"] == 1
+    assert created(mocked_lightspeed) == ["FIRST", "SECOND", "FIRST"]
+    first = ProductLink.objects.get(product__sku="FIRST")
+    assert first.item_id is not None and first.create_sent_at is None
+    assert SyncIssue.objects.get(kind="item_create_failed", key="FIRST").status == SyncIssue.Status.RESOLVED
+
+
+def test_a_create_lightspeed_answered_is_settled_at_once_whatever_the_answer(
+    creating, mocked_lightspeed, sleeps
+):
+    answers(mocked_lightspeed, 503, "SECOND", "FIRST")
+
+    run_products(creating, sleeps)  # FIRST: 503 (answered: nothing made); SECOND created
+    assert ProductLink.objects.get(product__sku="FIRST").create_sent_at is None
+    run_products(creating, sleeps)  # so the next run tries it again without waiting
+
+    assert created(mocked_lightspeed) == ["FIRST", "SECOND", "FIRST"]
 
 
 def test_a_refused_create_is_resolved_once_its_product_is_linked_to_an_item_made_by_hand(

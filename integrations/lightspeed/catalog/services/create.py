@@ -9,12 +9,20 @@ issue and is not sent again until someone presses Retry on it. A create that fai
 (a 5xx, a timeout, a dropped connection) is an issue too, but the next products runs try it again
 — after the others, and at most `CREATE_ATTEMPTS` times before it waits for Retry as well; two
 such failures in a row, or a 429, end this run's creates (Lightspeed is busy or down).
+
+A create whose answer never came (a timeout, a dropped connection) may still be in flight at
+Lightspeed: it is never sent again until the first is known to have failed. Every products run
+looks the product up by its customSku first (linking the item when it is there), and sends it again
+only once `LIGHTSPEED_CREATE_SETTLE_SECONDS` have passed since the unanswered create without the
+item appearing.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from integrations.lightspeed.api import errors
@@ -97,16 +105,38 @@ def items_create(
         return {"would_create": len(links)} if dry_run else {}
     found = _skus_in_lightspeed(settings_obj, client, links)
     _failures_settle(company_id, [link.product.sku for link in links if sku_key(link.product.sku) in found])
+    ProductLink.objects.filter(
+        pk__in=[link.pk for link in links if sku_key(link.product.sku) in found], create_sent_at__isnull=False
+    ).update(create_sent_at=None)  # an unanswered create made its item after all: settled
+    missing = [link for link in links if sku_key(link.product.sku) not in found]
+    in_flight = [link for link in missing if _maybe_in_flight(link)]
     # A product that failed before goes after the others, so it never holds up the queue.
     links = sorted(
-        (link for link in links if sku_key(link.product.sku) not in found),
+        (link for link in missing if link not in in_flight),
         key=lambda link: (link.product.sku in failed, link.pk),
     )
+    counts = {"items_found": len(found)}
+    if in_flight:
+        counts["create_in_flight"] = len(in_flight)
     if not links:
-        return {"items_found": len(found)}
-    counts = {"items_created": 0, "create_refused": 0, "create_failed": 0, "items_found": len(found)}
+        return counts
+    counts.update(items_created=0, create_refused=0, create_failed=0)
     _creates_send(settings_obj, client, links, failed=failed, counts=counts)
     return counts
+
+
+def _maybe_in_flight(link: ProductLink) -> bool:
+    """Whether an earlier create of this product went unanswered too recently to count as failed."""
+    if link.create_sent_at is None:
+        return False
+    settle = timedelta(seconds=getattr(settings, "LIGHTSPEED_CREATE_SETTLE_SECONDS", 300))
+    return timezone.now() - link.create_sent_at < settle
+
+
+def _create_sent(link: ProductLink, at) -> None:
+    """Marks the create as sent (None: its outcome is known), before the request and after it."""
+    link.create_sent_at = at
+    ProductLink.objects.filter(pk=link.pk).update(create_sent_at=at)
 
 
 def _links_to_create(company_id: int, *, failed: dict[str, int], limit: int) -> list[ProductLink]:
@@ -164,7 +194,7 @@ def _creates_send(
     for position, link in enumerate(links):
         sent = quantities.get(link.pk, {})
         try:
-            answer = client.create_item(item_body(link, price_level=price_level, quantities=sent))
+            answer = _item_create(client, link, item_body(link, price_level=price_level, quantities=sent))
         except errors.LightspeedBadRequestError as exc:
             failures_in_a_row = 0
             counts["create_refused"] += 1
@@ -183,6 +213,20 @@ def _creates_send(
         failures_in_a_row = 0
         _created_record(settings_obj, link, item_parse(answer), sent=sent, shops=shops)
         counts["items_created"] += 1
+
+
+def _item_create(client: LightspeedClient, link: ProductLink, body: dict[str, Any]) -> dict[str, Any]:
+    """POSTs one item, marked as sent for as long as its outcome is unknown."""
+    _create_sent(link, timezone.now())
+    try:
+        answer = client.create_item(body)
+    except (errors.LightspeedTimeoutError, errors.LightspeedConnectionError):
+        raise  # no answer: the item may still be made, so the mark stays (see _maybe_in_flight)
+    except errors.LightspeedError:
+        _create_sent(link, None)  # answered: Lightspeed made nothing
+        raise
+    _create_sent(link, None)
+    return answer
 
 
 def _created_record(
