@@ -268,6 +268,33 @@ def test_a_write_lightspeed_refuses_becomes_an_issue_and_the_run_goes_on(store, 
     assert issue.key == "107" and "Item 107 is a matrix item." in issue.message
 
 
+def test_a_refused_write_resolves_its_issue_once_the_item_goes_up_on_a_later_run(store, mocked_lightspeed):
+    settings_obj, main, uptown, downtown, up = store
+    vest = product(settings_obj.company, "A-1")
+    stock(vest, main, 3)
+    link(vest, 107, seen={downtown: 0, up: 0})
+    refusal = {
+        "httpCode": "400",
+        "httpMessage": "Bad Request",
+        "message": "Item 107 is locked.",
+        "errorClass": "x",
+    }
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 107), status=400, json=refusal)
+    mocked_lightspeed.put(resource_url("Item", 107), json=item_answer(107, {1: 3, 2: 0}))
+
+    first = run_upload(settings_obj.company_id)
+    assert first.counts["rejected"] == 1
+    assert SyncIssue.objects.get(kind="upload_rejected").status == SyncIssue.Status.OPEN
+
+    second = run_upload(settings_obj.company_id)  # the full pass sends it again; Lightspeed takes it
+
+    issue = SyncIssue.objects.get(kind="upload_rejected")
+    assert second.counts["items_sent"] == 1 and second.counts["refusals_resolved"] == 1
+    assert issue.status == SyncIssue.Status.RESOLVED
+    assert issue.resolution == "Lightspeed took the item's update on a later upload."
+
+
 def test_dry_run_lists_what_would_be_sent_without_sending(store, mocked_lightspeed):
     settings_obj, main, uptown, downtown, up = store
     vest = product(settings_obj.company, "VEST", site_price=Decimal("40"))

@@ -163,9 +163,35 @@ class _Run:
     held_links: set[int] = field(default_factory=set)
     last_poll: float = 0.0
     lock: NamedLock | None = None
+    _refused: set[str] | None = None  # itemIDs with an open upload_rejected issue, read once
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
+
+    def refusal_settle(self, item_id: int) -> None:
+        """The item went up: an open issue of an earlier refused write resolves itself."""
+        if self._refused is None:
+            self._refused = set(
+                SyncIssue.objects.filter(
+                    company_id=self.settings_obj.company_id,
+                    kind=SyncIssue.Kind.UPLOAD_REJECTED,
+                    status=SyncIssue.Status.OPEN,
+                ).values_list("key", flat=True)
+            )
+        if str(item_id) not in self._refused:
+            return
+        SyncIssue.objects.filter(
+            company_id=self.settings_obj.company_id,
+            kind=SyncIssue.Kind.UPLOAD_REJECTED,
+            key=str(item_id),
+            status=SyncIssue.Status.OPEN,
+        ).update(
+            status=SyncIssue.Status.RESOLVED,
+            resolved_at=timezone.now(),
+            resolution="Lightspeed took the item's update on a later upload.",
+        )
+        self._refused.discard(str(item_id))
+        self.count("refusals_resolved")
 
     def may_overwrite(self, row: QuantityRow) -> bool:
         if (row.link_id, row.shop_pk) in self.newly_moved:
@@ -389,6 +415,7 @@ def _record_sent(run, plan, item: ItemRecord, sent_rows, prices, cost, drifts) -
     if sent_rows:
         run.count("quantities_sent", len(sent_rows))
     run.count("items_sent")
+    run.refusal_settle(plan.item_id)
 
 
 def _clear_due(
