@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench reliability lint clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ test: $(STAMP)
 # Benchmarks print their figures; they are not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks -o python_files='bench_*.py' -o python_functions='bench_*' -q -s -p no:cacheprovider
+
+# The reliability suites (the fault matrix, workers at once, the crash suite) with production-like
+# settings: the client's real timeouts, Lightspeed's real rate limits at the sandbox, every
+# Retry-After and back-off slept in wall time, 30 s leases. `make test` runs the same suites fast.
+# Prints the fault matrix. About 35 minutes (docs/benchmarks.md).
+reliability: export LIGHTSYNC_RELIABILITY = production
+reliability: $(STAMP)
+	$(BIN)/python -m pytest integrations/lightspeed/tests/reliability integrations/lightspeed/tests/test_crash_resume.py \
+		-s -q -p no:cacheprovider --durations=0 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
