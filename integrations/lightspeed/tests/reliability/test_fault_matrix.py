@@ -337,12 +337,6 @@ def test_cell(cell: matrix.Cell, world, db, monkeypatch):
     locks_free(scenario.merchant.company.pk)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: an upload_rejected issue stays open after the full pass has sent the item "
-    "it names (catalog/services/upload.py resolves nothing on a successful PUT), so the issues "
-    "queue and the dashboard report refusals that no longer exist until someone presses Retry",
-)
 def test_a_refused_write_that_goes_up_on_the_next_pass_leaves_no_open_issue_behind(world, db):
     """The issues queue lists problems that still exist: once the item a refusal held back has
     gone up, its `upload_rejected` issue is resolved (as a failed create's is once it is created,
