@@ -1,4 +1,4 @@
-"""Fault injection around every request except the control API's."""
+"""Latency and fault injection around every request except the control API's."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from integrations.lightspeed_sandbox import latency
 from integrations.lightspeed_sandbox.errors import SandboxApiError
 from integrations.lightspeed_sandbox.services.faults import fault_for
 
@@ -64,6 +65,24 @@ def fault_middleware(
         for name, value in headers.items():
             response[name] = value
         response["X-Sandbox-Fault"] = fault.kind
+        return response
+
+    return middleware
+
+
+def latency_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Answers after `latency.pick_ms()`: the request is handled (and its drips counted) first."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/_sandbox/"):
+            return get_response(request)
+        delay_ms = latency.pick_ms()
+        request.sandbox_latency_ms = delay_ms  # the request log records it
+        response = get_response(request)
+        if delay_ms:
+            time.sleep(delay_ms / 1000)
         return response
 
     return middleware

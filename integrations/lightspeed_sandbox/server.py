@@ -61,7 +61,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--simulate-sales", type=float, default=0.0, help="POS sales rung up per minute (default 0)"
     )
-    parser.add_argument("--threads", type=int, default=8, help="server threads (default 8)")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay every answer outside /_sandbox/ by this many ms, like a round trip (default 0)",
+    )
+    parser.add_argument(
+        "--latency-jitter-ms",
+        type=float,
+        default=0.0,
+        help="uniform jitter around --latency-ms, never below 0 (default 0)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=8,
+        help="server threads (default 8; at least 64 while latency is on)",
+    )
 
 
 def environment_for(options: dict) -> dict[str, str]:
@@ -98,6 +115,10 @@ def argv_for(options: dict) -> list[str]:
         argv.append("--reset")
     if options.get("simulate_sales"):
         argv += ["--simulate-sales", str(options["simulate_sales"])]
+    if options.get("latency_ms"):
+        argv += ["--latency-ms", str(options["latency_ms"])]
+    if options.get("latency_jitter_ms"):
+        argv += ["--latency-jitter-ms", str(options["latency_jitter_ms"])]
     return argv
 
 
@@ -117,6 +138,8 @@ def _exit_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.latency_ms < 0 or args.latency_jitter_ms < 0:
+        build_parser().error("--latency-ms and --latency-jitter-ms must be 0 or more")
     os.environ.update(environment_for(vars(args)))
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
 
@@ -129,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.wsgi import get_wsgi_application
     from waitress import create_server
 
-    from integrations.lightspeed_sandbox import clock
+    from integrations.lightspeed_sandbox import clock, latency
     from integrations.lightspeed_sandbox.services import datasets, faults
     from integrations.lightspeed_sandbox.store.models import Account
     from integrations.lightspeed_sandbox.views.control import seed_dataset
@@ -147,15 +170,35 @@ def main(argv: list[str] | None = None) -> None:
 
         simulator_start(per_minute=args.simulate_sales)
     _exit_with_parent()
+    latency.configure(args.latency_ms, args.latency_jitter_ms, initial=True)
     server = create_server(
         get_wsgi_application(),
         host=args.host,
         port=args.port,
-        threads=args.threads,
+        threads=latency.threads_for(args.threads),
         ident="lightspeed-sandbox",
     )
+    # Each delayed answer holds a thread while it waits: latency switched on at run time grows the
+    # pool so that requests in flight are not queued behind the waiting ones.
+    threads = {"count": latency.threads_for(args.threads)}
+
+    def grow_pool() -> int:
+        wanted = latency.threads_for(args.threads)
+        if wanted > threads["count"]:
+            server.task_dispatcher.set_thread_count(wanted)
+            threads["count"] = wanted
+        return threads["count"]
+
+    latency.set_threads(threads["count"])
+    latency.on_enable(grow_pool)
     print(f"Lightspeed sandbox listening on http://{args.host}:{server.effective_port}", flush=True)
     print(f"  database {settings.SANDBOX_DB}; login demo/demo; client lightsync-demo", flush=True)
+    if latency.is_on():
+        print(
+            f"  latency {args.latency_ms:g} ± {args.latency_jitter_ms:g} ms; "
+            f"{latency.threads_for(args.threads)} threads",
+            flush=True,
+        )
     try:
         server.run()
     except KeyboardInterrupt:

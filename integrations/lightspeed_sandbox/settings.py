@@ -36,6 +36,8 @@ ALLOWED_HOSTS = ["*"]  # reached as localhost, 127.0.0.1 or a container name
 
 INSTALLED_APPS = ["integrations.lightspeed_sandbox.store"]
 MIDDLEWARE = [
+    # Outermost: the delay covers faults too, and the view (with its bucket update) runs first.
+    "integrations.lightspeed_sandbox.middleware.latency_middleware",
     "integrations.lightspeed_sandbox.middleware.fault_middleware",
     "django.middleware.common.CommonMiddleware",  # sets Content-Length, so connections stay open
     "django.contrib.sessions.middleware.SessionMiddleware",

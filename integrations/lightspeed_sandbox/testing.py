@@ -12,14 +12,17 @@
 
 `SandboxServer.start(seed="demo"|"empty"|"none", drip_rate=1, bucket_size=90, token_ttl=3600,
 strict_refresh=False, simulate_sales=0, burst_limit=None (2/9 of the bucket: 20 for 90; 0 turns
-it off), refreshes_per_minute=5)` returns once the server answers. Attributes: `base_url` (scheme://host:port), `oauth_url` and `api_url`
+it off), refreshes_per_minute=5, threads=8, latency_ms=0, latency_jitter_ms=0 (every answer outside
+`/_sandbox/` waits latency_ms ± jitter ms; the server then runs at least 64 threads))` returns
+once the server answers. Attributes: `base_url` (scheme://host:port), `oauth_url` and `api_url`
 (both the base URL: point `LIGHTSPEED_OAUTH_URL` / `LIGHTSPEED_API_URL` at them),
 `account_id`, `client_id`, `client_secret`, `redirect_uri`. Methods: `control(method, path,
 json=None)` (any `/_sandbox/` call, returns the decoded JSON), `mint_tokens(account_id=…,
 client_id=…, scope=…, employee_id=…)`, `requests_log(since=None)`, `stats()`,
 `reset(seed="empty")`, `seed(dataset=None, records=None)` (records as in the README; add
 `"fast": True` to bulk-insert thousands of plain sales), `add_fault(**fault)`, `clear_faults()`,
-`advance_clock(seconds)`, `freeze_clock(frozen=True)` (the clock stands still until advanced
+`advance_clock(seconds)`, `set_latency(ms, jitter_ms=0)` (`POST /_sandbox/latency`),
+`freeze_clock(frozen=True)` (the clock stands still until advanced
 or thawed: rate-limit tests then do not depend on the machine's speed), `void_sale(sale_id)`, `stop()`. The bucket size and drip rate are the values for a one-register
 account: like Lightspeed, each extra register adds 10 drips and 0.5 drip/s (the demo account has
 six registers: 140 and 3.5/s).
@@ -90,6 +93,8 @@ class SandboxServer:
         burst_limit: int | None = None,
         refreshes_per_minute: int | None = None,
         threads: int = 8,
+        latency_ms: float = 0,
+        latency_jitter_ms: float = 0,
     ) -> SandboxServer:
         workdir = tempfile.TemporaryDirectory(prefix="lightspeed-sandbox-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTSPEED_SANDBOX_")}
@@ -122,6 +127,10 @@ class SandboxServer:
         ]
         if simulate_sales:
             argv += ["--simulate-sales", str(simulate_sales)]
+        if latency_ms:
+            argv += ["--latency-ms", str(latency_ms)]
+        if latency_jitter_ms:
+            argv += ["--latency-jitter-ms", str(latency_jitter_ms)]
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             argv, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -213,6 +222,9 @@ class SandboxServer:
 
     def advance_clock(self, seconds: float) -> dict:
         return self.control("POST", "clock", {"advance": seconds})
+
+    def set_latency(self, ms: float, jitter_ms: float = 0) -> dict:
+        return self.control("POST", "latency", {"ms": ms, "jitter_ms": jitter_ms})
 
     def freeze_clock(self, frozen: bool = True) -> dict:
         return self.control("POST", "clock", {"freeze": frozen})

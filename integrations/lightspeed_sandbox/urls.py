@@ -30,5 +30,6 @@ urlpatterns = [
     path("_sandbox/tokens", control.tokens),
     path("_sandbox/clock", control.clock_view),
     path("_sandbox/simulator", control.simulator_view),
+    path("_sandbox/latency", control.latency_view),
     path("_sandbox/sales/<int:sale_id>/void", control.sale_void),
 ]

@@ -82,6 +82,7 @@ def request_log(
         accountID=account_id,
         clientID=client_id,
         rateLimitType=limit_type,
+        latencyMs=getattr(request, "sandbox_latency_ms", 0.0),
     )
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from integrations.lightspeed_sandbox import clock
+from integrations.lightspeed_sandbox import clock, latency
 from integrations.lightspeed_sandbox.errors import SandboxApiError, SandboxOAuthError
 from integrations.lightspeed_sandbox.serializers import render_sales
 from integrations.lightspeed_sandbox.services import datasets, faults, oauth, ratelimit, refunds
@@ -65,6 +65,7 @@ def reset(request: HttpRequest) -> dict:
     data = _json(request)
     datasets.sandbox_reset()
     faults.faults_refresh_flag()
+    latency.reset()
     try:
         return {"reset": True, **seed_dataset(data.get("seed", "empty"))}
     finally:
@@ -121,6 +122,7 @@ def requests_log(request: HttpRequest) -> dict | list:
             "accountID": r.accountID,
             "clientID": r.clientID,
             "rateLimitType": r.rateLimitType,
+            "latencyMs": round(r.latencyMs, 3),
         }
         for r in rows
     ]
@@ -162,6 +164,8 @@ def _config() -> dict:
         "burstLimit": settings.SANDBOX_BURST_LIMIT,  # "auto": 2/9 of the bucket size
         "tokenTtl": settings.SANDBOX_TOKEN_TTL,
         "strictRefresh": settings.SANDBOX_STRICT_REFRESH,
+        "latencyMs": latency.current()["ms"],
+        "latencyJitterMs": latency.current()["jitter_ms"],
     }
 
 
@@ -188,6 +192,20 @@ def clock_view(request: HttpRequest) -> dict:
             clock.freeze(data["freeze"])
         clock.advance(float(data.get("advance", data.get("seconds", 0))))
     return {"now": clock.now().isoformat(), "epoch": clock.epoch(), "frozen": clock.is_frozen()}
+
+
+@control("GET", "POST")
+def latency_view(request: HttpRequest) -> dict:
+    """`{"ms": N, "jitter_ms": J}`: the delay of every answer outside /_sandbox/ from now on."""
+    if request.method == "POST":
+        data = _json(request)
+        state = latency.current()
+        ms = data.get("ms", state["ms"])
+        jitter = data.get("jitter_ms", state["jitter_ms"])
+        if isinstance(ms, bool) or isinstance(jitter, bool):
+            raise ValueError("ms and jitter_ms are numbers")
+        return latency.configure(float(ms), float(jitter))
+    return latency.current()
 
 
 @control("GET", "POST")

@@ -94,6 +94,7 @@ class RequestLog(models.Model):
     clientID = models.CharField(max_length=200, default="")
     rateLimitType = models.CharField(max_length=50, default="")
     fault = models.CharField(max_length=50, default="")
+    latencyMs = models.FloatField(default=0.0)  # the delay the answer waited (latency.py)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
