@@ -46,12 +46,11 @@ def runs_interrupted_resume(*, now: datetime | None = None) -> int:
 
 
 def _run_interrupted(run: SyncRun, *, now: datetime) -> bool:
-    lease = company_job_lock_name(run.company_id, run.job)
-    if lock_is_held(lease) and _runs_holding(run) == [run.pk]:
+    held = lock_is_held(company_job_lock_name(run.company_id, run.job))
+    if held and _runs_holding(run) == [run.pk]:
         return False  # alive after all: its lease is held and no other run could hold it
     seen = run.heartbeat_at or run.started_at
     silent = int((now - seen).total_seconds())
-    held_by_another = lock_is_held(lease)
     reason = (
         f"Interrupted: the worker running it stopped (killed, restarted or deployed); no sign of life "
         f"for {silent} s."
@@ -61,7 +60,7 @@ def _run_interrupted(run: SyncRun, *, now: datetime) -> bool:
         outcome=SyncRun.Outcome.INTERRUPTED, finished_at=now, error=reason
     ):
         return False
-    if held_by_another:
+    if held:  # by another run of the job: it carries on with the work
         follow_up = "Another run of the job is going already."
     else:
         follow_up = job_resume(company_id=run.company_id, job=run.job)
