@@ -14,7 +14,7 @@ from django.db import transaction
 
 from integrations.core.errors import RefusalError
 from integrations.lightspeed.jobs.registry import JOBS, UPLOAD_CHANGED_TASK, job_refusal
-from integrations.lightspeed.models import LightspeedSettings
+from integrations.lightspeed.models import LightspeedSettings, SyncRun
 
 
 class JobEnqueueError(RefusalError):
@@ -63,7 +63,7 @@ def upload_soon(*, company_id: int, countdown: float) -> None:
 def job_resume(*, company_id: int, job: str) -> str:
     """Queues `job` again for the company after a run of it was interrupted; says what happened."""
     try:
-        job_enqueue(company_id=company_id, job=job, trigger="resume")
+        job_enqueue(company_id=company_id, job=job, trigger=SyncRun.Trigger.RESUME)
     except JobEnqueueError as exc:
         return f"Not queued again: {exc.message}"
     return "Queued again; it resumes from where it was."

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
 
 from integrations.commerce.models import User
 from integrations.lightspeed.connection.services.fetch_token import fetch_token_complete
@@ -67,16 +68,32 @@ class ShopsDownloadReport:
         return f"{self.counts.get('price_levels', 0)} price levels: {changes}."
 
 
+def _snapshot(rows: QuerySet, key: str) -> dict[int, tuple[str, bool]]:
+    return {getattr(row, key): (row.name, row.archived) for row in rows}
+
+
+def _changes(before: dict[int, tuple[str, bool]], rows: QuerySet, key: str):
+    """(added, renamed, archived) between `before` and the rows as they are now, in `rows` order."""
+    added: list[str] = []
+    renamed: list[tuple[str, str]] = []
+    archived: list[str] = []
+    for row in rows:
+        if getattr(row, key) not in before:
+            added.append(row.name)
+            continue
+        old_name, was_archived = before[getattr(row, key)]
+        if old_name != row.name:
+            renamed.append((old_name, row.name))
+        if row.archived and not was_archived:
+            archived.append(row.name)
+    return added, renamed, archived
+
+
 def shops_redownload(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN) -> ShopsDownloadReport:
     """Downloads shops, registers, employees and price levels now and says what changed."""
-    before = {
-        shop.shop_id: (shop.name, shop.archived)
-        for shop in LightspeedShop.objects.filter(company_id=company_id)
-    }
-    levels_before = {
-        level.price_level_id: (level.name, level.archived)
-        for level in LightspeedPriceLevel.objects.filter(company_id=company_id)
-    }
+    shops = LightspeedShop.objects.filter(company_id=company_id).order_by("name")
+    levels = LightspeedPriceLevel.objects.filter(company_id=company_id).order_by("price_level_id")
+    shops_before, levels_before = _snapshot(shops, "shop_id"), _snapshot(levels, "price_level_id")
     # A person asked: shops, registers and employees are what a merchant needs to finish the
     # settings before turning Lightspeed POS Enabled on, and downloading them changes no order or
     # stock, so this runs with it off too.
@@ -89,24 +106,10 @@ def shops_redownload(*, company_id: int, trigger: str = SyncRun.Trigger.ADMIN) -
         employees=run.counts.get("employees", 0),
         counts=run.counts,
     )
-    for shop in LightspeedShop.objects.filter(company_id=company_id).order_by("name"):
-        if shop.shop_id not in before:
-            report.added.append(shop.name)
-            continue
-        old_name, was_archived = before[shop.shop_id]
-        if old_name != shop.name:
-            report.renamed.append((old_name, shop.name))
-        if shop.archived and not was_archived:
-            report.archived.append(shop.name)
-    for level in LightspeedPriceLevel.objects.filter(company_id=company_id).order_by("price_level_id"):
-        if level.price_level_id not in levels_before:
-            report.levels_added.append(level.name)
-            continue
-        old_name, was_archived = levels_before[level.price_level_id]
-        if old_name != level.name:
-            report.levels_renamed.append((old_name, level.name))
-        if level.archived and not was_archived:
-            report.levels_archived.append(level.name)
+    report.added, report.renamed, report.archived = _changes(shops_before, shops.all(), "shop_id")
+    report.levels_added, report.levels_renamed, report.levels_archived = _changes(
+        levels_before, levels.all(), "price_level_id"
+    )
     return report
 
 
