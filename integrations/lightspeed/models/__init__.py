@@ -1,7 +1,8 @@
 """The Lightspeed POS channel's data, one module per capability, all imported here for Django.
 
 connection (settings, tokens, OAuth state, rate bucket), shops (shops, registers, employees, price
-levels, the shop mapping), runs (SyncRun, SyncIssue), orders, catalog, operations.
+levels, the shop mapping), runs (SyncRun, SyncIssue), orders, catalog, live (the change probe's
+schedule, freshness and API usage), operations.
 """
 
 from integrations.lightspeed.models.catalog import (
@@ -21,6 +22,7 @@ from integrations.lightspeed.models.connection import (
     default_redirect_uri,
     mask_secret,
 )
+from integrations.lightspeed.models.live import ApiUsageMinute, FreshnessSample, LiveState
 from integrations.lightspeed.models.operations import AlertNotice, Dashboard, MetricCounter
 from integrations.lightspeed.models.orders import (
     LightspeedSale,
@@ -42,9 +44,11 @@ __all__ = [
     "REFRESH_TOKEN_KEEP_ALIVE",
     "AlertNotice",
     "ApiBucket",
+    "ApiUsageMinute",
     "CatalogCursor",
     "ConnectionStatus",
     "Dashboard",
+    "FreshnessSample",
     "ItemShopState",
     "LightspeedEmployee",
     "LightspeedPriceLevel",
@@ -54,6 +58,7 @@ __all__ = [
     "LightspeedSettings",
     "LightspeedShop",
     "LightspeedShopWarehouse",
+    "LiveState",
     "MetricCounter",
     "OAuthState",
     "OrderCursor",
