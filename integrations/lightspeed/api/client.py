@@ -162,6 +162,14 @@ class LightspeedClient(LightspeedTransport):
         `since`, oldest first, each with its lines and their items, payments and customer."""
         return self.iter_record_pages("Sale", params=self._sales_since(since))
 
+    def get_newest_sale_change(self) -> Record | None:
+        """The sale Lightspeed changed last — rung up, completed, voided or edited — or None when
+        the account has no sales: one request of 1 drip (one record, no relations), the live loop's
+        change probe. Every change moves a sale's `updatetime` (a void too, unlike `timeStamp`)."""
+        params = {"sort": "-updatetime", "limit": "1"}
+        records = records_in(self.request("GET", self.resource_url("Sale"), params=params, cost=1.0), "Sale")
+        return records[0] if records else None
+
     def iter_sale_change_pages(self, *, since: datetime) -> Iterator[list[Record]]:
         """Sales whose updatetime is after `since`, oldest first, without their relations: the later
         changes a timeStamp poll misses (voids, completions with an earlier completion time)."""

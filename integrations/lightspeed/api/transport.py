@@ -47,6 +47,7 @@ class ClientStats:
     statuses: dict[str, int] = field(default_factory=dict)
     bucket_peak: float | None = None
     bucket_size: float | None = None
+    drip_rate: float | None = None
     # Called before every request attempt: a run's heartbeat (services.progress.RunProgress.beat),
     # so a run waiting on Lightspeed (pacing, Retry-After, backoff) still shows it is alive.
     heartbeat: Callable[[], None] | None = field(default=None, repr=False, compare=False)
@@ -59,6 +60,8 @@ class ClientStats:
             self.bucket_peak = max(self.bucket_peak or 0.0, reading.level)
         if reading.size:
             self.bucket_size = reading.size
+        if reading.drip_rate:
+            self.drip_rate = reading.drip_rate
 
 
 @dataclass

@@ -55,6 +55,9 @@ class UnknownJobError(ValueError):
 
 # Not a command-line field: the frequent upload of what changed passes it (see tasks.py).
 CHANGED_ONLY = "changed"
+# Not a command-line field either: the live loop's orders run, after its change probe saw a change,
+# reads only what changed (orders/services/download.py).
+LIVE = "live"
 # The task that uploads only what is due (changed here, moved in Lightspeed, held back last time).
 UPLOAD_CHANGED_TASK = "lightspeed.upload_changed"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.lightspeed.jobs.registry import JobContext
+from integrations.lightspeed.jobs.registry import LIVE, JobContext
 from integrations.lightspeed.orders.services.download import orders_download
 
 
@@ -16,4 +16,5 @@ def orders_job(ctx: JobContext) -> dict[str, Any]:
         since=ctx.since,
         progress=ctx.progress,
         run=ctx.run,
+        live=LIVE in ctx.fields,
     )

@@ -472,7 +472,7 @@ def test_after_a_long_outage_the_next_run_reads_from_its_cursor_not_a_fixed_look
         SALE_URL,
         json=page([]),
         match=[
-            matchers.query_param_matcher({"updatetime": ">,2026-11-03T11:55:00+00:00"}, strict_match=False)
+            matchers.query_param_matcher({"updatetime": ">,2026-11-03T11:59:30+00:00"}, strict_match=False)
         ],
     )
 
@@ -511,8 +511,11 @@ def test_without_a_start_date_the_first_run_reads_from_when_the_connection_was_m
     settings_obj.order_download_start = None
     settings_obj.token_received_at = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
     settings_obj.save()
-    since = ">,2026-11-18T09:25:00+00:00"  # minus the overlap window
-    for field, records in (("timeStamp", [sale(770, [line(None)])]), ("updatetime", [])):
+    # minus the overlap windows: 5 minutes of sales by timeStamp, 30 seconds of changes by updatetime
+    for field, since, records in (
+        ("timeStamp", ">,2026-11-18T09:25:00+00:00", [sale(770, [line(None)])]),
+        ("updatetime", ">,2026-11-18T09:29:30+00:00", []),
+    ):
         mocked_lightspeed.get(
             SALE_URL,
             json=page(records),

@@ -36,6 +36,7 @@ from integrations.commerce.services.stock import stock_adjust_many
 from integrations.lightspeed.api.records.items import ItemCodes
 from integrations.lightspeed.api.records.sales import SaleData, SaleLineData
 from integrations.lightspeed.jobs.issues import sync_issue_record
+from integrations.lightspeed.live.services.freshness import Direction, freshness_record
 from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
 from integrations.lightspeed.orders.services.sale_build import (
@@ -129,6 +130,17 @@ def sales_import(
         _import(scope, chunk, known, counts, run)
     if to_void:
         sales_void(scope=scope, voids=to_void, counts=counts)
+    if scope.measure_freshness:
+        done_at = timezone.now()
+        freshness_record(
+            company_id=company.pk,
+            direction=Direction.SALE_TO_ORDER,
+            samples=[
+                (sale.sale_id, sale.order_date, done_at)
+                for sale, voided in to_import
+                if not voided and sale.order_date is not None
+            ],
+        )
 
 
 def _import(

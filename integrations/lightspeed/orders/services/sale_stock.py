@@ -56,6 +56,9 @@ class ShopScope:
     configured_shop_id: int | None = None
     start_at: datetime | None = None
     warnings: set[str] = field(default_factory=set)
+    # Whether each sale imported now is measured (completion → order) for the freshness figures:
+    # not in a dry run, a first run, a backfill or a re-read from a chosen date (history is not news).
+    measure_freshness: bool = False
 
     @property
     def user(self) -> User:
