@@ -22,11 +22,13 @@ ROLE_GRANTS = (
     ("Dashboard", VIEW, VIEW),
 )
 
-# Beat: (entry name, task, every). What changed goes up within a minute; a full pass, the
+# Beat: (entry name, task, every). What changed goes up within seconds of the change (debounced, see
+# catalog/signals.py), and at the latest within a minute; a full pass, the
 # products job and the drift report catch whatever no signal announced (bulk imports, changes in
 # Lightspeed); tokens are renewed well before they expire, so jobs rarely refresh themselves;
 # operations checks alerts no run reported and prunes old records daily. The periods of the
-# orders entry and of the resume sweep are settings.
+# orders entry (a safety net: the live loop's probe downloads sales within seconds), of the resume
+# sweep and of the live loop's tick are settings.
 BEAT = (
     ("lightspeed-upload-changed", "lightspeed.upload_changed_all", timedelta(seconds=60)),
     ("lightspeed-upload-full", "lightspeed.upload_all", timedelta(minutes=15)),
@@ -62,6 +64,7 @@ class LightspeedConfig(AppConfig):
         from integrations.lightspeed.catalog import signals as catalog_signals
         from integrations.lightspeed.catalog.services import issues as catalog_issues
         from integrations.lightspeed.connection import signals as connection_signals
+        from integrations.lightspeed.live import receivers as live_receivers
         from integrations.lightspeed.operations import receivers as operations_receivers
 
         post_save.connect(
@@ -70,6 +73,7 @@ class LightspeedConfig(AppConfig):
         catalog_signals.connect()
         catalog_issues.register()  # Retry / map to a product for the catalog's issue kinds
         operations_receivers.connect()  # metrics and alerts of finished runs and token refreshes
+        live_receivers.connect()  # each finished run's API cost, as work, beside the probes' polling
 
     @staticmethod
     def _grant_roles() -> None:
@@ -93,17 +97,30 @@ class LightspeedConfig(AppConfig):
         ]
         for name, task, every in entries:
             settings.CELERY_BEAT_SCHEDULE.setdefault(name, {"task": task, "schedule": every})
+        tick = settings.LIGHTSPEED_LIVE_TICK_SECONDS
+        if tick > 0:
+            # The live loop: one small task a tick, whatever the number of companies; a tick not
+            # yet picked up when the next is due is dropped (the next one does the same work).
+            settings.CELERY_BEAT_SCHEDULE.setdefault(
+                "lightspeed-live",
+                {
+                    "task": "lightspeed.live_tick",
+                    "schedule": timedelta(seconds=tick),
+                    "options": {"expires": tick * 2},
+                },
+            )
 
     @staticmethod
     def _route_tasks() -> None:
         from django.conf import settings
 
-        from integrations.lightspeed.tasks import JOB_TASKS
+        from integrations.lightspeed.tasks import JOB_TASKS, LIVE_QUEUE, LIVE_TASKS
 
         # In place: Celery reads these dicts from the settings object. A queue per job (DESIGN §5).
         settings.CELERY_TASK_ROUTES.update(
             {name: {"queue": f"lightspeed.{job}"} for name, job in JOB_TASKS.items()}
         )
+        settings.CELERY_TASK_ROUTES.update({name: {"queue": LIVE_QUEUE} for name in LIVE_TASKS})
 
     @staticmethod
     def _export_metrics() -> None:

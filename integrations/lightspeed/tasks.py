@@ -17,6 +17,9 @@ from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB
 from integrations.lightspeed.jobs.registry import CHANGED_ONLY, resolve_job
 from integrations.lightspeed.jobs.resume import runs_interrupted_resume
 from integrations.lightspeed.jobs.runner import job_run
+from integrations.lightspeed.live.services.catch_up import orders_catch_up
+from integrations.lightspeed.live.services.probe import live_probe
+from integrations.lightspeed.live.services.schedule import claim_seconds, live_tick
 from integrations.lightspeed.models import SyncRun
 from integrations.lightspeed.operations.services.alerts import alerts_check_all
 from integrations.lightspeed.operations.services.retention import retention_prune
@@ -38,6 +41,9 @@ JOB_TASKS = {
     "lightspeed.download_orders": "orders",
     "lightspeed.download_orders_all": "orders",
 }
+# The live loop's own queue: its tick and probes never wait behind a long job of another kind.
+LIVE_QUEUE = "lightspeed.live"
+LIVE_TASKS = ("lightspeed.live_tick", "lightspeed.live_probe")
 
 
 def _run_job(
@@ -116,6 +122,27 @@ def lightspeed_download_orders_all() -> int:
     return len(company_ids)
 
 
+# --- live: the change probe ------------------------------------------------------------------
+
+
+@shared_task(name="lightspeed.live_tick")
+def lightspeed_live_tick() -> int:
+    """Beat, every second: queues the change probes that are due (live/services/schedule.py)."""
+    return len(live_tick(enqueue=_probe_soon))
+
+
+def _probe_soon(company_id: int) -> None:
+    # A probe still queued when its claim lapses is dropped: the tick has queued another by then.
+    lightspeed_live_probe.apply_async((company_id,), expires=claim_seconds())
+
+
+@shared_task(name="lightspeed.live_probe", acks_late=True)
+def lightspeed_live_probe(company_id: int) -> str:
+    """One company's change probe, and its orders run when a sale changed."""
+    outcome = live_probe(company_id=company_id)
+    return outcome.reason or ("changed" if outcome.changed else "unchanged")
+
+
 # --- catalog: products, upload, reconcile -----------------------------------------------------
 
 
@@ -132,7 +159,10 @@ def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHE
 
 @shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
 def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
-    """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
+    """Only the products marked due (changed here, moved in Lightspeed, held back last time),
+    once the order download has caught up (an item sold a moment ago is then not held back)."""
+    if not self.request.retries:
+        orders_catch_up(company_id=company_id)
     return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
 
 

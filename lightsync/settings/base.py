@@ -177,6 +177,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # A worker looks for new task files this often (kombu's default is 1 s): the live loop's
+        # probes and the orders they start would otherwise wait up to a second at each hop.
+        "polling_interval": 0.2,
         # kombu's default is "control" relative to the working directory; fanout (the workers'
         # remote control) must meet in one place whatever directory a process was started in.
         "control_folder": str(BROKER_DIR / "control"),
@@ -212,10 +215,26 @@ LIGHTSPEED_CLIENT_ID = env("LIGHTSPEED_CLIENT_ID", default="")
 LIGHTSPEED_CLIENT_SECRET = env("LIGHTSPEED_CLIENT_SECRET", default="")
 LIGHTSPEED_OAUTH_URL = env("LIGHTSPEED_OAUTH_URL", default="https://cloud.lightspeedapp.com").rstrip("/")
 LIGHTSPEED_API_URL = env("LIGHTSPEED_API_URL", default="https://api.lightspeedapp.com").rstrip("/")
-# Order download: how often beat starts it, and how far back each run re-reads (sales Lightspeed
-# commits late with an earlier timeStamp are still seen; duplicates are impossible by saleID).
-LIGHTSPEED_ORDERS_EVERY_SECONDS = env.int("LIGHTSPEED_ORDERS_EVERY_SECONDS", default=60)
+# Order download: how often beat starts a full run (a safety net: the live loop below downloads
+# within seconds), and how far back each run re-reads: by timeStamp (sales Lightspeed commits late
+# with an earlier timeStamp), by updatetime (changes committed late); re-reading is harmless, by
+# saleID, and cheap: a sale already imported or voided is not fetched again.
+LIGHTSPEED_ORDERS_EVERY_SECONDS = env.int("LIGHTSPEED_ORDERS_EVERY_SECONDS", default=600)
 LIGHTSPEED_ORDERS_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_OVERLAP_SECONDS", default=300)
+LIGHTSPEED_ORDERS_CHANGE_OVERLAP_SECONDS = env.int("LIGHTSPEED_ORDERS_CHANGE_OVERLAP_SECONDS", default=30)
+# The live loop (integrations/lightspeed/live/): beat ticks this often (0 turns the loop off; then
+# set LIGHTSPEED_ORDERS_EVERY_SECONDS to 60) and queues each company's due change probe (1 drip).
+# Probes spend this share of the account's drip rate while nothing happens, and the active share
+# for a while after a sale changed; never more often than the minimum. A queued probe's claim
+# lapses (and the tick queues another) after the claim seconds; a company the orders job refuses
+# is looked at again after the refused seconds.
+LIGHTSPEED_LIVE_TICK_SECONDS = env.float("LIGHTSPEED_LIVE_TICK_SECONDS", default=1)
+LIGHTSPEED_LIVE_IDLE_SHARE = env.float("LIGHTSPEED_LIVE_IDLE_SHARE", default=0.10)
+LIGHTSPEED_LIVE_ACTIVE_SHARE = env.float("LIGHTSPEED_LIVE_ACTIVE_SHARE", default=0.25)
+LIGHTSPEED_LIVE_ACTIVE_SECONDS = env.float("LIGHTSPEED_LIVE_ACTIVE_SECONDS", default=120)
+LIGHTSPEED_LIVE_MIN_SECONDS = env.float("LIGHTSPEED_LIVE_MIN_SECONDS", default=2)
+LIGHTSPEED_LIVE_CLAIM_SECONDS = env.float("LIGHTSPEED_LIVE_CLAIM_SECONDS", default=45)
+LIGHTSPEED_LIVE_REFUSED_SECONDS = env.float("LIGHTSPEED_LIVE_REFUSED_SECONDS", default=60)
 # Catalog upload: a change waits this long for more before its upload (one request per burst);
 # a running upload polls Lightspeed's stock changes again after this long (a sale meanwhile holds
 # its item back); our clock may differ from Lightspeed's by up to this much.

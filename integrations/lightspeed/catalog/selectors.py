@@ -27,6 +27,7 @@ from integrations.lightspeed.models import (
     LightspeedSettings,
     LightspeedShop,
     LightspeedShopWarehouse,
+    LiveState,
     ProductLink,
     SyncRun,
 )
@@ -206,14 +207,21 @@ def costs_differing(
 def orders_caught_up_to(company_id: int) -> datetime | None:
     """Up to when (Lightspeed's clock) every completed sale has been downloaded, or None.
 
-    The later of the order download's cursor (`OrderCursor.sales_after`, the Sale.timeStamp it
-    has read up to) and the start of its latest successful run minus the clock skew allowance (a run that
-    found no new sales does not move the cursor, but it has still read everything before it).
+    The latest of: the order download's cursors (`OrderCursor.sales_after` and `updates_after`, the
+    Sale.timeStamp and Sale.updatetime it has read up to: a sale completes by moving both), the
+    start of its latest successful run, and the start of the latest change probe that found nothing
+    new (live loop), each of the last two minus the clock skew allowance (they are our clock; a run
+    or probe that found no new sales moves no cursor, but everything before it has been read).
     """
     moments: list[datetime] = []
-    cursor = OrderCursor.objects.filter(company_id=company_id).values_list("sales_after", flat=True).first()
+    cursor = (
+        OrderCursor.objects.filter(company_id=company_id).values_list("sales_after", "updates_after").first()
+    )
     if cursor:
-        moments.append(cursor)
+        moments.extend(cursor)
+    probed = LiveState.objects.filter(company_id=company_id).values_list("caught_up_at", flat=True).first()
+    if probed:
+        moments.append(probed - clock_skew())
     started = (
         SyncRun.objects.filter(
             company_id=company_id,

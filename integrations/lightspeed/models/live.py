@@ -26,7 +26,9 @@ class LiveState(models.Model):
     seen_sale_id = models.PositiveBigIntegerField(default=0, help_text="The saleID of that sale.")
     last_probe_at = models.DateTimeField(null=True, blank=True)
     last_change_at = models.DateTimeField(
-        null=True, blank=True, help_text="When a probe last found a change (probes are faster for a while after)."
+        null=True,
+        blank=True,
+        help_text="When a probe last found a change (probes are faster for a while after).",
     )
     caught_up_at = models.DateTimeField(
         null=True,
