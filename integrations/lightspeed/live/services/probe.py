@@ -15,6 +15,7 @@ change (sales come in runs), never more often than every `LIGHTSPEED_LIVE_MIN_SE
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,9 +71,10 @@ class ProbeOutcome:
     reason: str = ""
 
 
-def live_probe(*, company_id: int) -> ProbeOutcome:
+def live_probe(*, company_id: int, clock: Callable[[], datetime] = timezone.now) -> ProbeOutcome:
     """Probes the company's sales for a change; runs the orders job when there is one; schedules
-    the next probe. Never raises for Lightspeed's errors: the next probe comes anyway (slower)."""
+    the next probe. Never raises for Lightspeed's errors: the next probe comes anyway (slower).
+    `clock` is our clock for the schedule (tests simulate minutes with it)."""
     state = LiveState.objects.filter(company_id=company_id).first()
     settings_obj = LightspeedSettings.objects.select_related("company").filter(company_id=company_id).first()
     if state is None or settings_obj is None:
@@ -81,11 +83,11 @@ def live_probe(*, company_id: int) -> ProbeOutcome:
         None if settings_obj.order_download_enabled else "Enable Order Download is off."
     )
     if refusal:
-        return _schedule(state, ProbeOutcome(reason=refusal), refused_interval())
+        return _schedule(state, ProbeOutcome(reason=refusal), refused_interval(), clock)
     if lock_is_held(company_job_lock_name(company_id, "orders")):
         # A run is reading now (a backfill, a scheduled run); it sees what the probe would.
-        return _schedule(state, ProbeOutcome(reason="orders run in progress"), _interval(state))
-    started = timezone.now()
+        return _schedule(state, ProbeOutcome(reason="orders run in progress"), _interval(state, clock), clock)
+    started = clock()
     stats = ClientStats()
     try:
         newest = _newest_change(settings_obj, stats)
@@ -94,7 +96,7 @@ def live_probe(*, company_id: int) -> ProbeOutcome:
         _usage(company_id, stats, started)
         # A failing account is probed at the idle pace, whatever came before: the scheduled
         # orders run records the failure where ops staff see it.
-        return _schedule(state, ProbeOutcome(probed=True, reason=exc.message), _idle(state))
+        return _schedule(state, ProbeOutcome(probed=True, reason=exc.message), _idle(state), clock)
     _usage(company_id, stats, started)
     state.drip_rate = stats.drip_rate or state.drip_rate
     state.last_probe_at = started
@@ -106,7 +108,7 @@ def live_probe(*, company_id: int) -> ProbeOutcome:
         if run.outcome != SyncRun.Outcome.SUCCEEDED:
             # Recorded (and, past its retries, an issue); asking again every few seconds would
             # only repeat it.
-            return _schedule(state, outcome, max(_idle(state), refused_interval()))
+            return _schedule(state, outcome, max(_idle(state), refused_interval()), clock)
         if newest is not None:
             state.seen_update_time, state.seen_sale_id = newest.update_time, newest.sale_id
         if not set(run.counts) - QUIET_COUNTS:
@@ -114,7 +116,7 @@ def live_probe(*, company_id: int) -> ProbeOutcome:
             outcome.run = None
     else:
         state.caught_up_at = started
-    return _schedule(state, outcome, _interval(state))
+    return _schedule(state, outcome, _interval(state, clock), clock)
 
 
 def _newest_change(settings_obj: LightspeedSettings, stats: ClientStats) -> SaleChange | None:
@@ -147,8 +149,8 @@ def _is_news(state: LiveState, newest: SaleChange | None, company_id: int) -> bo
     )
 
 
-def _interval(state: LiveState) -> float:
-    return probe_interval(drip_rate=state.drip_rate, last_change_at=state.last_change_at, now=timezone.now())
+def _interval(state: LiveState, clock: Callable[[], datetime]) -> float:
+    return probe_interval(drip_rate=state.drip_rate, last_change_at=state.last_change_at, now=clock())
 
 
 def _idle(state: LiveState) -> float:
@@ -166,9 +168,11 @@ def _usage(company_id: int, stats: ClientStats, at: datetime) -> None:
     )
 
 
-def _schedule(state: LiveState, outcome: ProbeOutcome, interval: float) -> ProbeOutcome:
+def _schedule(
+    state: LiveState, outcome: ProbeOutcome, interval: float, clock: Callable[[], datetime]
+) -> ProbeOutcome:
     """Sets the next probe `interval` seconds from now (the end of this one, orders run included)."""
     outcome.interval = state.interval_seconds = interval
-    state.next_probe_at = timezone.now() + timedelta(seconds=interval)
+    state.next_probe_at = clock() + timedelta(seconds=interval)
     state.save()
     return outcome
