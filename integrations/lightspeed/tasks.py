@@ -17,7 +17,6 @@ from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB
 from integrations.lightspeed.jobs.registry import CHANGED_ONLY, resolve_job
 from integrations.lightspeed.jobs.resume import runs_interrupted_resume
 from integrations.lightspeed.jobs.runner import job_run
-from integrations.lightspeed.live.services.catch_up import orders_catch_up
 from integrations.lightspeed.live.services.probe import live_probe
 from integrations.lightspeed.live.services.schedule import claim_seconds, live_tick
 from integrations.lightspeed.models import SyncRun
@@ -159,10 +158,7 @@ def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHE
 
 @shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
 def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
-    """Only the products marked due (changed here, moved in Lightspeed, held back last time),
-    once the order download has caught up (an item sold a moment ago is then not held back)."""
-    if not self.request.retries:
-        orders_catch_up(company_id=company_id)
+    """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
     return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
 
 

@@ -49,6 +49,7 @@ from integrations.lightspeed.catalog.services.state import (
     shops_by_lightspeed_id,
 )
 from integrations.lightspeed.jobs.issues import sync_issue_record
+from integrations.lightspeed.live.services.catch_up import orders_catch_up
 from integrations.lightspeed.models import (
     ItemShopState,
     LightspeedSettings,
@@ -161,6 +162,9 @@ class _Run:
     counts: dict[str, int] = field(default_factory=dict)
     newly_moved: set[tuple[int, int]] = field(default_factory=set)
     held_links: set[int] = field(default_factory=set)
+    # The order download caught up after the first poll (live/services/catch_up.py): the moves
+    # that poll saw are all explained by downloaded sales or by nothing.
+    orders_current: bool = False
     last_poll: float = 0.0
     lock: NamedLock | None = None
     _refused: set[str] | None = None  # itemIDs with an open upload_rejected issue, read once
@@ -198,7 +202,15 @@ class _Run:
             return False  # sold (or counted) while this run was going: never overwrite it now
         if row.moved_at is None or self.scope.force:
             return True
-        return orders_past(self.caught_up, row.moved_at)
+        return self.orders_current or orders_past(self.caught_up, row.moved_at)
+
+    def waits_for_orders(self, plans: dict[int, ItemPlan]) -> bool:
+        """Whether an item would be held back until the order download reads past its move."""
+        return any(
+            row.differs and row.moved_at is not None and not orders_past(self.caught_up, row.moved_at)
+            for plan in plans.values()
+            for row in plan.quantities
+        )
 
 
 def catalog_upload(
@@ -267,6 +279,13 @@ def _upload_locked(
         if unknown:
             run.count("items_read", items_refresh(settings_obj=settings_obj, client=client, link_ids=unknown))
         plans = upload_plan(settings_obj=settings_obj, fields=fields, scope=scope)
+        if settings_obj.order_download_enabled and not scope.force and run.waits_for_orders(plans):
+            # Orders before uploads: the sales behind those moves are downloaded now, not next cycle
+            # (and the plan made again, with their stock taken).
+            run.orders_current = orders_catch_up(company_id=settings_obj.company_id)
+            if run.orders_current:
+                run.count("orders_caught_up")
+                plans = upload_plan(settings_obj=settings_obj, fields=fields, scope=scope)
 
     for plan in sorted(plans.values(), key=lambda p: p.link_id):
         if INVENTORY in fields and plan.quantities and clock() - run.last_poll >= repoll_seconds():

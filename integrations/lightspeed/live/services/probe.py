@@ -1,6 +1,6 @@
 """The change probe: one 1-drip request tells whether the order download has anything to read.
 
-`GET Sale.json?sort=-updatetime&limit=1` (no relations) returns the sale Lightspeed changed last.
+The client's `get_newest_sale_change()` asks for the sale Lightspeed changed last (no relations).
 Every change to a sale moves its `updatetime` — ringing up, completing, voiding — so when that
 sale is no newer than the order download's updatetime cursor (and not a second sale of the same
 second), nothing has happened since the last orders run and nothing else is asked. Otherwise the
@@ -69,6 +69,9 @@ class ProbeOutcome:
     run: SyncRun | None = None
     interval: float = 0.0
     reason: str = ""
+    # Every sale change Lightspeed had when the probe asked is downloaded (none was new, or the
+    # orders run it started read them all).
+    caught_up: bool = False
 
 
 def live_probe(*, company_id: int, clock: Callable[[], datetime] = timezone.now) -> ProbeOutcome:
@@ -111,11 +114,14 @@ def live_probe(*, company_id: int, clock: Callable[[], datetime] = timezone.now)
             return _schedule(state, outcome, max(_idle(state), refused_interval()), clock)
         if newest is not None:
             state.seen_update_time, state.seen_sale_id = newest.update_time, newest.sale_id
+        outcome.caught_up = True
         if not set(run.counts) - QUIET_COUNTS:
             run.delete()  # it read a change that made no order (a sale rung up, not yet paid)
             outcome.run = None
     else:
-        state.caught_up_at = started
+        state.caught_up_at, outcome.caught_up = started, True
+        if newest is not None:
+            state.seen_update_time, state.seen_sale_id = newest.update_time, newest.sale_id
     return _schedule(state, outcome, _interval(state, clock), clock)
 
 
@@ -140,13 +146,11 @@ def _is_news(state: LiveState, newest: SaleChange | None, company_id: int) -> bo
     )
     if read_up_to is None or newest.update_time is None:
         return True  # never downloaded, or a time we cannot compare: let the download judge
-    if newest.update_time > read_up_to:
-        return True
-    # Same second as the cursor: a second sale changed in the second the last run read up to.
-    return newest.update_time == read_up_to and (newest.update_time, newest.sale_id) != (
-        state.seen_update_time,
-        state.seen_sale_id,
-    )
+    if newest.update_time != read_up_to or state.seen_update_time is None:
+        return newest.update_time > read_up_to  # (a first probe takes the cursor's second as read)
+    # The very second the cursor reached: news when it is another sale than the last probe saw
+    # (a second sale changed in that second after the run read it).
+    return (newest.update_time, newest.sale_id) != (state.seen_update_time, state.seen_sale_id)
 
 
 def _interval(state: LiveState, clock: Callable[[], datetime]) -> float:
