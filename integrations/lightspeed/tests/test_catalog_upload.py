@@ -482,3 +482,36 @@ def test_the_price_goes_to_the_price_level_chosen_in_advanced_settings(store, mo
         ("Item/116.json", {"Prices": {"ItemPrice": [{"useTypeID": "3", "amount": "30.00"}]}})
     ]
     assert ProductLink.objects.get(product=hood).price_seen == Decimal("30")
+
+
+def test_the_run_of_what_changed_measures_each_stock_change_until_lightspeed_took_it(
+    store, mocked_lightspeed
+):
+    from integrations.lightspeed.models import FreshnessSample
+
+    settings_obj, main, uptown, downtown, up = store
+    scarf = product(settings_obj.company, "SCARF")
+    stock(scarf, main, 3)
+    scarf_link = link(scarf, 114, seen={downtown: 3, up: 0})
+    changed_at = timezone.now() - timedelta(seconds=4)
+    stock_adjust(product=scarf, warehouse=main, quantity_change=2, reason=StockLedgerEntry.Reason.ADJUSTMENT)
+    ProductLink.objects.filter(pk=scarf_link.pk).update(upload_due_at=changed_at)  # marked 4 s ago
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 114), json=item_answer(114, {1: 5, 2: 0}))
+
+    job_run(company_id=settings_obj.company_id, job=JOBS["upload"], fields=frozenset({CHANGED_ONLY}))
+
+    sample = FreshnessSample.objects.get()
+    assert (sample.direction, sample.key, sample.occurred_at) == (
+        FreshnessSample.Direction.STOCK_TO_LIGHTSPEED,
+        "114",
+        changed_at,
+    )
+    assert 4 <= sample.seconds < 60
+
+    # The full pass is no change's path: it sends, but measures nothing.
+    stock_adjust(product=scarf, warehouse=main, quantity_change=1, reason=StockLedgerEntry.Reason.ADJUSTMENT)
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.put(resource_url("Item", 114), json=item_answer(114, {1: 6, 2: 0}))
+    assert run_upload(settings_obj.company_id, "inventory").counts["items_sent"] == 1
+    assert FreshnessSample.objects.count() == 1

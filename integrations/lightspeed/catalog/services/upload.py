@@ -50,6 +50,7 @@ from integrations.lightspeed.catalog.services.state import (
 )
 from integrations.lightspeed.jobs.issues import sync_issue_record
 from integrations.lightspeed.live.services.catch_up import orders_catch_up
+from integrations.lightspeed.live.services.freshness import Direction, freshness_record
 from integrations.lightspeed.models import (
     ItemShopState,
     LightspeedSettings,
@@ -167,6 +168,8 @@ class _Run:
     orders_current: bool = False
     last_poll: float = 0.0
     lock: NamedLock | None = None
+    # (item, the change that made its link due, Lightspeed's 200): stock change → Lightspeed.
+    fresh: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     _refused: set[str] | None = None  # itemIDs with an open upload_rejected issue, read once
 
     def count(self, name: str, n: int = 1) -> None:
@@ -293,6 +296,9 @@ def _upload_locked(
         _send(run, plan)
         if progress:
             progress(1)
+    freshness_record(
+        company_id=settings_obj.company_id, direction=Direction.STOCK_TO_LIGHTSPEED, samples=run.fresh
+    )
     # Held for the order download: stays due, so the next cycle sends it once the download has
     # caught up. Without order download nothing will explain the move: the drift report has it.
     held = run.held_links if settings_obj.order_download_enabled else set()
@@ -433,6 +439,10 @@ def _record_sent(run, plan, item: ItemRecord, sent_rows, prices, cost, drifts) -
         run.count("drift_overwritten", len(drifts))
     if sent_rows:
         run.count("quantities_sent", len(sent_rows))
+        if run.scope.due_only and link.upload_due_at is not None:
+            # Measured on the frequent run of what changed (a first or full upload is no change's
+            # path): from the oldest change not yet sent, as marked, to Lightspeed's answer.
+            run.fresh.append((str(plan.item_id), link.upload_due_at, now))
     run.count("items_sent")
     run.refusal_settle(plan.item_id)
 
