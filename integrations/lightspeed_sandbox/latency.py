@@ -6,10 +6,9 @@ delays each answer by N ± J ms (uniform, never below 0). The request is handled
 arrives — the leaky bucket counts it then, as Lightspeed's does — and the answer waits before it
 is sent.
 
-The wait holds a server thread (waitress runs the view in a thread), so while latency is on the
-server keeps at least `MIN_THREADS` threads: `--threads` only raises that, and switching latency
-on at run time grows the pool through the hook the server registers (`on_enable`). The pool never
-shrinks back.
+The wait holds no server thread: the server's connections (`deferred.DeferredChannel`) keep a
+finished answer until it is due, so the default 8 threads serve hundreds of clients waiting at
+once. `answersWaiting` / `answersPeak` in `GET /_sandbox/latency` count the answers held.
 
 The setting lives in this process; `POST /_sandbox/reset` restores the values it started with.
 """
@@ -18,30 +17,29 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
-
-MIN_THREADS = 64
 
 _lock = threading.Lock()
 _ms = 0.0
 _jitter_ms = 0.0
 _initial = (0.0, 0.0)
-_on_enable: Callable[[], int] | None = None
-_threads: int | None = None  # the server's thread count, as its hook last reported it
+_threads: int | None = None  # the server's thread count, as it reported it
+_waiting = 0
+_peak = 0
 
 
 def configure(ms: float, jitter_ms: float = 0.0, *, initial: bool = False) -> dict:
-    """Set the latency (ms ≥ 0, jitter_ms ≥ 0); `initial` also makes it what a reset restores."""
-    global _ms, _jitter_ms, _initial
+    """Set the latency (ms ≥ 0, jitter_ms ≥ 0); `initial` also makes it what a reset restores.
+
+    The peak of answers waiting starts again from those waiting now."""
+    global _ms, _jitter_ms, _initial, _peak
     ms, jitter_ms = float(ms), float(jitter_ms)
     if ms < 0 or jitter_ms < 0:
         raise ValueError("ms and jitter_ms must be 0 or more")
     with _lock:
         _ms, _jitter_ms = ms, jitter_ms
+        _peak = _waiting
         if initial:
             _initial = (ms, jitter_ms)
-    if is_on() and _on_enable is not None:
-        set_threads(_on_enable())
     return current()
 
 
@@ -49,6 +47,8 @@ def current() -> dict:
     state: dict = {"ms": _ms, "jitter_ms": _jitter_ms}
     if _threads is not None:
         state["threads"] = _threads
+    state["answersWaiting"] = _waiting
+    state["answersPeak"] = _peak
     return state
 
 
@@ -57,23 +57,20 @@ def set_threads(count: int) -> None:
     _threads = count
 
 
+def answer_waiting(change: int) -> None:
+    """An answer starts (+1) or stops (-1) waiting for its due time."""
+    global _waiting, _peak
+    with _lock:
+        _waiting += change
+        _peak = max(_peak, _waiting)
+
+
 def is_on() -> bool:
     return _ms > 0 or _jitter_ms > 0
 
 
 def reset() -> dict:
     return configure(*_initial)
-
-
-def on_enable(hook: Callable[[], int] | None) -> None:
-    """Called (from the thread that switched it) each time latency is set on; returns the threads."""
-    global _on_enable
-    _on_enable = hook
-
-
-def threads_for(requested: int) -> int:
-    """The server threads to run: `requested`, and at least MIN_THREADS while latency is on."""
-    return max(requested, MIN_THREADS) if is_on() else requested
 
 
 def pick_ms() -> float:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from integrations.lightspeed_sandbox import latency
+from integrations.lightspeed_sandbox import deferred, latency
 from integrations.lightspeed_sandbox.errors import SandboxApiError
 from integrations.lightspeed_sandbox.services.faults import fault_for
 
@@ -73,7 +73,11 @@ def fault_middleware(
 def latency_middleware(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
-    """Answers after `latency.pick_ms()`: the request is handled (and its drips counted) first."""
+    """Answers after `latency.pick_ms()`: the request is handled (and its drips counted) first.
+
+    Under the sandbox's server the answer is only marked due (`deferred`): the connection sends
+    it then and the thread is free at once. Elsewhere (a bare WSGI server) the thread sleeps.
+    """
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if request.path.startswith("/_sandbox/"):
@@ -82,7 +86,10 @@ def latency_middleware(
         request.sandbox_latency_ms = delay_ms  # the request log records it
         response = get_response(request)
         if delay_ms:
-            time.sleep(delay_ms / 1000)
+            if request.META.get(deferred.DEFERS):
+                request.META[deferred.ANSWER_DUE] = time.monotonic() + delay_ms / 1000
+            else:
+                time.sleep(delay_ms / 1000)
         return response
 
     return middleware

@@ -15,6 +15,7 @@ import threading
 import time
 
 SETTINGS_MODULE = "integrations.lightspeed_sandbox.settings"
+CONNECTION_LIMIT = 2000  # concurrent client connections (waitress's default is 100)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads",
         type=int,
         default=8,
-        help="server threads (default 8; at least 64 while latency is on)",
+        help="server threads (default 8; a delayed answer holds none)",
     )
 
 
@@ -130,6 +131,18 @@ def argv_for(options: dict) -> list[str]:
     return argv
 
 
+def _raise_open_files_limit() -> None:
+    """Room for CONNECTION_LIMIT sockets: the soft limit is often 1,024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = CONNECTION_LIMIT + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard)
+        )
+
+
 def _exit_with_parent() -> None:
     """Test servers die with the test run that started them, even when it is killed outright."""
     parent = os.environ.get("LIGHTSPEED_SANDBOX_PARENT_PID")
@@ -163,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     from waitress import create_server
 
     from integrations.lightspeed_sandbox import clock, latency
+    from integrations.lightspeed_sandbox.deferred import DeferredChannel
     from integrations.lightspeed_sandbox.services import datasets, faults
     from integrations.lightspeed_sandbox.store.models import Account
     from integrations.lightspeed_sandbox.views.control import seed_dataset
@@ -187,32 +201,25 @@ def main(argv: list[str] | None = None) -> None:
         simulator_start(per_minute=args.simulate_sales)
     _exit_with_parent()
     latency.configure(args.latency_ms, args.latency_jitter_ms, initial=True)
+    _raise_open_files_limit()
     server = create_server(
         get_wsgi_application(),
         host=args.host,
         port=args.port,
-        threads=latency.threads_for(args.threads),
+        threads=args.threads,
+        # Hundreds of clients wait on delayed answers at once; select() stops at 1,024 descriptors.
+        connection_limit=CONNECTION_LIMIT,
+        asyncore_use_poll=True,
         ident="lightspeed-sandbox",
     )
-    # Each delayed answer holds a thread while it waits: latency switched on at run time grows the
-    # pool so that requests in flight are not queued behind the waiting ones.
-    threads = {"count": latency.threads_for(args.threads)}
-
-    def grow_pool() -> int:
-        wanted = latency.threads_for(args.threads)
-        if wanted > threads["count"]:
-            server.task_dispatcher.set_thread_count(wanted)
-            threads["count"] = wanted
-        return threads["count"]
-
-    latency.set_threads(threads["count"])
-    latency.on_enable(grow_pool)
+    # Delayed answers wait in their connection, not in a thread (see deferred.py).
+    server.channel_class = DeferredChannel
+    latency.set_threads(args.threads)
     print(f"Lightspeed sandbox listening on http://{args.host}:{server.effective_port}", flush=True)
     print(f"  database {settings.SANDBOX_DB}; login demo/demo; client lightsync-demo", flush=True)
     if latency.is_on():
         print(
-            f"  latency {args.latency_ms:g} ± {args.latency_jitter_ms:g} ms; "
-            f"{latency.threads_for(args.threads)} threads",
+            f"  latency {args.latency_ms:g} ± {args.latency_jitter_ms:g} ms; {args.threads} threads",
             flush=True,
         )
     try:

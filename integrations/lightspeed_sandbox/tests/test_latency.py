@@ -4,6 +4,7 @@ Wall-clock assertions are lower bounds, or bounds relative to the latency, never
 bounds: the machine running the suite is noisy.
 """
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +21,7 @@ LATENCY = 0.3  # seconds
 
 @pytest.fixture(scope="module")
 def slow_server():
-    """A sandbox started with `--latency-ms 300` (and so at least 64 threads)."""
+    """A sandbox started with `--latency-ms 300` (and the default 8 threads)."""
     from integrations.lightspeed_sandbox.testing import SandboxServer
 
     server = SandboxServer.start(seed="empty", latency_ms=300)
@@ -54,7 +55,13 @@ def test_an_api_request_takes_at_least_the_latency_and_the_log_says_so(slow):
     response, elapsed = _timed(lambda: api.call("GET", "Shop"))
     assert response.status_code == 200
     assert elapsed >= LATENCY
-    assert slow.control("GET", "latency") == {"ms": 300, "jitter_ms": 0, "threads": 64}
+    assert slow.control("GET", "latency") == {
+        "ms": 300,
+        "jitter_ms": 0,
+        "threads": 8,
+        "answersWaiting": 0,  # sent
+        "answersPeak": 1,
+    }
     (entry,) = slow.requests_log()
     assert entry["latencyMs"] == 300
     assert slow.stats()["config"]["latencyMs"] == 300
@@ -80,8 +87,14 @@ def test_the_oauth_token_endpoint_is_delayed_too(slow):
 def test_the_control_api_answers_at_once_and_switches_latency_at_run_time(sandbox):
     api = Api(sandbox, sandbox.mint_tokens()["access_token"])
     assert sandbox.control("GET", "latency")["ms"] == 0
-    # The shared server runs 8 threads; switching latency on grows the pool to cover a benchmark.
-    assert sandbox.set_latency(1000) == {"ms": 1000, "jitter_ms": 0, "threads": 64}
+    # The shared server runs 8 threads, and keeps them: a waiting answer holds none.
+    assert sandbox.set_latency(1000) == {
+        "ms": 1000,
+        "jitter_ms": 0,
+        "threads": 8,
+        "answersWaiting": 0,
+        "answersPeak": 0,
+    }
     _, control_elapsed = _timed(lambda: sandbox.control("GET", "clock"))
     _, api_elapsed = _timed(lambda: api.call("GET", "Shop"))
     assert api_elapsed >= 1.0
@@ -114,7 +127,31 @@ def test_concurrent_requests_are_not_serialised(how, slow_server, sandbox):
     assert elapsed >= LATENCY
     assert elapsed < 8 * LATENCY  # serialised, 16 requests would take 16 × 0.3 s
     assert [entry["latencyMs"] for entry in server.requests_log()] == [300] * 16
+    assert server.control("GET", "latency")["threads"] == 8
     server.reset()
+
+
+def test_a_hundred_delayed_answers_wait_at_once_on_eight_threads(sandbox_server_factory):
+    # No burst limit and a deep bucket: one account takes the hundred requests at once. Two
+    # seconds of latency leave the clients time to all arrive before the first answer is due.
+    server = sandbox_server_factory(burst_limit=0, bucket_size=1000, latency_ms=2000, threads=8)
+    token = server.mint_tokens()["access_token"]
+    url = f"{server.api_url}/API/V3/Account/{server.account_id}/Shop.json"
+    start = threading.Barrier(100)
+
+    def one(_):
+        start.wait()
+        return requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        statuses = list(pool.map(one, range(100)))
+
+    assert statuses == [200] * 100
+    state = server.control("GET", "latency")
+    # Every answer waited its 2 s beside the 99 others, with a pool of 8 threads: none held one.
+    assert (state["threads"], state["answersWaiting"]) == (8, 0)
+    assert state["answersPeak"] >= 100
+    assert [entry["latencyMs"] for entry in server.requests_log()] == [2000] * 100
 
 
 def test_jitter_stays_within_bounds_and_never_goes_negative(sandbox):
