@@ -3,15 +3,21 @@
 Each sale goes through the same services as `POST Sale` then `PUT Sale` (ring up, then pay and
 complete), as a register does, so stock, timestamps and totals behave exactly as for API sales.
 
+`POST /_sandbox/simulator {"accounts": [ids] | "all" | "fleet", "sales_per_minute": R}` runs it
+across many accounts instead: R sales a minute in each, the accounts' sales spread over the
+minute (`"sales_per_minute": 0` stops it).
+
 `POST /_sandbox/simulator {"paused": true}` pauses it between two sales (it answers once a sale
 being rung up is finished), so a test can read a still shop; `{"paused": false}` resumes it.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import random
 import threading
+import time
 from decimal import Decimal
 
 from django.db import close_old_connections
@@ -25,26 +31,56 @@ REFUND_EVERY = 12  # about one sale in twelve is followed by a refund of an earl
 
 
 class PosSimulator:
-    def __init__(self, *, per_minute: float, seed: int = 20261126):
+    """Rings up `per_minute` sales a minute in each of `accounts` (None: the first account).
+
+    Each account's sales fall on its own beat, the accounts' beats spread evenly over the interval,
+    so a fleet's sales arrive one by one rather than all on the same tick.
+    """
+
+    def __init__(self, *, per_minute: float, accounts: list[int] | None = None, seed: int = 20261126):
+        self.per_minute = per_minute
         self.interval = 60.0 / per_minute
+        self.accounts = accounts
         self.rng = random.Random(seed)
         self.stopped = threading.Event()
         self.paused = threading.Event()
         self._ticking = threading.Lock()  # held while a sale (or refund) is rung up
         self.rung_up = 0
+        self.behind = 0.0  # seconds the last sale was late: the simulator cannot keep up when > 0
+        self._sold: dict[int | None, int] = {}
+
+    def _beats(self) -> list[tuple[float, int, int | None]]:
+        start = time.monotonic()
+        if self.accounts is None:
+            return [(start + self.interval, 0, None)]
+        count = len(self.accounts)
+        return [
+            (start + self.interval * (n + 1) / count, n, account_id)
+            for n, account_id in enumerate(self.accounts)
+        ]
 
     def run(self) -> None:
-        while not self.stopped.wait(self.interval):
+        beats = self._beats()
+        heapq.heapify(beats)
+        while True:
+            due, n, account_id = beats[0]
+            if self.stopped.wait(max(due - time.monotonic(), 0.0)):
+                return
+            heapq.heapreplace(beats, (due + self.interval, n, account_id))
+            self.behind = max(time.monotonic() - due, 0.0)
             with self._ticking:
                 if self.paused.is_set():
                     continue
                 try:
-                    self.tick()
+                    self.tick(account_id)
                 except Exception:
                     # A failed sale (an item archived meanwhile, a locked database) must not stop the shop.
                     logger.exception("simulated sale failed")
                 finally:
                     close_old_connections()
+
+    def stop(self) -> None:
+        self.stopped.set()
 
     def pause(self, paused: bool) -> None:
         """Pause (once the sale being rung up is finished) or resume."""
@@ -55,17 +91,27 @@ class PosSimulator:
                 self.paused.clear()
 
     def state(self) -> dict:
-        return {"running": True, "paused": self.paused.is_set(), "rungUp": self.rung_up}
+        return {
+            "running": True,
+            "paused": self.paused.is_set(),
+            "rungUp": self.rung_up,
+            "accounts": 1 if self.accounts is None else len(self.accounts),
+            "salesPerMinute": self.per_minute,
+            "behindSeconds": round(self.behind, 3),
+        }
 
-    def tick(self) -> m.Sale | None:
-        account = m.Account.objects.order_by("accountID").first()
-        if account is None:
-            return None
-        if self.rung_up and self.rung_up % REFUND_EVERY == 0:
-            self.refund_one(account.accountID)
-        sale = self.ring_up(account.accountID)
+    def tick(self, account_id: int | None = None) -> m.Sale | None:
+        if account_id is None:
+            account_id = m.Account.objects.order_by("accountID").values_list("accountID", flat=True).first()
+            if account_id is None:
+                return None
+        sold = self._sold.get(account_id, 0)
+        if sold and sold % REFUND_EVERY == 0:
+            self.refund_one(account_id)
+        sale = self.ring_up(account_id)
         if sale is not None:
             self.rung_up += 1
+            self._sold[account_id] = sold + 1
         return sale
 
     def ring_up(self, account_id: int) -> m.Sale | None:
@@ -147,16 +193,24 @@ class PosSimulator:
 
 
 _current: PosSimulator | None = None
+_starting = threading.Lock()
 
 
-def simulator_start(*, per_minute: float) -> PosSimulator:
+def simulator_start(*, per_minute: float, accounts: list[int] | None = None) -> PosSimulator | None:
+    """Starts the simulator (replacing a running one); `per_minute` 0 only stops it."""
     global _current
-    simulator = PosSimulator(per_minute=per_minute)
-    threading.Thread(target=simulator.run, name="pos-simulator", daemon=True).start()
-    _current = simulator
-    return simulator
+    with _starting:
+        if _current is not None:
+            _current.stop()
+            _current = None
+        if per_minute <= 0:
+            return None
+        simulator = PosSimulator(per_minute=per_minute, accounts=accounts)
+        threading.Thread(target=simulator.run, name="pos-simulator", daemon=True).start()
+        _current = simulator
+        return simulator
 
 
 def simulator_current() -> PosSimulator | None:
-    """The simulator this server runs (`--simulate-sales`), if any."""
+    """The simulator this server runs (`--simulate-sales` or `POST /_sandbox/simulator`), if any."""
     return _current

@@ -3,6 +3,8 @@ history for one of them — over real HTTP."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -167,3 +169,45 @@ def test_the_server_option_starts_with_fleet_accounts(sandbox_server_factory):
     assert [a["accountID"] for a in page["accounts"]] == [100001, 200001, 200002, 200003]
     tokens = server.account_tokens()
     assert [_get(server, t, "Item").status_code for t in tokens] == [200, 200, 200]
+
+
+def _first_sales(server, accounts: list[dict]) -> dict[int, list[str]]:
+    return {
+        a["accountID"]: [
+            s["completeTime"] for s in as_list(_get(server, a, "Sale", sort="saleID").json().get("Sale"))
+        ]
+        for a in accounts
+    }
+
+
+def test_the_simulator_rings_up_sales_in_each_chosen_account_one_after_another(sandbox):
+    made = sandbox.add_accounts(6, items=5, qoh=100)
+    chosen, left_out = made[:5], made[5]
+    # 12 a minute in each: every 5 s per account, the five accounts' beats 1 s apart.
+    state = sandbox.control(
+        "POST", "simulator", {"accounts": [a["accountID"] for a in chosen], "sales_per_minute": 12}
+    )
+    assert (state["running"], state["accounts"], state["salesPerMinute"]) == (True, 5, 12)
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(_first_sales(sandbox, chosen).values()):
+        time.sleep(0.5)
+    sandbox.control("POST", "simulator", {"paused": True})
+    sales = _first_sales(sandbox, chosen)
+    assert all(sales.values()), f"an account got no sale in 60 s: {sales}"
+    # Spread over the interval, not all on one tick: the first sales fall in different seconds.
+    assert len({times[0] for times in sales.values()}) >= 4
+    assert _first_sales(sandbox, [left_out]) == {left_out["accountID"]: []}
+    assert sandbox.control("GET", "simulator")["rungUp"] >= 5
+
+    stopped = sandbox.control("POST", "simulator", {"accounts": "fleet", "sales_per_minute": 0})
+    assert stopped["running"] is False
+
+
+def test_the_simulator_across_accounts_refuses_unknown_accounts_and_rates(sandbox):
+    with pytest.raises(Exception, match="400"):
+        sandbox.control("POST", "simulator", {"accounts": [4242], "sales_per_minute": 10})
+    with pytest.raises(Exception, match="400"):
+        sandbox.control("POST", "simulator", {"accounts": "all", "sales_per_minute": -1})
+    with pytest.raises(Exception, match="409"):
+        sandbox.control("POST", "simulator", {"paused": True})  # nothing runs: as before

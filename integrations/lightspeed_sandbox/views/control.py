@@ -62,7 +62,12 @@ def seed_dataset(name: str | None, account_id: int | None = None) -> dict:
 
 @control("POST")
 def reset(request: HttpRequest) -> dict:
+    from integrations.lightspeed_sandbox.simulator import simulator_current, simulator_start
+
     data = _json(request)
+    running = simulator_current()
+    if running is not None and running.accounts is not None:
+        simulator_start(per_minute=0)  # its accounts are about to go; --simulate-sales's keeps on
     datasets.sandbox_reset()
     faults.faults_refresh_flag()
     latency.reset()
@@ -210,17 +215,26 @@ def latency_view(request: HttpRequest) -> dict:
 
 @control("GET", "POST")
 def simulator_view(request: HttpRequest) -> dict:
-    from integrations.lightspeed_sandbox.simulator import simulator_current
+    from integrations.lightspeed_sandbox.simulator import simulator_current, simulator_start
 
+    data = _json(request) if request.method == "POST" else {}
+    if "accounts" in data:
+        from integrations.lightspeed_sandbox.services.fleet import fleet_account_ids
+
+        rate = data.get("sales_per_minute")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+            raise ValueError("sales_per_minute is a number, 0 or more (0 stops the simulator)")
+        simulator_start(per_minute=float(rate), accounts=fleet_account_ids(data["accounts"]))
     simulator = simulator_current()
     if simulator is None:
-        if request.method == "POST":
+        if request.method == "POST" and "accounts" not in data:
             raise SandboxApiError(
-                409, "No POS simulator runs here: start the sandbox with --simulate-sales N."
+                409,
+                "No POS simulator runs here: start the sandbox with --simulate-sales N, "
+                'or send {"accounts": …, "sales_per_minute": R}.',
             )
         return {"running": False, "paused": False, "rungUp": 0}
-    if request.method == "POST":
-        data = _json(request)
+    if "paused" in data or ("accounts" not in data and request.method == "POST"):
         if not isinstance(data.get("paused"), bool):
             raise ValueError("paused must be true or false")
         simulator.pause(data["paused"])
