@@ -18,6 +18,7 @@ from django.db.models import Max
 
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
 from integrations.lightspeed_sandbox.services.items import as_list, to_bool, to_decimal, to_int
+from integrations.lightspeed_sandbox.services.rows import rows_insert
 from integrations.lightspeed_sandbox.services.sales import ZERO, Catalog, _backdate, _line_build, totals_apply
 from integrations.lightspeed_sandbox.store.models import (
     Customer,
@@ -32,8 +33,6 @@ from integrations.lightspeed_sandbox.store.models import (
     SalePayment,
     Shop,
 )
-
-BATCH = 2000
 
 
 class PreloadedCatalog(Catalog):
@@ -149,9 +148,9 @@ class _SaleRows:
         self.lines.extend(sale_lines)
 
     def insert(self) -> None:
-        Sale.objects.bulk_create(self.sales, batch_size=BATCH)
-        SaleLine.objects.bulk_create(self.lines, batch_size=BATCH)
-        SalePayment.objects.bulk_create(self.payments, batch_size=BATCH)
+        rows_insert(Sale, self.sales)
+        rows_insert(SaleLine, self.lines)
+        rows_insert(SalePayment, self.payments)
         self._stock_update()
 
     def _stock_update(self) -> None:

@@ -19,6 +19,7 @@ from integrations.lightspeed_sandbox.services.price_levels import (
     price_levels,
     price_levels_ensure,
 )
+from integrations.lightspeed_sandbox.services.rows import rows_insert
 from integrations.lightspeed_sandbox.store import models as m
 
 DEMO_CLIENT_ID = "lightsync-demo"
@@ -154,9 +155,9 @@ def items_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
             m.ItemShop(accountID=account_id, itemID=item_id, shopID=s, qoh=qoh.get(s, 0), timeStamp=now)
             for s in shops
         )
-    m.Item.objects.bulk_create(items, batch_size=2000)
-    m.ItemPrice.objects.bulk_create(prices, batch_size=2000)
-    m.ItemShop.objects.bulk_create(stock, batch_size=2000)
+    rows_insert(m.Item, items)
+    rows_insert(m.ItemPrice, prices)
+    rows_insert(m.ItemShop, stock)
     return len(items)
 
 

@@ -5,8 +5,8 @@ and dripping from its register count as at Lightspeed), an owner and shop clerks
 price per level and stock in every shop, payment types, its own API client — and optionally a
 token pair, so a benchmark connects hundreds of companies without the OAuth pages.
 
-Every table is written with bulk INSERTs and ids are numbered on from the highest in use, so one
-call costs the same handful of queries whatever the count (only the INSERT batches grow).
+Every table is written by one INSERT (`rows.rows_insert`) and ids are numbered on from the highest
+in use, so one call costs the same handful of queries whatever the count.
 Fleet accounts are numbered from `FLEET_FIRST_ID` on; the owner of account N logs in as
 `owner-N` with the password `fleet`.
 """
@@ -25,12 +25,12 @@ from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import bad_request
 from integrations.lightspeed_sandbox.services import datasets, oauth
 from integrations.lightspeed_sandbox.services.price_levels import BUILT_IN
+from integrations.lightspeed_sandbox.services.rows import rows_insert
 from integrations.lightspeed_sandbox.store import models as m
 
 FLEET_FIRST_ID = 200001
 FLEET_PASSWORD = "fleet"  # noqa: S105 - the documented sandbox login of every fleet owner
 MAX_ACCOUNTS = 5000  # per call: a benchmark asks for hundreds
-BATCH = 2000
 ITEM_PRICE = Decimal("19.99")
 ITEM_COST = Decimal("8.00")
 
@@ -167,16 +167,16 @@ def accounts_create(spec: FleetSpec) -> list[dict]:
         )
 
     clients = _clients(spec, account_ids)
-    m.Account.objects.bulk_create(accounts, batch_size=BATCH)
-    m.PriceLevel.objects.bulk_create(levels, batch_size=BATCH)
-    m.PaymentType.objects.bulk_create(payment_types, batch_size=BATCH)
-    m.ApiClient.objects.bulk_create(clients, batch_size=BATCH)
-    m.Shop.objects.bulk_create(shops, batch_size=BATCH)
-    m.Register.objects.bulk_create(registers, batch_size=BATCH)
-    m.Employee.objects.bulk_create(employees, batch_size=BATCH)
-    m.Item.objects.bulk_create(items, batch_size=BATCH)
-    m.ItemPrice.objects.bulk_create(prices, batch_size=BATCH)
-    m.ItemShop.objects.bulk_create(stock, batch_size=BATCH)
+    rows_insert(m.Account, accounts)
+    rows_insert(m.PriceLevel, levels)
+    rows_insert(m.PaymentType, payment_types)
+    rows_insert(m.ApiClient, clients)
+    rows_insert(m.Shop, shops)
+    rows_insert(m.Register, registers)
+    rows_insert(m.Employee, employees)
+    rows_insert(m.Item, items)
+    rows_insert(m.ItemPrice, prices)
+    rows_insert(m.ItemShop, stock)
     secrets_by_client = {c.clientID: c.secret for c in clients}
     if spec.client_id and spec.client_id not in secrets_by_client:
         secrets_by_client[spec.client_id] = (

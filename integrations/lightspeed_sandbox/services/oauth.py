@@ -23,6 +23,7 @@ from django.db import transaction
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxOAuthError
 from integrations.lightspeed_sandbox.resources import VALID_SCOPES
+from integrations.lightspeed_sandbox.services.rows import rows_insert
 from integrations.lightspeed_sandbox.store.models import (
     AccessToken,
     Account,
@@ -318,7 +319,7 @@ def tokens_mint(*, account_id: int, client_id: str, scope: str, employee_id: int
 
 
 def tokens_mint_bulk(pairs: list[tuple[int, str, int]], *, scope: str) -> list[dict]:
-    """One token pair per (account, client, employee), in two bulk INSERTs: for fleets of accounts.
+    """One token pair per (account, client, employee), in two INSERTs: for fleets of accounts.
 
     The same tokens `pair_issue` makes, numbered on from the highest ids so that the access
     tokens can point at their refresh tokens without reading them back.
@@ -363,8 +364,8 @@ def tokens_mint_bulk(pairs: list[tuple[int, str, int]], *, scope: str) -> list[d
             {"token_type": "Bearer", "expires_in": ttl, "access_token": value, "refresh_token": refresh.token}
         )
     with transaction.atomic():
-        RefreshToken.objects.bulk_create(refreshes, batch_size=1000)
-        AccessToken.objects.bulk_create(accesses, batch_size=1000)
+        rows_insert(RefreshToken, refreshes)
+        rows_insert(AccessToken, accesses)
     return bodies
 
 
