@@ -1,0 +1,86 @@
+"""Freshness you can see: p50/p95 both ways over the last hour and the drip budget's split, per
+company, from the samples the live loop records (selector; the dashboard and alert read it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integrations.commerce.tests.factories import CompanyFactory
+from integrations.lightspeed.live.services.freshness import Direction, api_usage_record, freshness_record
+from integrations.lightspeed.models import LiveState
+from integrations.lightspeed.operations.selectors import freshness_overview
+
+NOW = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+
+
+def record(company_id: int, direction: str, delays: list[float], *, ago: timedelta = timedelta(minutes=5)):
+    done = NOW - ago
+    freshness_record(
+        company_id=company_id,
+        direction=direction,
+        samples=[(f"k{i}", done - timedelta(seconds=s), done) for i, s in enumerate(delays)],
+    )
+
+
+def test_p50_and_p95_of_each_direction_come_from_the_last_hours_samples_only(company):
+    other = CompanyFactory()
+    record(company.pk, Direction.SALE_TO_ORDER, [float(s) for s in range(1, 21)])  # 1 … 20 s
+    record(company.pk, Direction.SALE_TO_ORDER, [500.0] * 5, ago=timedelta(minutes=61))  # too old
+    record(company.pk, Direction.STOCK_TO_LIGHTSPEED, [4.0, 6.0])
+    record(other.pk, Direction.SALE_TO_ORDER, [900.0] * 3)
+
+    fresh = freshness_overview([company], now=NOW)[company.pk]
+
+    assert (fresh.sale_to_order.samples, fresh.sale_to_order.p50) == (20, 10.5)
+    assert fresh.sale_to_order.p95 == pytest.approx(19.05)  # interpolated as percentile_cont does
+    assert (fresh.stock_to_lightspeed.samples, fresh.stock_to_lightspeed.p50) == (2, 5.0)
+    assert fresh.stock_to_lightspeed.p95 == pytest.approx(5.9)
+    assert fresh.worst_p95 == pytest.approx(19.05)
+
+
+def test_a_company_with_no_samples_has_no_percentiles_and_no_share_until_its_drip_rate_is_known(company):
+    fresh = freshness_overview([company], now=NOW)[company.pk]
+
+    assert (fresh.sale_to_order.samples, fresh.sale_to_order.p95, fresh.worst_p95) == (0, None, None)
+    assert (fresh.poll_share, fresh.work_share) == (None, None)
+
+    LiveState.objects.create(company=company, next_probe_at=NOW, drip_rate=2.0)
+    fresh = freshness_overview([company], now=NOW)[company.pk]
+    assert (fresh.poll_share, fresh.work_share) == (0.0, 0.0)
+
+
+def test_polling_and_work_shares_are_drips_used_over_the_hours_drip_budget(company):
+    # 1 drip/s: the hour's budget is 3,600 drips. 60 minutes of one probe every 10 s = 360 drips
+    # (10 %); 900 drips of runs (25 %). Usage of two hours ago does not count.
+    for minute in range(60):
+        at = NOW - timedelta(minutes=minute, seconds=1)
+        api_usage_record(company_id=company.pk, drips=6, requests=6, polling=True, drip_rate=1.0, at=at)
+    api_usage_record(company_id=company.pk, drips=900, requests=400, polling=False, drip_rate=1.0, at=NOW)
+    api_usage_record(
+        company_id=company.pk, drips=3000, requests=9, polling=False, at=NOW - timedelta(hours=2)
+    )
+
+    fresh = freshness_overview([company], now=NOW)[company.pk]
+
+    assert (fresh.poll_drips, fresh.work_drips, fresh.budget_drips) == (360, 900, 3600)
+    assert fresh.poll_share == pytest.approx(0.10) and fresh.work_share == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("how_many", [1, 30])
+def test_the_overview_costs_three_queries_whatever_the_number_of_companies(
+    how_many, db, django_assert_num_queries
+):
+    companies = CompanyFactory.create_batch(how_many)
+    for company in companies:
+        record(company.pk, Direction.SALE_TO_ORDER, [2.0, 3.0, 9.0])
+        record(company.pk, Direction.STOCK_TO_LIGHTSPEED, [6.0])
+        api_usage_record(company_id=company.pk, drips=5, requests=5, polling=True, drip_rate=1.0, at=NOW)
+        LiveState.objects.create(company=company, next_probe_at=NOW, drip_rate=1.0)
+
+    with django_assert_num_queries(3):
+        overview = freshness_overview(companies, now=NOW)
+
+    assert len(overview) == how_many
+    assert {f.sale_to_order.p50 for f in overview.values()} == {3.0}
