@@ -266,6 +266,9 @@ LIGHTSPEED_ALERT_QUIET_HOURS = env.float("LIGHTSPEED_ALERT_QUIET_HOURS", default
 # issues are kept until resolved).
 LIGHTSPEED_RUN_RETENTION_DAYS = env.int("LIGHTSPEED_RUN_RETENTION_DAYS", default=90)
 LIGHTSPEED_ISSUE_RETENTION_DAYS = env.int("LIGHTSPEED_ISSUE_RETENTION_DAYS", default=90)
+# The live loop's freshness samples and per-minute API usage are pruned after this many days.
+LIGHTSPEED_FRESHNESS_RETENTION_DAYS = env.int("LIGHTSPEED_FRESHNESS_RETENTION_DAYS", default=7)
+LIGHTSPEED_API_USAGE_RETENTION_DAYS = env.int("LIGHTSPEED_API_USAGE_RETENTION_DAYS", default=7)
 # /healthz calls the beat stale after this many seconds without a tick (ticks come every 60 s).
 HEALTHZ_BEAT_MAX_AGE = env.int("HEALTHZ_BEAT_MAX_AGE", default=300)
 # /metrics (Prometheus): METRICS_ENABLED=false turns it off (404). When METRICS_TOKEN is set it wants

@@ -3,13 +3,16 @@ company, from the samples the live loop records (selector; the dashboard and ale
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from integrations.commerce.tests.factories import CompanyFactory
 from integrations.lightspeed.live.services.freshness import Direction, api_usage_record, freshness_record
-from integrations.lightspeed.models import LiveState
+from integrations.lightspeed.models import FreshnessSample, LiveState
 from integrations.lightspeed.operations.selectors import freshness_overview
 
 NOW = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
@@ -84,3 +87,71 @@ def test_the_overview_costs_three_queries_whatever_the_number_of_companies(
 
     assert len(overview) == how_many
     assert {f.sale_to_order.p50 for f in overview.values()} == {3.0}
+
+
+def _scrape(client, family: str) -> dict[str, float]:
+    text = client.get("/metrics").content.decode()
+    return {
+        labels: float(value)
+        for labels, value in re.findall(rf"^lightsync_lightspeed_{family}\{{([^}}]*)\}} (\S+)$", text, re.M)
+    }
+
+
+def test_metrics_histogram_counts_each_recorded_delay_in_its_bucket_across_processes(
+    client, company, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        record(company.pk, Direction.SALE_TO_ORDER, [0.5, 3.0, 3.0, 12.0])
+        record(company.pk, Direction.STOCK_TO_LIGHTSPEED, [7.0])
+    with django_capture_on_commit_callbacks(execute=True):
+        record(company.pk, Direction.SALE_TO_ORDER, [4000.0])  # a later run, maybe another worker
+
+    buckets = _scrape(client, "freshness_seconds_bucket")
+    series = f'company="{company.pk}",direction="sale_to_order"'
+    assert [
+        buckets[f'{series},le="{le}"'] for le in ("1.0", "2.0", "5.0", "10.0", "15.0", "3600.0", "+Inf")
+    ] == [
+        1,
+        1,
+        3,
+        3,
+        4,
+        4,
+        5,
+    ]
+    assert _scrape(client, "freshness_seconds_count")[series] == 5
+    assert _scrape(client, "freshness_seconds_sum")[series] == pytest.approx(4018.5)
+    stock = f'company="{company.pk}",direction="stock_to_lightspeed"'
+    assert (buckets[f'{stock},le="5.0"'], buckets[f'{stock},le="10.0"']) == (0, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_import_adds_nothing_to_the_histogram(client):
+    company = CompanyFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record(company.pk, Direction.SALE_TO_ORDER, [3.0])
+        raise RuntimeError("the import failed after measuring")
+    record(company.pk, Direction.SALE_TO_ORDER, [7.0])  # outside a transaction: counted at once
+
+    assert _scrape(client, "freshness_seconds_count") == {
+        f'company="{company.pk}",direction="sale_to_order"': 1
+    }
+    assert FreshnessSample.objects.count() == 1
+
+
+def test_metrics_gauge_the_last_hours_drips_by_use_per_company(client, company):
+    other = CompanyFactory()
+    now = timezone.now()
+    api_usage_record(company_id=company.pk, drips=30, requests=30, polling=True, at=now)
+    api_usage_record(company_id=company.pk, drips=120.5, requests=40, polling=False, at=now)
+    api_usage_record(company_id=company.pk, drips=999, requests=9, polling=False, at=now - timedelta(hours=2))
+    api_usage_record(company_id=other.pk, drips=6, requests=6, polling=True, at=now)
+
+    drips = _scrape(client, "api_drips_last_hour")
+
+    assert drips == {
+        f'company="{company.pk}",use="polling"': 30,
+        f'company="{company.pk}",use="work"': 120.5,
+        f'company="{other.pk}",use="polling"': 6,
+        f'company="{other.pk}",use="work"': 0,
+    }
