@@ -16,11 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Sum
+from django.conf import settings
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from integrations.commerce.models import Company
-from integrations.lightspeed.models import ApiUsageMinute, FreshnessSample, LiveState
+from integrations.lightspeed.models import ApiUsageMinute, FreshnessSample, FreshnessThreshold, LiveState
 
 Direction = FreshnessSample.Direction
 FRESHNESS_WINDOW = timedelta(hours=1)
@@ -125,12 +126,32 @@ def freshness_overview(
 
 
 def freshness_delays(*, company_id: int, since: datetime, until: datetime) -> dict[str, list[tuple]]:
-    """(done_at, seconds) of one company's samples in [since, until), per direction; one query."""
+    """(done_at, seconds) of one company's samples in (since, until], per direction; one query."""
     found: dict[str, list[tuple]] = defaultdict(list)
     for direction, done_at, seconds in (
-        FreshnessSample.objects.filter(company_id=company_id, done_at__gte=since, done_at__lt=until)
+        FreshnessSample.objects.filter(company_id=company_id, done_at__gt=since, done_at__lte=until)
         .order_by("done_at")
         .values_list("direction", "done_at", "seconds")
     ):
         found[direction].append((done_at, seconds))
     return found
+
+
+@dataclass(frozen=True)
+class Threshold:
+    p95_seconds: float
+    min_samples: int
+
+
+def freshness_threshold_for(*, company_id: int) -> Threshold:
+    """The company's own alert threshold, else the one for every company, else the settings."""
+    rows = {
+        row.company_id: row
+        for row in FreshnessThreshold.objects.filter(Q(company_id=company_id) | Q(company__isnull=True))
+    }
+    row = rows.get(company_id) or rows.get(None)
+    if row is None:
+        return Threshold(
+            settings.LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS, settings.LIGHTSPEED_ALERT_FRESHNESS_MIN_SAMPLES
+        )
+    return Threshold(row.p95_seconds, row.min_samples)

@@ -7,13 +7,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from integrations.commerce.models import User
 from integrations.commerce.tests.factories import CompanyFactory
 from integrations.lightspeed.live.services.freshness import Direction, api_usage_record, freshness_record
-from integrations.lightspeed.models import FreshnessSample, LiveState
+from integrations.lightspeed.models import AlertNotice, FreshnessSample, FreshnessThreshold, LiveState
 from integrations.lightspeed.operations.selectors import freshness_overview
+from integrations.lightspeed.operations.services.alerts import alerts_check_company
 
 NOW = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
 
@@ -155,3 +159,88 @@ def test_metrics_gauge_the_last_hours_drips_by_use_per_company(client, company):
         f'company="{other.pk}",use="polling"': 6,
         f'company="{other.pk}",use="work"': 0,
     }
+
+
+@pytest.fixture
+def people(connected, merchant):
+    from django.contrib.auth.models import Group
+
+    from integrations.commerce import roles
+
+    roles.roles_apply()
+    merchant.groups.add(Group.objects.get(name=roles.MERCHANTS))
+    ops = User.objects.create_user("ops", password="pw", email="ops@example.com", is_staff=True)
+    ops.groups.add(Group.objects.get(name=roles.OPS_STAFF))
+    return merchant, ops
+
+
+def slow_then(company_id: int, *, earlier: float, latest: float, n: int = 12, at: datetime = NOW) -> None:
+    """n sales measured in each of the alert's two 10-minute windows before `at`."""
+    for ago, delay in ((timedelta(minutes=15), earlier), (timedelta(minutes=4), latest)):
+        record(company_id, Direction.SALE_TO_ORDER, [delay] * n, ago=ago + (NOW - at))
+
+
+def test_one_slow_window_is_a_spike_and_alerts_nobody(connected, people):
+    slow_then(connected.company_id, earlier=5, latest=45)
+
+    assert alerts_check_company(company_id=connected.company_id, now=NOW) == []
+    assert mail.outbox == []
+
+
+def test_p95_above_the_threshold_for_two_windows_alerts_once_and_resolves_when_it_falls_back(
+    connected, people
+):
+    company_id = connected.company_id
+    slow_then(company_id, earlier=40, latest=45)
+    record(company_id, Direction.STOCK_TO_LIGHTSPEED, [3.0] * 30, ago=timedelta(minutes=4))
+
+    sent = alerts_check_company(company_id=company_id, now=NOW)
+    again = alerts_check_company(company_id=company_id, now=NOW + timedelta(minutes=1))
+
+    assert [(n.kind, n.subject) for n in sent] == [("freshness", "sale_to_order")] and again == []
+    assert sorted(m.to[0] for m in mail.outbox) == ["merchant@example.com", "ops@example.com"]
+    assert mail.outbox[0].subject == "[LightSync] Sale → order is slower than 30 s for Demo Outfitters"
+    assert "p95 45.0 s over the last 10 minutes (12 samples)" in AlertNotice.objects.get().message
+
+    later = NOW + timedelta(minutes=10)
+    record(company_id, Direction.SALE_TO_ORDER, [4.0] * 12, ago=timedelta(minutes=3) - (later - NOW))
+    alerts_check_company(company_id=company_id, now=later)
+
+    assert AlertNotice.objects.get().cleared_at == later
+    assert [m.subject for m in mail.outbox[2:]] == [
+        "[LightSync] Resolved: Freshness (sale_to_order) for Demo Outfitters"
+    ] * 2
+
+
+def test_too_few_samples_say_nothing(connected, people):
+    slow_then(connected.company_id, earlier=90, latest=90, n=9)  # the default minimum is 10
+
+    assert alerts_check_company(company_id=connected.company_id, now=NOW) == []
+
+
+def test_ops_staff_set_the_threshold_for_every_company_and_override_it_for_one(connected, people, settings):
+    settings.LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS = 30
+    company_id = connected.company_id
+    slow_then(company_id, earlier=45, latest=45, n=4)
+    FreshnessThreshold.objects.create(company=None, p95_seconds=60, min_samples=3)
+
+    assert alerts_check_company(company_id=company_id, now=NOW) == []  # 45 s is under every company's 60
+
+    FreshnessThreshold.objects.create(company=connected.company, p95_seconds=40, min_samples=4)
+    assert len(alerts_check_company(company_id=company_id, now=NOW)) == 1
+    assert "the threshold is 40 s" in AlertNotice.objects.get().message
+
+
+def test_only_ops_staff_open_the_threshold_admin_and_one_default_is_allowed(client, connected, people):
+    merchant, ops = people
+    url = reverse("admin:lightspeed_freshnessthreshold_add")
+
+    client.force_login(merchant)
+    assert client.get(url).status_code == 403
+    assert client.get(reverse("admin:lightspeed_freshnessthreshold_changelist")).status_code == 403
+
+    client.force_login(ops)
+    assert client.post(url, {"company": "", "p95_seconds": "20", "min_samples": "5"}).status_code == 302
+    second = client.post(url, {"company": "", "p95_seconds": "25", "min_samples": "5"})
+    assert second.status_code == 200 and "already a threshold" in second.content.decode()
+    assert list(FreshnessThreshold.objects.values_list("company", "p95_seconds")) == [(None, 20)]
