@@ -75,6 +75,14 @@ class CompanyFreshness:
         return self.work_drips / self.budget_drips if self.budget_drips else None
 
     @property
+    def poll_percent(self) -> float | None:
+        return None if self.poll_share is None else self.poll_share * 100
+
+    @property
+    def work_percent(self) -> float | None:
+        return None if self.work_share is None else self.work_share * 100
+
+    @property
     def worst_p95(self) -> float | None:
         """The slower direction's p95, for a one-figure column."""
         values = [d.p95 for d in (self.sale_to_order, self.stock_to_lightspeed) if d.p95 is not None]

@@ -244,3 +244,62 @@ def test_only_ops_staff_open_the_threshold_admin_and_one_default_is_allowed(clie
     second = client.post(url, {"company": "", "p95_seconds": "25", "min_samples": "5"})
     assert second.status_code == 200 and "already a threshold" in second.content.decode()
     assert list(FreshnessThreshold.objects.values_list("company", "p95_seconds")) == [(None, 20)]
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_the_company_dashboard_shows_the_last_hours_freshness_both_ways_and_the_budget_line(
+    client, connected, people
+):
+    company_id, now = connected.company_id, timezone.now()
+    merchant, _ = people
+    for delays, direction in (
+        ([2.0, 4.0, 6.0, 30.0], Direction.SALE_TO_ORDER),
+        ([5.0], Direction.STOCK_TO_LIGHTSPEED),
+    ):
+        freshness_record(
+            company_id=company_id,
+            direction=direction,
+            samples=[
+                (str(i), now - timedelta(minutes=2, seconds=s), now - timedelta(minutes=2))
+                for i, s in enumerate(delays)
+            ],
+        )
+    api_usage_record(company_id=company_id, drips=1188, requests=1188, polling=True, drip_rate=5.5, at=now)
+    api_usage_record(company_id=company_id, drips=4950, requests=900, polling=False, drip_rate=5.5, at=now)
+    client.force_login(merchant)
+
+    text = _text(client.get(reverse("admin:lightspeed_dashboard_changelist")))
+
+    # 4 sales: p50 between 4 and 6, p95 interpolated 6 → 30; the hour's budget 5.5 × 3600 = 19,800 drips.
+    assert "Sale → order: p50 5.0 s , p95 26.4 s (4 measured)" in text
+    assert "Stock change → Lightspeed: p50 5.0 s , p95 5.0 s (1 measured)" in text
+    assert "Drip budget: polling 6.0 %, work 25.0 % (of 5.5 drips/s for an hour)" in text
+
+
+def test_a_company_with_nothing_measured_says_so(client, connected, people):
+    client.force_login(people[0])
+
+    text = _text(client.get(reverse("admin:lightspeed_dashboard_changelist")))
+
+    assert "Sale → order: nothing measured" in text
+    assert "Drip budget: not known yet" in text
+
+
+def test_the_ops_overview_has_each_companys_freshness_p95(client, connected, people):
+    harbor = CompanyFactory(name="Harbor Goods")
+    now = timezone.now()
+    for company_id, delay in ((connected.company_id, 8.0), (harbor.pk, 42.0)):
+        freshness_record(
+            company_id=company_id,
+            direction=Direction.SALE_TO_ORDER,
+            samples=[("1", now - timedelta(seconds=delay), now)],
+        )
+    client.force_login(people[1])
+
+    html = client.get(reverse("admin:lightspeed_dashboard_changelist"), {"all": "1"}).content.decode()
+
+    cells = dict(re.findall(r"<strong>([^<]+)</strong></td>.*?ls-freshness\">([^<]*)<", html, re.S))
+    assert cells == {"Demo Outfitters": "sale → order 8.0 s", "Harbor Goods": "sale → order 42.0 s"}
