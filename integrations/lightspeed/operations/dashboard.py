@@ -22,6 +22,7 @@ from integrations.lightspeed.models.catalog import ItemShopState, ProductLink
 from integrations.lightspeed.models.orders import LightspeedSale
 from integrations.lightspeed.models.runs import issue_kind_label
 from integrations.lightspeed.operations.dashboard_charts import bar_chart, line_chart
+from integrations.lightspeed.operations.selectors import CompanyFreshness, freshness_overview
 
 WINDOWS = {"24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 DEFAULT_WINDOW = "3d"  # Monday morning: the whole weekend
@@ -59,6 +60,7 @@ class CompanyRow:
     issue_kinds: list[tuple[str, int]] = field(default_factory=list)
     last_failure: SyncRun | None = None  # the latest failed run within the window
     last_success: dict[str, datetime] = field(default_factory=dict)
+    freshness: CompanyFreshness | None = None  # the last hour's p50/p95 both ways
 
     @property
     def needs_reauthorization(self) -> bool:
@@ -147,11 +149,13 @@ def attention_overview(
     failures = _latest_failures(ids, now - window)
     attempts = _latest_attempts(ids)
     successes = _last_successes(ids)
+    freshness = freshness_overview(ids, now=now)
     rows = []
     for company in companies:
         row = CompanyRow(
             company=company, settings=settings_by.get(company.pk), failed_runs=failed[company.pk]
         )
+        row.freshness = freshness.get(company.pk)
         row.issue_kinds = issue_kinds.get(company.pk, [])
         row.open_issues = sum(n for _, n in row.issue_kinds)
         row.last_failure = failures.get(company.pk)
@@ -363,6 +367,7 @@ def company_dashboard(company: Company, *, now: datetime | None = None) -> dict:
     latency, latency_figures = latency_chart(company, now=now)
     requests_chart, headroom_chart, api_figures = api_charts(company, now=now)
     open_issues = SyncIssue.objects.filter(company=company, status=SyncIssue.Status.OPEN)
+    freshness = freshness_overview([company], now=now)[company.pk]
     return {
         "company": company,
         "settings": settings_obj,
@@ -389,5 +394,10 @@ def company_dashboard(company: Company, *, now: datetime | None = None) -> dict:
             "headroom": headroom_chart,
         },
         "figures": {"orders": orders_total, "latency": latency_figures, "api": api_figures},
+        "freshness": freshness,
+        "freshness_rows": [
+            ("Sale → order", freshness.sale_to_order),
+            ("Stock change → Lightspeed", freshness.stock_to_lightspeed),
+        ],
         "now": now,
     }
