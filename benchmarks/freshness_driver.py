@@ -97,7 +97,7 @@ def process_env(server) -> dict[str, str]:
 class Processes:
     def __init__(self, folder: Path, server) -> None:
         self.folder, self.server = folder, server
-        self.started: list[subprocess.Popen] = []
+        self.started: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("wb")
@@ -109,7 +109,7 @@ class Processes:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so nothing it forks outlives the benchmark
         )
-        self.started.append(process)
+        self.started[name] = process
         return process
 
     def log(self, name: str) -> str:
@@ -124,18 +124,15 @@ class Processes:
             time.sleep(0.2)
 
     def check_alive(self) -> None:
-        for process in self.started:
+        for name, process in self.started.items():
             if process.poll() is not None:
-                name = Path(process.args[-1]).name
-                raise AssertionError(
-                    f"a deployment process exited ({process.returncode}): {process.args}\n{name}"
-                )
+                raise AssertionError(f"the {name} exited ({process.returncode}):\n{self.log(name)[-3000:]}")
 
     def stop(self) -> None:
-        for process in self.started:
+        for process in self.started.values():
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in self.started:
+        for process in self.started.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -269,7 +266,6 @@ def completed_sales(server, since: float) -> list[dict]:
 class SaleFigures:
     delays: list[float]
     missing: list[str]
-    refunds: int
 
 
 def sale_to_order(company, sales: list[dict]) -> SaleFigures:
@@ -288,7 +284,7 @@ def sale_to_order(company, sales: list[dict]) -> SaleFigures:
         moved = StockLedgerEntry.objects.filter(order=order).order_by("-created_at").first()
         done = max(order.created_at, moved.created_at) if moved else order.created_at
         delays.append(done.timestamp() - _epoch(sale["completeTime"]))
-    return SaleFigures(delays, missing, 0)
+    return SaleFigures(delays, missing)
 
 
 def _put_quantities(row: dict) -> dict[int, int]:
