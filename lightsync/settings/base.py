@@ -235,6 +235,8 @@ LIGHTSPEED_LIVE_ACTIVE_SECONDS = env.float("LIGHTSPEED_LIVE_ACTIVE_SECONDS", def
 LIGHTSPEED_LIVE_MIN_SECONDS = env.float("LIGHTSPEED_LIVE_MIN_SECONDS", default=2)
 LIGHTSPEED_LIVE_CLAIM_SECONDS = env.float("LIGHTSPEED_LIVE_CLAIM_SECONDS", default=45)
 LIGHTSPEED_LIVE_REFUSED_SECONDS = env.float("LIGHTSPEED_LIVE_REFUSED_SECONDS", default=60)
+# An upload whose catch-up finds the company's orders run in progress waits this long for it.
+LIGHTSPEED_LIVE_CATCH_UP_WAIT_SECONDS = env.float("LIGHTSPEED_LIVE_CATCH_UP_WAIT_SECONDS", default=5)
 # Catalog upload: a change waits this long for more before its upload (one request per burst);
 # a running upload polls Lightspeed's stock changes again after this long (a sale meanwhile holds
 # its item back); our clock may differ from Lightspeed's by up to this much.

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from integrations.commerce.models import Order
 from integrations.commerce.services.stock import stock_adjust
+from integrations.core.locks import NamedLock, company_job_lock_name
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
+from integrations.lightspeed.live.services import catch_up
 from integrations.lightspeed.live.services.probe import live_probe
 from integrations.lightspeed.live.services.schedule import live_states_ensure, live_tick
 from integrations.lightspeed.models import SyncRun
@@ -135,6 +137,66 @@ def test_an_upload_lets_the_orders_catch_up_first_and_sends_the_item_the_pos_jus
     log = [r for r in lightspeed.requests_log(before) if r["path"].endswith(("/Sale.json", "/Item/500.json"))]
     order = ["probe" if "sort=-updatetime" in r["query"] else r["method"] for r in log]
     assert order.index("probe") < order.index("PUT")
+
+
+def _upload_meets_an_orders_run_in_progress(server, monkeypatch, *, run_ends_after: float | None):
+    """The POS sold one of an item that then changed here; another worker's orders run holds the
+    company's orders lock when the upload catches up, and ends after `run_ends_after` seconds of
+    the upload's waiting (never, with None). Waiting is simulated: no wall-clock time passes."""
+    settings_obj = connect(
+        server, order_download_enabled=True, order_download_start=timezone.now() - timedelta(minutes=1)
+    )
+    settings_obj.price_upload_enabled = settings_obj.cost_upload_enabled = False
+    settings_obj.save(update_fields=["price_upload_enabled", "cost_upload_enabled"])
+    seed_items(server, 1)
+    (belt,) = catalogue(settings_obj, 1)
+    run(settings_obj.company_id, "products")
+    run(settings_obj.company_id, "orders")
+    live_states_ensure(now=timezone.now())
+    pos = Register(server)
+    pos.sell(500, 1)  # Lightspeed 5 → 4
+    stock_adjust(product=belt, warehouse=settings_obj.warehouses[1], quantity_change=3, reason="adjustment")
+    orders_run = NamedLock(company_job_lock_name(settings_obj.company_id, "orders"))
+    assert orders_run.try_acquire()
+    waited = [0.0]
+
+    def wait(seconds: float) -> None:
+        waited[0] += seconds
+        if run_ends_after is not None and waited[0] >= run_ends_after and orders_run.acquired:
+            orders_run.release()
+
+    monkeypatch.setattr(catch_up, "_sleep", wait, raising=False)
+    monkeypatch.setattr(catch_up, "_monotonic", lambda: waited[0], raising=False)
+    upload = run(settings_obj.company_id, "upload", fields=frozenset({"changed"}))
+    orders_run.release()
+    return upload, pos, waited[0]
+
+
+def test_an_upload_whose_catch_up_meets_an_orders_run_in_progress_waits_for_it_and_sends_the_item(
+    lightspeed,  # noqa: F811
+    db,
+    monkeypatch,
+):
+    upload, pos, waited = _upload_meets_an_orders_run_in_progress(lightspeed, monkeypatch, run_ends_after=1.5)
+
+    # Not held back for a whole cycle: once the run ended the probe brought the sale down.
+    assert upload.counts.get("orders_caught_up") == 1 and "held_back" not in upload.counts
+    assert pos.qoh(500)[1] == 5 + 3 - 1
+    assert 1.5 <= waited < 2
+
+
+def test_an_upload_waits_for_an_orders_run_in_progress_only_a_few_seconds(
+    lightspeed,  # noqa: F811
+    db,
+    monkeypatch,
+):
+    upload, pos, waited = _upload_meets_an_orders_run_in_progress(
+        lightspeed, monkeypatch, run_ends_after=None
+    )
+
+    assert waited == pytest.approx(5)  # LIGHTSPEED_LIVE_CATCH_UP_WAIT_SECONDS
+    assert upload.counts.get("held_back") == 1 and "orders_caught_up" not in upload.counts
+    assert pos.qoh(500)[1] == 4  # the sale's decrement is not overwritten with a stale 8
 
 
 def test_without_the_live_loop_the_item_the_pos_just_sold_waits_for_the_next_cycle(
