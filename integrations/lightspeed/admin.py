@@ -31,6 +31,7 @@ admin.site.register_groups(
             "productlink",
             "uploadpreview",
             "stockdrift",
+            "freshnessthreshold",
         ),
     ),
 )

@@ -20,6 +20,7 @@ ROLE_GRANTS = (
     ("LightspeedSale", VIEW, VIEW),
     ("UnmatchedItem", VIEW, CHANGE),
     ("Dashboard", VIEW, VIEW),
+    ("FreshnessThreshold", [], FULL),  # when the freshness alert fires: ops staff only
 )
 
 # Beat: (entry name, task, every). What changed goes up within seconds of the change (debounced, see

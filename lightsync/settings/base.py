@@ -262,10 +262,19 @@ LIGHTSPEED_RESUME_EVERY_SECONDS = env.float("LIGHTSPEED_RESUME_EVERY_SECONDS", d
 LIGHTSPEED_ALERT_FAILED_RUNS = env.int("LIGHTSPEED_ALERT_FAILED_RUNS", default=3)
 LIGHTSPEED_ALERT_DRIFT_ITEMS = env.int("LIGHTSPEED_ALERT_DRIFT_ITEMS", default=10)
 LIGHTSPEED_ALERT_QUIET_HOURS = env.float("LIGHTSPEED_ALERT_QUIET_HOURS", default=24)
+# Freshness: the alert fires when the p95 of either direction is above the threshold in each of
+# the last two windows of this many minutes, each with at least the minimum samples; ops staff
+# override threshold and minimum per company (or for all) in the admin (FreshnessThreshold).
+LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS = env.int("LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS", default=30)
+LIGHTSPEED_ALERT_FRESHNESS_MIN_SAMPLES = env.int("LIGHTSPEED_ALERT_FRESHNESS_MIN_SAMPLES", default=10)
+LIGHTSPEED_ALERT_FRESHNESS_MINUTES = env.int("LIGHTSPEED_ALERT_FRESHNESS_MINUTES", default=10)
 # Retention: sync runs, and resolved or ignored issues, older than this are pruned daily (open
 # issues are kept until resolved).
 LIGHTSPEED_RUN_RETENTION_DAYS = env.int("LIGHTSPEED_RUN_RETENTION_DAYS", default=90)
 LIGHTSPEED_ISSUE_RETENTION_DAYS = env.int("LIGHTSPEED_ISSUE_RETENTION_DAYS", default=90)
+# The live loop's freshness samples and per-minute API usage are pruned after this many days.
+LIGHTSPEED_FRESHNESS_RETENTION_DAYS = env.int("LIGHTSPEED_FRESHNESS_RETENTION_DAYS", default=7)
+LIGHTSPEED_API_USAGE_RETENTION_DAYS = env.int("LIGHTSPEED_API_USAGE_RETENTION_DAYS", default=7)
 # /healthz calls the beat stale after this many seconds without a tick (ticks come every 60 s).
 HEALTHZ_BEAT_MAX_AGE = env.int("HEALTHZ_BEAT_MAX_AGE", default=300)
 # /metrics (Prometheus): METRICS_ENABLED=false turns it off (404). When METRICS_TOKEN is set it wants

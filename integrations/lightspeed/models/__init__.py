@@ -23,7 +23,12 @@ from integrations.lightspeed.models.connection import (
     mask_secret,
 )
 from integrations.lightspeed.models.live import ApiUsageMinute, FreshnessSample, LiveState
-from integrations.lightspeed.models.operations import AlertNotice, Dashboard, MetricCounter
+from integrations.lightspeed.models.operations import (
+    AlertNotice,
+    Dashboard,
+    FreshnessThreshold,
+    MetricCounter,
+)
 from integrations.lightspeed.models.orders import (
     LightspeedSale,
     LightspeedSaleLine,
@@ -49,6 +54,7 @@ __all__ = [
     "ConnectionStatus",
     "Dashboard",
     "FreshnessSample",
+    "FreshnessThreshold",
     "ItemShopState",
     "LightspeedEmployee",
     "LightspeedPriceLevel",

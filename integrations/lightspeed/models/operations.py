@@ -1,8 +1,12 @@
-"""Operations' data: counters for /metrics, alerts already said, and the dashboard's admin entry."""
+"""Operations' data: counters for /metrics, alerts already said, the freshness alert's threshold
+and the dashboard's admin entry."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from integrations.commerce.models import Company
 
@@ -35,10 +39,13 @@ class AlertNotice(models.Model):
         REAUTHORIZATION = "reauthorization", "Re-authorization required"
         JOB_FAILING = "job_failing", "Job failing"
         DRIFT = "drift", "Stock drift"
+        FRESHNESS = "freshness", "Freshness"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_alerts")
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    subject = models.CharField(max_length=50, blank=True, help_text="The job, for job alerts.")
+    subject = models.CharField(
+        max_length=50, blank=True, help_text="The job, for job alerts; the direction, for freshness alerts."
+    )
     fingerprint = models.CharField(max_length=64, help_text="What was said, hashed: a change is news.")
     message = models.TextField()
     raised_at = models.DateTimeField()
@@ -59,6 +66,58 @@ class AlertNotice(models.Model):
     @property
     def active(self) -> bool:
         return self.cleared_at is None
+
+
+def _default_p95_seconds() -> int:
+    return settings.LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS
+
+
+def _default_min_samples() -> int:
+    return settings.LIGHTSPEED_ALERT_FRESHNESS_MIN_SAMPLES
+
+
+class FreshnessThreshold(models.Model):
+    """When the freshness alert fires, as ops staff set it: for one company, or (no company) for
+    every company without a threshold of its own. Without any row the settings decide
+    (LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS, LIGHTSPEED_ALERT_FRESHNESS_MIN_SAMPLES)."""
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="lightspeed_freshness_thresholds",
+        help_text="Leave empty for the threshold of every company that has none of its own.",
+    )
+    p95_seconds = models.PositiveIntegerField(
+        "p95 above (seconds)",
+        default=_default_p95_seconds,
+        validators=[MinValueValidator(1)],
+        help_text="The alert fires when the p95 of sale → order or of stock change → Lightspeed stays "
+        "above this.",
+    )
+    min_samples = models.PositiveIntegerField(
+        "minimum samples",
+        default=_default_min_samples,
+        validators=[MinValueValidator(1)],
+        help_text="A window with fewer delays measured than this says nothing either way.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "freshness alert threshold"
+        constraints = [
+            # One per company, and one default (no company): NULLs are never equal to each other.
+            models.UniqueConstraint(
+                Coalesce("company", models.Value(0)),
+                name="one_freshness_threshold_per_company",
+                violation_error_message="There is already a threshold for this company (or for every company).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = self.company if self.company_id else "every company"
+        return f"Freshness alert for {who}: p95 above {self.p95_seconds} s"
 
 
 class Dashboard(models.Model):

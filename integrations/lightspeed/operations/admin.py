@@ -1,5 +1,6 @@
 """Admin pages of operations: the dashboard, sync runs (live while running) and the issues
-queue with its actions (retry, map to a product, ignore), all behind the company wall."""
+queue with its actions (retry, map to a product, ignore), all behind the company wall; and the
+freshness alert's thresholds, which only ops staff see and set."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.utils.timesince import timesince
 
 from integrations.commerce.models import Product
 from integrations.core.admin import CompanyScopedAdmin, sees_all_companies, user_company_id
-from integrations.lightspeed.models import Dashboard, SyncIssue, SyncRun
+from integrations.lightspeed.models import Dashboard, FreshnessThreshold, SyncIssue, SyncRun
 from integrations.lightspeed.operations import views as views_dashboard
 from integrations.lightspeed.operations.services import issues as issue_services
 
@@ -63,6 +64,35 @@ class DashboardAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return views_dashboard.dashboard_view(self, request)
+
+
+@admin.register(FreshnessThreshold)
+class FreshnessThresholdAdmin(admin.ModelAdmin):
+    """Ops staff set when the freshness alert fires, per company or for all; merchants never see it
+    (they hold no permission on it, and the wall below holds even if someone granted one)."""
+
+    list_display = ("applies_to", "p95_seconds", "min_samples", "updated_at")
+    list_select_related = ("company",)
+    fields = ("company", "p95_seconds", "min_samples")
+
+    @admin.display(description="applies to", ordering="company__name")
+    def applies_to(self, obj: FreshnessThreshold) -> str:
+        return str(obj.company) if obj.company_id else "Every company without its own"
+
+    def has_module_permission(self, request):
+        return sees_all_companies(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_all_companies(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return sees_all_companies(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return sees_all_companies(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return sees_all_companies(request.user) and super().has_delete_permission(request, obj)
 
 
 @admin.register(SyncRun)

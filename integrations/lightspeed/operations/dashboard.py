@@ -24,6 +24,7 @@ from integrations.lightspeed.models.orders import LightspeedSale
 from integrations.lightspeed.models.runs import issue_kind_label
 from integrations.lightspeed.operations import selectors
 from integrations.lightspeed.operations.dashboard_charts import bar_chart, line_chart
+from integrations.lightspeed.operations.selectors import CompanyFreshness, freshness_overview
 
 WINDOWS = {"24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 DEFAULT_WINDOW = "3d"  # Monday morning: the whole weekend
@@ -91,6 +92,7 @@ class CompanyRow:
     issue_kinds: list[tuple[str, int]] = field(default_factory=list)
     last_failure: SyncRun | None = None  # the latest failed run within the window
     last_success: dict[str, datetime] = field(default_factory=dict)
+    freshness: CompanyFreshness | None = None  # the last hour's p50/p95 both ways
 
     @property
     def connection_state(self) -> str:
@@ -153,10 +155,13 @@ def _last_successes(companies: list[int]) -> dict[tuple[int, str], datetime]:
     return {(row["company_id"], row["job"]): row["at"] for row in rows}
 
 
-def _overview_row(company: Company, details: selectors.PageDetails) -> CompanyRow:
+def _overview_row(
+    company: Company, details: selectors.PageDetails, freshness: dict[int, CompanyFreshness]
+) -> CompanyRow:
     errors = details.errors.get(company.pk, [])
     return CompanyRow(
         company=company,
+        freshness=freshness.get(company.pk),
         failing_jobs=[job for job, _ in errors],
         last_errors=[f"{job}: {error[:160]}" for job, error in errors],
         issue_kinds=details.issue_kinds.get(company.pk, []),
@@ -172,8 +177,9 @@ def _overview_row(company: Company, details: selectors.PageDetails) -> CompanyRo
 def fleet_overview(
     companies, *, filters: OverviewFilters, page_number: str | int | None = 1, now: datetime | None = None
 ) -> dict:
-    """One page of the ops overview, problems first, and the summary of the whole fleet: five
-    queries whatever the number of companies (summary, count, page, and the page's details)."""
+    """One page of the ops overview, problems first, and the summary of the whole fleet: eight
+    queries whatever the number of companies (summary, count, page, the page's details and its
+    freshness)."""
     now = now or timezone.now()
     window = WINDOWS[filters.window]
     overview = selectors.company_overview(companies, window=window, now=now)
@@ -189,11 +195,13 @@ def fleet_overview(
         connection_error=F("lightspeed__connection_error")
     )
     page = Paginator(listed, OVERVIEW_PAGE_SIZE).get_page(page_number)
-    details = selectors.page_details([c.pk for c in page], window=window, now=now)
+    ids = [c.pk for c in page]
+    details = selectors.page_details(ids, window=window, now=now)
+    freshness = freshness_overview(ids, now=now)
     return {
         "summary": selectors.fleet_summary(overview),
         "page": page,
-        "rows": [_overview_row(company, details) for company in page],
+        "rows": [_overview_row(company, details, freshness) for company in page],
     }
 
 
@@ -384,6 +392,7 @@ def company_dashboard(company: Company, *, now: datetime | None = None) -> dict:
     latency, latency_figures = latency_chart(company, now=now)
     requests_chart, headroom_chart, api_figures = api_charts(company, now=now)
     open_issues = SyncIssue.objects.filter(company=company, status=SyncIssue.Status.OPEN)
+    freshness = freshness_overview([company], now=now)[company.pk]
     return {
         "company": company,
         "settings": settings_obj,
@@ -410,5 +419,10 @@ def company_dashboard(company: Company, *, now: datetime | None = None) -> dict:
             "headroom": headroom_chart,
         },
         "figures": {"orders": orders_total, "latency": latency_figures, "api": api_figures},
+        "freshness": freshness,
+        "freshness_rows": [
+            ("Sale → order", freshness.sale_to_order),
+            ("Stock change → Lightspeed", freshness.stock_to_lightspeed),
+        ],
         "now": now,
     }

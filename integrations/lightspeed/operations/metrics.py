@@ -3,27 +3,35 @@
 Counters are raised wherever the work happens (a worker, beat, a command, the web process) by
 adding to `MetricCounter` rows; `/metrics` reads them back through `DatabaseCollector`, together
 with gauges read from the live tables (rate-limit buckets, open issues, connections, runs in
-progress). So every web process on every machine reports the same numbers, and a counter raised
-in a worker that has since exited is not lost — which a per-process registry cannot promise.
+progress, drips of the last hour). So every web process on every machine reports the same numbers,
+and a counter raised in a worker that has since exited is not lost — which a per-process registry
+cannot promise. The freshness histogram is kept the same way: one counter row per bucket (the
+observations that fell in it, made cumulative at scrape time) and one for the sum.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Sum
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from integrations.core.locks import redis_client
 from integrations.lightspeed.api.transport import ClientStats
 from integrations.lightspeed.connection.services.pacing import DB_BURST_SUFFIX, REDIS_BURST_SUFFIX
 from integrations.lightspeed.models import (
     ApiBucket,
+    ApiUsageMinute,
     LightspeedSettings,
     MetricCounter,
     SyncIssue,
@@ -55,6 +63,12 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
 ORDERS_IMPORTED_COUNTS = {("orders", "orders")}
 ITEMS_SENT_COUNTS = {("upload", "items_sent")}
 
+# The freshness histogram's upper bounds in seconds (+Inf added): the 10 s target sits on a bound.
+FRESHNESS_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+_FRESHNESS_BUCKET = "freshness_seconds_bucket"  # MetricCounter rows: observations in that bucket only
+_FRESHNESS_SUM_MS = "freshness_seconds_sum_ms"  # and their sum, in milliseconds (counters are integers)
+API_USAGE_WINDOW = timedelta(hours=1)
+
 
 def _labels_key(labels: dict[str, Any]) -> str:
     return ",".join(f"{name}={labels[name]}" for name in sorted(labels))
@@ -71,10 +85,13 @@ def counter_add(name: str, amount: float = 1, **labels: Any) -> None:
     expected = set(COUNTERS[name][1])
     if set(labels) != expected:
         raise ValueError(f"Counter {name!r} takes the labels {sorted(expected)}, not {sorted(labels)}.")
+    _increment(name, _labels_key(labels), amount)
+
+
+def _increment(name: str, key: str, amount: float) -> None:
     amount = int(round(amount))
     if amount <= 0:
         return
-    key = _labels_key(labels)
     if MetricCounter.objects.filter(name=name, labels=key).update(value=F("value") + amount):
         return
     try:
@@ -82,6 +99,19 @@ def counter_add(name: str, amount: float = 1, **labels: Any) -> None:
             MetricCounter.objects.create(name=name, labels=key, value=amount)
     except IntegrityError:  # another process created it first
         MetricCounter.objects.filter(name=name, labels=key).update(value=F("value") + amount)
+
+
+def freshness_observed(*, company_id: int, direction: str, seconds: Iterable[float]) -> None:
+    """Adds measured delays to the freshness histogram: one row update per bucket they fall in."""
+    seconds = list(seconds)
+    per_bucket = Counter(bisect.bisect_left(FRESHNESS_BUCKETS, value) for value in seconds)
+    if not per_bucket:
+        return
+    labels = {"company": company_id, "direction": direction}
+    bounds = (*FRESHNESS_BUCKETS, float("inf"))
+    for index, n in sorted(per_bucket.items()):
+        _increment(_FRESHNESS_BUCKET, _labels_key({**labels, "le": floatToGoString(bounds[index])}), n)
+    _increment(_FRESHNESS_SUM_MS, _labels_key(labels), sum(seconds) * 1000)
 
 
 def run_counted(run: SyncRun, stats: ClientStats | None) -> None:
@@ -171,6 +201,8 @@ class DatabaseCollector(Collector):
             if not label_names and name not in seen:
                 families[name].add_metric([], 0)  # a plain counter exists from the start
         yield from families.values()
+        yield _freshness_histogram()
+        yield _drips_last_hour()
 
         level = GaugeMetricFamily(
             f"{PREFIX}rate_limit_bucket_level",
@@ -208,3 +240,50 @@ class DatabaseCollector(Collector):
         ):
             running.add_metric([row["job"]], row["n"])
         yield running
+
+
+def _freshness_histogram() -> HistogramMetricFamily:
+    histogram = HistogramMetricFamily(
+        f"{PREFIX}freshness_seconds",
+        "Delay from a sale's completion to its order (sale_to_order), and from a committed stock "
+        "change to Lightspeed's 200 (stock_to_lightspeed).",
+        labels=["company", "direction"],
+    )
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    sums: dict[tuple[str, str], int] = {}
+    for name, key, value in MetricCounter.objects.filter(
+        name__in=(_FRESHNESS_BUCKET, _FRESHNESS_SUM_MS)
+    ).values_list("name", "labels", "value"):
+        labels = _labels_from_key(key)
+        series = (labels.get("company", ""), labels.get("direction", ""))
+        if name == _FRESHNESS_SUM_MS:
+            sums[series] = value
+        else:
+            counts[series][labels.get("le", "")] = value
+    bounds = [floatToGoString(b) for b in (*FRESHNESS_BUCKETS, float("inf"))]
+    for series in sorted(counts, key=lambda s: (int(s[0]) if s[0].isdigit() else 0, s)):
+        cumulative, buckets = 0, []
+        for bound in bounds:
+            cumulative += counts[series].get(bound, 0)
+            buckets.append((bound, cumulative))
+        histogram.add_metric(list(series), buckets, sum_value=sums.get(series, 0) / 1000)
+    return histogram
+
+
+def _drips_last_hour() -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(
+        f"{PREFIX}api_drips_last_hour",
+        "Drips spent against Lightspeed's bucket in the last hour, by use: polling (the change probe) "
+        "or work (job runs).",
+        labels=["company", "use"],
+    )
+    rows = (
+        ApiUsageMinute.objects.filter(minute__gte=timezone.now() - API_USAGE_WINDOW)
+        .values("company_id")
+        .annotate(poll=Sum("poll_drips"), work=Sum("work_drips"))
+        .order_by("company_id")
+    )
+    for row in rows:
+        gauge.add_metric([str(row["company_id"]), "polling"], round(row["poll"] or 0, 3))
+        gauge.add_metric([str(row["company_id"]), "work"], round(row["work"] or 0, 3))
+    return gauge

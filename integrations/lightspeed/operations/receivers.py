@@ -11,6 +11,7 @@ from django.db import transaction
 
 from integrations.lightspeed.connection.services.token_refresh import token_refresh_attempted
 from integrations.lightspeed.jobs.signals import run_finished
+from integrations.lightspeed.live.services.freshness import freshness_recorded
 from integrations.lightspeed.operations import metrics
 from integrations.lightspeed.operations.services import alerts
 
@@ -34,6 +35,19 @@ def run_observed(sender, run, stats=None, **kwargs) -> None:
     transaction.on_commit(check_alerts)
 
 
+def freshness_measured(sender, company_id: int, direction: str, seconds: list[float], **kwargs) -> None:
+    """Samples the live loop stored: into the /metrics histogram once their transaction commits (a
+    rolled-back import measured nothing, and a metrics failure must not roll it back)."""
+
+    def observe() -> None:
+        try:
+            metrics.freshness_observed(company_id=company_id, direction=direction, seconds=seconds)
+        except Exception:
+            logger.exception("Could not add company %s's freshness samples to the metrics", company_id)
+
+    transaction.on_commit(observe)
+
+
 def token_refresh_counted(sender, result: str, **kwargs) -> None:
     metrics.counter_add("token_refreshes", result=result)
 
@@ -41,3 +55,4 @@ def token_refresh_counted(sender, result: str, **kwargs) -> None:
 def connect() -> None:
     run_finished.connect(run_observed, dispatch_uid="lightspeed_operations_run_finished")
     token_refresh_attempted.connect(token_refresh_counted, dispatch_uid="lightspeed_operations_token_refresh")
+    freshness_recorded.connect(freshness_measured, dispatch_uid="lightspeed_operations_freshness")

@@ -37,6 +37,7 @@ OPERATIONS_ENTRIES = [
     "Preview upload",
     "Stock drifts",
 ]
+OPS_ONLY_ENTRIES = ["Freshness alert thresholds"]  # when the freshness alert fires
 DOWNLOADED_ENTRIES = ["Lightspeed shops", "Lightspeed registers", "Lightspeed employees"]
 CHANGELIST = {
     "General Settings": "lightspeedsettings",
@@ -51,6 +52,7 @@ CHANGELIST = {
     "Product links": "productlink",
     "Preview upload": "uploadpreview",
     "Stock drifts": "stockdrift",
+    "Freshness alert thresholds": "freshnessthreshold",
 }
 
 
@@ -103,7 +105,7 @@ def test_ops_staff_see_the_same_groups_and_general_settings_lists_every_company(
     # Shops are managed per company: ops staff open a company from General Settings.
     assert list(groups) == [SETUP, OPERATIONS]
     assert list(groups[SETUP]) == ["General Settings", *DOWNLOADED_ENTRIES]
-    assert list(groups[OPERATIONS]) == OPERATIONS_ENTRIES
+    assert list(groups[OPERATIONS]) == [*OPERATIONS_ENTRIES, *OPS_ONLY_ENTRIES]
     for entries in groups.values():
         for name, url in entries.items():
             assert url == changelist(CHANGELIST[name])

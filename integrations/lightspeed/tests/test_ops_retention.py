@@ -53,7 +53,7 @@ def test_open_issues_are_kept_whatever_their_age_and_closed_ones_pruned(connecte
 
     deleted = retention_prune()
 
-    assert deleted == {"sync runs": 1, "closed issues": 2}
+    assert (deleted["sync runs"], deleted["closed issues"]) == (1, 2)
     assert set(SyncIssue.objects.values_list("pk", flat=True)) == {ancient_open.pk, recent_resolved.pk}
     ancient_open.refresh_from_db()
     assert ancient_open.run is None  # its run went; the issue stays
@@ -101,3 +101,29 @@ def test_other_records_can_join_the_retention_task(connected, settings):
 def test_the_prune_task_is_scheduled_daily(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["lightspeed-retention"]
     assert entry == {"task": "lightspeed.prune_records", "schedule": timedelta(hours=24)}
+
+
+def test_freshness_samples_and_api_usage_minutes_older_than_their_retention_are_pruned(connected, settings):
+    from integrations.lightspeed.live.services.freshness import Direction, api_usage_record, freshness_record
+    from integrations.lightspeed.models import ApiUsageMinute, FreshnessSample
+
+    settings.LIGHTSPEED_FRESHNESS_RETENTION_DAYS = 7
+    settings.LIGHTSPEED_API_USAGE_RETENTION_DAYS = 3
+    company_id, now = connected.company_id, timezone.now()
+    for days in (8, 6):
+        done = now - timedelta(days=days)
+        freshness_record(
+            company_id=company_id,
+            direction=Direction.SALE_TO_ORDER,
+            samples=[(f"sale-{days}", done - timedelta(seconds=4), done)],
+        )
+    for days in (4, 2):
+        api_usage_record(
+            company_id=company_id, drips=1, requests=1, polling=True, at=now - timedelta(days=days)
+        )
+
+    deleted = retention_prune()
+
+    assert (deleted["freshness samples"], deleted["API usage minutes"]) == (1, 1)
+    assert list(FreshnessSample.objects.values_list("key", flat=True)) == ["sale-6"]
+    assert ApiUsageMinute.objects.get().minute > now - timedelta(days=3)

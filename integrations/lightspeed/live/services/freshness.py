@@ -2,7 +2,8 @@
 
 * `freshness_record`: one sample per sale imported (its completion in Lightspeed → its order
   committed here) or per item whose new quantity Lightspeed took (the stock change committed
-  here → Lightspeed's 200). The dashboard, the alert and /metrics read them.
+  here → Lightspeed's 200). The dashboard and the alert read them; `freshness_recorded` tells
+  whoever listens (operations feeds the /metrics histogram from it) without this module knowing.
 * `api_usage_record`: drips and requests per company and minute, polling (the change probe)
   apart from work (job runs), for the share of the drip budget each takes.
 """
@@ -14,11 +15,15 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from integrations.lightspeed.models import ApiUsageMinute, FreshnessSample
 
 Direction = FreshnessSample.Direction
+
+# Sent after samples are stored: company_id, direction, seconds (a list of delays).
+freshness_recorded = Signal()
 
 
 def freshness_record(
@@ -38,6 +43,12 @@ def freshness_record(
     ]
     if rows:
         FreshnessSample.objects.bulk_create(rows)
+        freshness_recorded.send(
+            sender=FreshnessSample,
+            company_id=company_id,
+            direction=direction,
+            seconds=[row.seconds for row in rows],
+        )
     return rows
 
 

@@ -1,4 +1,5 @@
-"""Alerts by email: the connection needs re-authorization, a job keeps failing, stock drifts.
+"""Alerts by email: the connection needs re-authorization, a job keeps failing, stock drifts, the
+sync stays slower than its freshness threshold.
 
 Each condition is said once, to the company's users and every ops staff member, and said again
 only when what it says changes or after a quiet period (LIGHTSPEED_ALERT_QUIET_HOURS) — never
@@ -26,9 +27,10 @@ from django.utils import timezone
 from integrations.core.locks import named_lock
 from integrations.lightspeed.connection.selectors import alert_recipients
 from integrations.lightspeed.jobs.registry import JOBS
-from integrations.lightspeed.models import AlertNotice, LightspeedSettings, SyncRun
+from integrations.lightspeed.models import AlertNotice, FreshnessSample, LightspeedSettings, SyncRun
 from integrations.lightspeed.models.catalog import StockDrift
 from integrations.lightspeed.operations.metrics import counter_add
+from integrations.lightspeed.operations.selectors import freshness_delays, freshness_threshold_for, percentile
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +143,60 @@ def _drift(company_id: int, company_name: str, now: datetime) -> Condition | Non
     )
 
 
+_FRESHNESS_EFFECT = {
+    FreshnessSample.Direction.SALE_TO_ORDER: (
+        "Sales rung up at the registers take longer than that to become orders here, with their stock "
+        "moved: other channels may sell stock that is already gone."
+    ),
+    FreshnessSample.Direction.STOCK_TO_LIGHTSPEED: (
+        "Stock changes made here take longer than that to reach Lightspeed: the registers may show "
+        "quantities that are no longer true."
+    ),
+}
+
+
+def _freshness(company_id: int, company_name: str, now: datetime) -> list[Condition]:
+    """p95 above the threshold in each of the last two windows: slow for a while, not one spike.
+    A window with fewer samples than the minimum says nothing, so a quiet shop never alerts."""
+    window = timedelta(minutes=settings.LIGHTSPEED_ALERT_FRESHNESS_MINUTES)
+    threshold = freshness_threshold_for(company_id=company_id)
+    delays = freshness_delays(company_id=company_id, since=now - 2 * window, until=now)
+    minutes = settings.LIGHTSPEED_ALERT_FRESHNESS_MINUTES
+    conditions = []
+    for direction in FreshnessSample.Direction:
+        earlier = sorted(s for at, s in delays[direction] if at <= now - window)
+        latest = sorted(s for at, s in delays[direction] if at > now - window)
+        if min(len(earlier), len(latest)) < threshold.min_samples:
+            continue
+        p95_earlier, p95_latest = percentile(earlier, 0.95), percentile(latest, 0.95)
+        if p95_earlier <= threshold.p95_seconds or p95_latest <= threshold.p95_seconds:
+            continue
+        label = direction.label
+        conditions.append(
+            Condition(
+                kind=AlertNotice.Kind.FRESHNESS,
+                subject=direction.value,
+                summary=(
+                    f"{label}: p95 {p95_latest:.1f} s over the last {minutes} minutes ({len(latest)} "
+                    f"samples), {p95_earlier:.1f} s over the {minutes} before; the threshold is "
+                    f"{threshold.p95_seconds:g} s"
+                ),
+                # The figures move on every check; only a new threshold makes it news.
+                fingerprint_text=f"freshness {direction.value} above {threshold.p95_seconds:g}",
+                subject_line=f"[LightSync] {label} is slower than {threshold.p95_seconds:g} s for {company_name}",
+                body=(
+                    f"For {company_name}, the 95th percentile of {label} has been above "
+                    f"{threshold.p95_seconds:g} s for the last {2 * minutes} minutes: {p95_earlier:.1f} s, "
+                    f"then {p95_latest:.1f} s over the last {minutes} minutes ({len(latest)} measured).\n\n"
+                    f"{_FRESHNESS_EFFECT[direction]}\n\n"
+                    "The dashboard shows whether a job is failing or waiting on Lightspeed's rate limit "
+                    "(the drip budget line) and how much is waiting to go up."
+                ),
+            )
+        )
+    return conditions
+
+
 def _send(company, subject: str, body: str) -> int:
     recipients = alert_recipients(company)
     if not recipients:
@@ -168,6 +224,7 @@ def _conditions(settings_obj: LightspeedSettings, now: datetime) -> list[Conditi
         _reauthorization(settings_obj),
         *_failing_jobs(company.pk, company.name),
         _drift(company.pk, company.name, now),
+        *_freshness(company.pk, company.name, now),
     ]
     return [c for c in found if c is not None]
 

@@ -1,6 +1,8 @@
 """Retention: old sync runs and closed issues are pruned; open issues stay until resolved.
 
-Ages come from LIGHTSPEED_RUN_RETENTION_DAYS and LIGHTSPEED_ISSUE_RETENTION_DAYS. Other modules
+Ages come from LIGHTSPEED_RUN_RETENTION_DAYS and LIGHTSPEED_ISSUE_RETENTION_DAYS; the live loop's
+freshness samples and API usage minutes from LIGHTSPEED_FRESHNESS_RETENTION_DAYS and
+LIGHTSPEED_API_USAGE_RETENTION_DAYS (the dashboard reads only their last hour). Other modules
 with per-request or per-run records register them with `retention_register`, so one scheduled
 task prunes everything. Deletes go in batches so a long-neglected table never holds the
 database's write lock for long (SQLite has one writer).
@@ -18,7 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from integrations.lightspeed.models import SyncIssue, SyncRun
+from integrations.lightspeed.models import ApiUsageMinute, FreshnessSample, SyncIssue, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,16 @@ _rules: dict[str, RetentionRule] = {
     "sync runs": RetentionRule("sync runs", lambda: settings.LIGHTSPEED_RUN_RETENTION_DAYS, _runs_expired),
     "closed issues": RetentionRule(
         "closed issues", lambda: settings.LIGHTSPEED_ISSUE_RETENTION_DAYS, _issues_expired
+    ),
+    "freshness samples": RetentionRule(
+        "freshness samples",
+        lambda: settings.LIGHTSPEED_FRESHNESS_RETENTION_DAYS,
+        lambda cutoff: FreshnessSample.objects.filter(done_at__lt=cutoff),
+    ),
+    "API usage minutes": RetentionRule(
+        "API usage minutes",
+        lambda: settings.LIGHTSPEED_API_USAGE_RETENTION_DAYS,
+        lambda cutoff: ApiUsageMinute.objects.filter(minute__lt=cutoff),
     ),
 }
 
