@@ -83,7 +83,7 @@ CONNECTION_STATES = {
 # The `connection` filter: each state, and "lost" for both ways of losing a working connection.
 LOST = "lost"
 CONNECTION_FILTERS = {
-    LOST: "Disconnected (re-authorization required, or enabled but not connected)",
+    LOST: "Disconnected (any reason)",
     **CONNECTION_STATES,
 }
 
