@@ -109,10 +109,15 @@ class LightspeedClient(LightspeedTransport):
             params["sort"] = "itemID"
             yield from self.iter_records("Item", params=params)
 
-    def iter_item_shops(self, *, since: datetime) -> Iterator[Record]:
-        """Stock rows changed at or after a time, oldest first: Item.timeStamp does not move when
-        stock changes; ItemShop.timeStamp does."""
-        return self.iter_records("ItemShop", params={"timeStamp": q.at_or_after(since), "sort": "timeStamp"})
+    def iter_item_shops(self, *, since: datetime, after_id: int = 0) -> Iterator[Record]:
+        """Stock rows changed at or after a time, oldest first (by timeStamp, then itemShopID):
+        Item.timeStamp does not move when stock changes; ItemShop.timeStamp does. With `after_id`,
+        the rows of `since`'s own second only above that itemShopID: (timeStamp, itemShopID) >
+        (since, after_id), in one request."""
+        params = {"timeStamp": q.at_or_after(since), "sort": "timeStamp"}
+        if after_id:
+            params["or"] = q.any_of(timeStamp=q.after(since), itemShopID=q.above(after_id))
+        return self.iter_records("ItemShop", params=params)
 
     def update_item(
         self,

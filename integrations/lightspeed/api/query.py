@@ -67,5 +67,11 @@ def above(number: int) -> str:
     return f">,{number}"
 
 
+def any_of(**conditions: str) -> str:
+    """The value of an `or=` filter: `field=condition` alternatives joined by `|` (the HTTP layer
+    percent-encodes each `=` as Lightspeed requires)."""
+    return "|".join(f"{name}={condition}" for name, condition in conditions.items())
+
+
 def relations(names: list[str]) -> str:
     return json.dumps(names)

@@ -132,6 +132,10 @@ class CatalogCursor(models.Model):
     item_shops_since = models.DateTimeField(
         null=True, blank=True, help_text="Latest ItemShop.timeStamp polled."
     )
+    item_shops_after_id = models.BigIntegerField(
+        default=0,
+        help_text="Tie-breaker: rows of item_shops_since's second up to this itemShopID are polled.",
+    )
     item_shops_polled_at = models.DateTimeField(null=True, blank=True)
     changes_checked_at = models.DateTimeField(
         null=True,

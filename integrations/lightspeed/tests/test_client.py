@@ -355,6 +355,20 @@ def test_items_since_a_time_by_code_and_stock_rows_since_a_time_ask_lightspeed_a
     assert items == [{"itemID": "5", "ItemShops": []}] and item_shops == [{"itemShopID": "9", "qoh": "3"}]
 
 
+def test_stock_rows_after_a_cursor_of_time_and_item_shop_id_are_one_query_with_an_or_filter(
+    client, mocked_lightspeed
+):
+    mocked_lightspeed.get(resource_url("ItemShop"), json={"@attributes": {"next": "", "previous": ""}})
+
+    list(client.iter_item_shops(since=datetime(2026, 11, 26, 9, 30, tzinfo=UTC), after_id=1507))
+
+    (stock,) = (query(call) for call in mocked_lightspeed.calls)
+    # (timeStamp, itemShopID) > (T, 1507): the rows of T's own second above 1507, and every later one.
+    assert stock["timeStamp"] == [">=,2026-11-26T09:30:00+00:00"] and stock["sort"] == ["timeStamp"]
+    assert stock["or"] == ["timeStamp=>,2026-11-26T09:30:00+00:00|itemShopID=>,1507"]
+    assert "or=timeStamp%3D" in mocked_lightspeed.calls[0].request.url
+
+
 def test_sales_since_a_time_ask_for_lines_items_payments_and_customer_in_utc(client, mocked_lightspeed):
     mocked_lightspeed.get(
         resource_url("Sale"),

@@ -93,6 +93,23 @@ def test_the_request_log_records_each_api_request_with_cost_and_level(sandbox, a
     assert sandbox.requests_log(since=shop["id"]) == [missing]
 
 
+def test_the_request_log_keeps_what_an_api_write_sent_but_never_a_token_requests_secrets(sandbox, api):
+    created = api.post("Item", item_body("Logged")).json()["Item"]
+    api.put(f"Item/{created['itemID']}", {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "7"}]}})
+    sandbox.mint_tokens()
+    requests.post(
+        f"{sandbox.oauth_url}/auth/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": "r", "client_id": "c", "client_secret": "s"},
+        timeout=30,
+    )
+
+    post, put, token = sandbox.requests_log()[-3:]
+    assert json.loads(post["body"])["description"] == "Logged"
+    assert json.loads(put["body"]) == {"ItemShops": {"ItemShop": [{"shopID": "1", "qoh": "7"}]}}
+    assert token["path"] == "/auth/oauth/token" and token["body"] == ""
+    assert all(r["body"] == "" for r in sandbox.requests_log() if r["method"] == "GET")
+
+
 def test_stats_count_requests_statuses_and_records(sandbox, api):
     api.call("GET", "Shop")
     stats = sandbox.stats()

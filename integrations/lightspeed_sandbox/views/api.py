@@ -83,7 +83,16 @@ def request_log(
         clientID=client_id,
         rateLimitType=limit_type,
         latencyMs=getattr(request, "sandbox_latency_ms", 0.0),
+        body=_logged_body(request),
     )
+
+
+def _logged_body(request: HttpRequest) -> str:
+    """An API write's body, so tests and benchmarks can tell what went up (the quantity a PUT Item
+    sent, and when Lightspeed took it). OAuth bodies carry secrets and are never kept."""
+    if request.method not in ("POST", "PUT") or "/API/" not in request.path:
+        return ""
+    return request.body.decode("utf-8", errors="replace")
 
 
 def unauthorized(error: oauth.TokenRejectedError, *, legacy_path: bool = False, header: str = "") -> Outcome:

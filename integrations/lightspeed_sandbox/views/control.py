@@ -123,6 +123,7 @@ def requests_log(request: HttpRequest) -> dict | list:
             "clientID": r.clientID,
             "rateLimitType": r.rateLimitType,
             "latencyMs": round(r.latencyMs, 3),
+            "body": r.body,
         }
         for r in rows
     ]

@@ -38,6 +38,8 @@ from integrations.lightspeed.models import (
 # The first poll of a company starts a little before now: the products download that linked
 # the items read their quantities moments ago.
 FIRST_POLL_OVERLAP = timedelta(minutes=5)
+# How long after its timeStamp a row written at Lightspeed may still become visible (its commit).
+COMMIT_LAG = timedelta(seconds=5)
 STATE_FIELDS = ["item_shop_id", "qoh_seen", "seen_time_stamp", "moved_at", "moved_from", "moved_from_at"]
 # Clears an unsettled move (sent, explained, or pushed by a person).
 MOVE_SETTLED = {"moved_at": None, "moved_from": None, "moved_from_at": None}
@@ -169,23 +171,42 @@ def item_fields_apply(link: ProductLink, item: ItemRecord, *, price_level: int) 
     return changed
 
 
+def item_shops_settled_before(now: datetime) -> datetime:
+    """ItemShop rows stamped at or before this are final: no row of their seconds can still appear.
+
+    Lightspeed stamps a row to the second when it writes it, and the row becomes visible when its
+    transaction commits, a moment later: a poll early in a second, or just before a slow commit,
+    sees only some of the rows of that second. Its clock may also differ from ours by up to
+    `LIGHTSPEED_CLOCK_SKEW_SECONDS`."""
+    skew = float(getattr(settings, "LIGHTSPEED_CLOCK_SKEW_SECONDS", 30))
+    return now - timedelta(seconds=skew) - COMMIT_LAG
+
+
 def item_shops_poll(
     *, settings_obj: LightspeedSettings, client: LightspeedClient, now: datetime | None = None
 ) -> PollResult:
-    """Reads the ItemShop rows changed since the last poll (one request per 100) and records them."""
+    """Reads the ItemShop rows changed since the last poll (one request per 100) and records them.
+
+    The cursor is (timeStamp, itemShopID), the order Lightspeed pages in: a poll asks only for rows
+    after it, so a second holding thousands of rows (a bulk import, a seed) is read once, not on
+    every poll. It moves only over settled rows (`item_shops_settled_before`): the rows of the last
+    few seconds are read again until they are, so a row of the same second that commits after a
+    poll — with a lower itemShopID than one already read — is still seen."""
     now = now or timezone.now()
     cursor, _ = CatalogCursor.objects.get_or_create(company_id=settings_obj.company_id)
     since = cursor.item_shops_since or (now - FIRST_POLL_OVERLAP)
+    after_id = cursor.item_shops_after_id if cursor.item_shops_since else 0
+    settled_before = item_shops_settled_before(now)
     shops = shops_by_lightspeed_id(settings_obj.company_id)
     result = PollResult()
-    latest = cursor.item_shops_since
+    taken = (since, after_id)
     before = client.stats.requests
     batch: list[ItemShopRecord] = []
-    for row in map(item_shop_parse, client.iter_item_shops(since=since)):
+    for row in map(item_shop_parse, client.iter_item_shops(since=since, after_id=after_id)):
         batch.append(row)
         stamp = row.time_stamp
-        if stamp and (latest is None or stamp > latest):
-            latest = stamp
+        if stamp and stamp <= settled_before and (stamp, row.item_shop_id or 0) > taken:
+            taken = (stamp, row.item_shop_id or 0)
         if len(batch) == 100:
             result.moved |= item_shops_apply(
                 company_id=settings_obj.company_id, rows=batch, shops=shops, now=now
@@ -196,9 +217,9 @@ def item_shops_poll(
         result.moved |= item_shops_apply(company_id=settings_obj.company_id, rows=batch, shops=shops, now=now)
         result.rows += len(batch)
     result.requests = client.stats.requests - before
-    cursor.item_shops_since = latest or since
+    cursor.item_shops_since, cursor.item_shops_after_id = taken
     cursor.item_shops_polled_at = now
-    cursor.save(update_fields=["item_shops_since", "item_shops_polled_at"])
+    cursor.save(update_fields=["item_shops_since", "item_shops_after_id", "item_shops_polled_at"])
     return result
 
 

@@ -95,6 +95,7 @@ class RequestLog(models.Model):
     rateLimitType = models.CharField(max_length=50, default="")
     fault = models.CharField(max_length=50, default="")
     latencyMs = models.FloatField(default=0.0)  # the delay the answer waited (latency.py)
+    body = models.TextField(default="", blank=True)  # an API write's JSON body, as sent
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
