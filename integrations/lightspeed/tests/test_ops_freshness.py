@@ -200,7 +200,7 @@ def test_p95_above_the_threshold_for_two_windows_alerts_once_and_resolves_when_i
     sent = alerts_check_company(company_id=company_id, now=NOW)
     again = alerts_check_company(company_id=company_id, now=NOW + timedelta(minutes=1))
 
-    assert [(n.kind, n.subject) for n in sent] == [("freshness", "sale_to_order")] and again == []
+    assert [(n.kind, n.subject) for n in sent] == [("freshness", "Sale → order")] and again == []
     assert sorted(m.to[0] for m in mail.outbox) == ["merchant@example.com", "ops@example.com"]
     assert mail.outbox[0].subject == "[LightSync] Sale → order is slower than 30 s for Demo Outfitters"
     assert "p95 45.0 s over the last 10 minutes (12 samples)" in AlertNotice.objects.get().message
@@ -211,7 +211,7 @@ def test_p95_above_the_threshold_for_two_windows_alerts_once_and_resolves_when_i
 
     assert AlertNotice.objects.get().cleared_at == later
     assert [m.subject for m in mail.outbox[2:]] == [
-        "[LightSync] Resolved: Freshness (sale_to_order) for Demo Outfitters"
+        "[LightSync] Resolved: Freshness (Sale → order) for Demo Outfitters"
     ] * 2
 
 
