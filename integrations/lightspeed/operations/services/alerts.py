@@ -175,7 +175,7 @@ def _freshness(company_id: int, company_name: str, now: datetime) -> list[Condit
         conditions.append(
             Condition(
                 kind=AlertNotice.Kind.FRESHNESS,
-                subject=direction.value,
+                subject=label,  # what the dashboard and the "Resolved" email call it
                 summary=(
                     f"{label}: p95 {p95_latest:.1f} s over the last {minutes} minutes ({len(latest)} "
                     f"samples), {p95_earlier:.1f} s over the {minutes} before; the threshold is "
