@@ -17,8 +17,9 @@ from typing import Any
 
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api import query as q
+from integrations.lightspeed.api.inflight import pages_ahead
 from integrations.lightspeed.api.normalise import records_in
-from integrations.lightspeed.api.transport import ClientStats, LightspeedTransport, TokenProvider
+from integrations.lightspeed.api.transport import Call, ClientStats, LightspeedTransport, TokenProvider
 
 __all__ = ["ClientStats", "LightspeedClient", "TokenProvider"]
 
@@ -129,6 +130,25 @@ class LightspeedClient(LightspeedTransport):
         fields: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Everything that changed for one item in one PUT: stock per shop, prices, cost."""
+        call = self.item_update_call(
+            item_id, qoh_by_shop=qoh_by_shop, prices=prices, default_cost=default_cost, fields=fields
+        )
+        return self.item_updated(self.perform(call))
+
+    def item_updated(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The item in the answer to an `item_update_call`."""
+        return self._single(body, "Item")
+
+    def item_update_call(
+        self,
+        item_id: int | str,
+        *,
+        qoh_by_shop: Mapping[int, int] | None = None,
+        prices: Mapping[int, Decimal] | None = None,
+        default_cost: Decimal | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> Call:
+        """`update_item`'s request, to be sent by a window of requests in flight (api/inflight.py)."""
         body: dict[str, Any] = dict(fields or {})
         nested = 0
         if qoh_by_shop:
@@ -149,10 +169,7 @@ class LightspeedClient(LightspeedTransport):
             body["defaultCost"] = _money(default_cost)
         if not body:
             raise ValueError("update_item needs at least one change")
-        response = self.request(
-            "PUT", self.resource_url("Item", item_id), json_body=body, cost=1.0 + 0.5 * nested
-        )
-        return self._single(response, "Item")
+        return Call("PUT", self.resource_url("Item", item_id), json_body=body, cost=1.0 + 0.5 * nested)
 
     def create_item(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         if not str(fields.get("description") or "").strip():
@@ -164,8 +181,12 @@ class LightspeedClient(LightspeedTransport):
     # The order download reads a page at a time: it commits each page with its cursor.
     def iter_sale_pages(self, *, since: datetime) -> Iterator[list[Record]]:
         """Sales whose timeStamp (last change; the completion time of a completed sale) is after
-        `since`, oldest first, each with its lines and their items, payments and customer."""
-        return self.iter_record_pages("Sale", params=self._sales_since(since))
+        `since`, oldest first, each with its lines and their items, payments and customer. The
+        next page is already requested while the caller imports this one."""
+        for page in pages_ahead(self, "Sale", params=self._sales_since(since)):
+            records = records_in(page, "Sale")
+            if records:
+                yield records
 
     def get_newest_sale_change(self) -> Record | None:
         """The sale Lightspeed changed last — rung up, completed, voided or edited — or None when

@@ -12,7 +12,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -64,12 +64,34 @@ class ClientStats:
             self.drip_rate = reading.drip_rate
 
 
-@dataclass
-class _Attempts:
-    """Where one request's retries stand: attempts after the first, and whether a 401 was refreshed."""
+RETRY = object()  # `settle`'s answer when the request is to be attempted again
 
-    count: int = 0
+
+@dataclass(eq=False)
+class Call:
+    """One request and where its retries stand: attempts after the first, whether a 401 was
+    refreshed, and the token of the current attempt."""
+
+    method: str
+    url: str
+    params: Mapping[str, Any] | None = None
+    json_body: Any = None
+    cost: float = 1.0
+    attempts: int = 0
     refreshed: bool = False
+    token: str = ""
+    pauses_seen: int = 0
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+
+
+@dataclass
+class Outcome:
+    """What one attempt came back with: an answer, or the failure that stopped it."""
+
+    response: requests.Response | None = None
+    failure: Exception | None = None
 
 
 class LightspeedTransport:
@@ -101,6 +123,8 @@ class LightspeedTransport:
         self.max_wait = max_wait
         self.stats = stats or ClientStats()
         self.rng = rng
+        self._outstanding: dict[int, float] = {}  # id(call) -> drips reserved, not yet settled
+        self._pauses = 0  # 429 pauses so far: a call reserved before the last one was covered by it
 
     # --- URLs ------------------------------------------------------------------------------
     def resource_url(self, resource: str, record_id: int | str | None = None) -> str:
@@ -118,6 +142,11 @@ class LightspeedTransport:
             )
 
     # --- the one request loop ------------------------------------------------------------
+    # A request is three steps, so that several can be in flight (api/inflight.py) while the
+    # bucket, the token and the stats are only touched on the caller's thread:
+    #   reserve  its drips in the shared bucket model (waiting as the model asks) and a token;
+    #   attempt  the HTTP exchange alone (safe on any thread; returns the answer or the failure);
+    #   settle   the answer reconciled with the bucket headers, then a body, RETRY, or an error.
     def request(
         self,
         method: str,
@@ -127,113 +156,133 @@ class LightspeedTransport:
         json_body: Any = None,
         cost: float = 1.0,
     ) -> dict[str, Any]:
-        method = method.upper()
-        attempts = _Attempts()
-        while True:
-            token = self._prepare(cost)
-            try:
-                response = self._send(method, url, token, params=params, json_body=json_body)
-            except requests.Timeout as exc:
-                if self._dropped(method, attempts, "timeout"):
-                    continue
-                raise errors.LightspeedTimeoutError(
-                    f"Lightspeed did not answer in time: {exc}", url=url
-                ) from exc
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                # ChunkedEncodingError: the connection dropped while the body was arriving.
-                if self._dropped(method, attempts, "connection_error"):
-                    continue
-                raise errors.LightspeedConnectionError(
-                    f"Lightspeed cannot be reached: {exc}", url=url
-                ) from exc
-            self._observe(response)
-            if response.status_code < 300 and response.status_code != 204:
-                return self._json(response)
-            self._retry_or_raise(method, url, response, token, attempts)
+        return self.perform(Call(method, url, params=params, json_body=json_body, cost=cost))
 
-    def _prepare(self, cost: float) -> str:
+    def perform(self, call: Call) -> dict[str, Any]:
+        """One request, attempted until it has a body or an error, on this thread."""
+        while True:
+            self.reserve(call)
+            body = self.settle(call, self.attempt(call))
+            if body is not RETRY:
+                return body
+
+    def reserve(self, call: Call) -> None:
         """Before each attempt: a heartbeat, the pacer's wait, and a token believed valid."""
         if self.stats.heartbeat is not None:
             self.stats.heartbeat()
-        wait = self.pacer.reserve(cost)
+        wait = self.pacer.reserve(call.cost)
         if wait > 0:
             self.sleep(wait)
-        token = self.tokens.access_token()
-        self.stats.cost += cost
-        return token
+        call.token = self.tokens.access_token()
+        self.stats.cost += call.cost
+        self._outstanding[id(call)] = call.cost
+        call.pauses_seen = self._pauses
 
-    def _send(
-        self, method: str, url: str, token: str, *, params: Mapping[str, Any] | None, json_body: Any
-    ) -> requests.Response:
-        return self.session.request(
-            method,
-            url,
-            params=params,
-            json=json_body,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=self.timeout,
-            allow_redirects=False,
-        )
+    def attempt(self, call: Call) -> Outcome:
+        """The HTTP exchange of one attempt: touches neither the database nor the shared state."""
+        try:
+            response = self.session.request(
+                call.method,
+                call.url,
+                params=call.params,
+                json=call.json_body,
+                headers={"Authorization": f"Bearer {call.token}", "Accept": "application/json"},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            # ChunkedEncodingError: the connection dropped while the body was arriving.
+            return Outcome(failure=exc)
+        return Outcome(response=response)
 
-    def _dropped(self, method: str, attempts: _Attempts, status: str) -> bool:
-        """A timeout or a dropped connection: True after backing off for another attempt."""
+    def settle(self, call: Call, outcome: Outcome) -> dict[str, Any] | object:
+        """One attempt's answer: its body, RETRY (after any refresh or wait), or its error raised."""
+        self._outstanding.pop(id(call), None)
+        if outcome.failure is not None:
+            return self._dropped(call, outcome.failure)
+        response = outcome.response
+        self._observe(response)
+        if response.status_code < 300 and response.status_code != 204:
+            return self._json(response)
+        self._retry_or_raise(call, response)
+        return RETRY
+
+    def _dropped(self, call: Call, exc: Exception) -> object:
+        """A timeout or a dropped connection: RETRY after backing off, or its error raised."""
+        timeout = isinstance(exc, requests.Timeout)
         self.stats.requests += 1
-        self.stats.count_status(status)
-        if self._may_retry(method, attempts.count):
-            attempts.count = self._backoff(attempts.count)
-            return True
-        return False
+        self.stats.count_status("timeout" if timeout else "connection_error")
+        if self._may_retry(call.method, call.attempts):
+            call.attempts = self._backoff(call.attempts)
+            return RETRY
+        if timeout:
+            raise errors.LightspeedTimeoutError(
+                f"Lightspeed did not answer in time: {exc}", url=call.url
+            ) from exc
+        raise errors.LightspeedConnectionError(f"Lightspeed cannot be reached: {exc}", url=call.url) from exc
 
     def _observe(self, response: requests.Response) -> None:
-        """Counts the answer and feeds its rate-limit headers to the pacer."""
+        """Counts the answer and feeds its rate-limit headers to the pacer.
+
+        The level Lightspeed reports was taken when it handled this request: the drips this
+        client reserved for requests still in flight are not in it yet, so they are added back
+        (one of them already counted there only makes the model cautious by its cost)."""
         self.stats.requests += 1
         reading = BucketReading.from_headers(response.headers)
+        in_flight = sum(self._outstanding.values())
+        if reading.level is not None and in_flight:
+            reading = replace(reading, level=reading.level + in_flight)
         self.pacer.observe(reading)
         self.stats.observe_bucket(reading)
         self.stats.count_status(str(response.status_code))
 
-    def _retry_or_raise(
-        self, method: str, url: str, response: requests.Response, token: str, attempts: _Attempts
-    ) -> None:
+    def _retry_or_raise(self, call: Call, response: requests.Response) -> None:
         """An answer that is not a readable 2xx: returns to try again (after a token refresh or a
         wait), or raises the error of its status."""
         status = response.status_code
         if status == 401:
-            if not attempts.refreshed:
-                attempts.refreshed = True
+            if not call.refreshed:
+                call.refreshed = True
                 self.stats.refreshes += 1
-                self.tokens.refresh_access_token(rejected=token)
+                self.tokens.refresh_access_token(rejected=call.token)
                 return
             raise self._error(errors.LightspeedUnauthorizedError, response)
         if status == 429:
-            self._rate_limited(url, response, attempts)
+            self._rate_limited(call, response)
             return
         if status >= 500:
-            if self._may_retry(method, attempts.count):
-                attempts.count = self._backoff(attempts.count)
+            if self._may_retry(call.method, call.attempts):
+                call.attempts = self._backoff(call.attempts)
                 return
             raise self._error(errors.LightspeedServerError, response)
         if status >= 400:
             raise self._error(_ERRORS_BY_STATUS.get(status, errors.LightspeedBadRequestError), response)
         raise errors.LightspeedMalformedResponseError(
-            f"Unexpected HTTP {status} from Lightspeed.", status=status, url=url
+            f"Unexpected HTTP {status} from Lightspeed.", status=status, url=call.url
         )
 
-    def _rate_limited(self, url: str, response: requests.Response, attempts: _Attempts) -> None:
+    def _rate_limited(self, call: Call, response: requests.Response) -> None:
         """A 429: waits as long as Lightspeed asks (or backs off) before another attempt; raises
-        when out of attempts or asked to wait longer than `max_wait`."""
+        when out of attempts or asked to wait longer than `max_wait`.
+
+        The wait pauses every request of this client (they are all reserved on this thread). With
+        several in flight, a 429 to a request sent before the last pause began was covered by
+        that pause: it is attempted again without a pause of its own, so one burst of 429s
+        costs one wait, not one each."""
         self.stats.rate_limited += 1
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if attempts.count < self.max_retries and (retry_after is None or retry_after <= self.max_wait):
-            attempts.count += 1
+        if call.attempts < self.max_retries and (retry_after is None or retry_after <= self.max_wait):
+            call.attempts += 1
             self.stats.retries += 1
-            self.sleep(retry_after if retry_after is not None else self._delay(attempts.count))
+            if call.pauses_seen == self._pauses:
+                self._pauses += 1
+                self.sleep(retry_after if retry_after is not None else self._delay(call.attempts))
             return
         raise errors.LightspeedRateLimitedError(
             f"Lightspeed is rate limiting this account (retry after {retry_after or '?'} s).",
             retry_after=retry_after,
             status=429,
-            url=url,
+            url=call.url,
             body=response.text,
         )
 
@@ -285,31 +334,36 @@ class LightspeedTransport:
     ) -> Iterator[dict[str, Any]]:
         """Every page of a query, following `next` exactly as Lightspeed gives it."""
         query = {"limit": MAX_PAGE, **(params or {})}
-        cost = _query_cost(query)
-        url: str = self.resource_url(resource)
+        cost = query_cost(query)
+        url: str | None = self.resource_url(resource)
+        params_now: Mapping[str, Any] | None = query
         followed: set[str] = set()
-        while True:
-            body = self.request("GET", url, params=query, cost=cost)
+        while url is not None:
+            body = self.request("GET", url, params=params_now, cost=cost)
             yield body
-            attributes = body.get("@attributes") or {}
-            if not isinstance(attributes, Mapping):
-                raise errors.LightspeedMalformedResponseError(
-                    "Lightspeed sent @attributes that is not an object.", url=url
-                )
-            next_url = attributes.get("next") or ""
-            if not next_url:
-                return
-            if not isinstance(next_url, str):
-                raise errors.LightspeedMalformedResponseError(
-                    "Lightspeed sent a `next` that is not a URL.", url=url
-                )
-            self._check_same_host(next_url)
-            if next_url in followed:
-                raise errors.LightspeedMalformedResponseError(
-                    "Lightspeed's pages lead back to a page already read.", url=next_url
-                )
-            followed.add(next_url)
-            url, query = next_url, None
+            url, params_now = self.next_page_url(body, url, followed), None
+
+    def next_page_url(self, body: dict[str, Any], url: str, followed: set[str]) -> str | None:
+        """The page after `body` (read from `url`), or None; `followed` holds the links taken."""
+        attributes = body.get("@attributes") or {}
+        if not isinstance(attributes, Mapping):
+            raise errors.LightspeedMalformedResponseError(
+                "Lightspeed sent @attributes that is not an object.", url=url
+            )
+        next_url = attributes.get("next") or ""
+        if not next_url:
+            return None
+        if not isinstance(next_url, str):
+            raise errors.LightspeedMalformedResponseError(
+                "Lightspeed sent a `next` that is not a URL.", url=url
+            )
+        self._check_same_host(next_url)
+        if next_url in followed:
+            raise errors.LightspeedMalformedResponseError(
+                "Lightspeed's pages lead back to a page already read.", url=next_url
+            )
+        followed.add(next_url)
+        return next_url
 
     def iter_record_pages(
         self, resource: str, *, params: Mapping[str, Any] | None = None, entity: str | None = None
@@ -329,7 +383,7 @@ class LightspeedTransport:
     # --- resources -------------------------------------------------------------------------
 
 
-def _query_cost(query: Mapping[str, Any]) -> float:
+def query_cost(query: Mapping[str, Any]) -> float:
     """Lightspeed's drip cost of a query: 1, plus up to 0.4 per loaded relation (to-many, doubled)."""
     relations = query.get("load_relations")
     if not relations:

@@ -200,10 +200,17 @@ def test_faults_on_the_third_page_fail_the_run_cleanly_and_the_next_run_imports_
     pos = Pos(server)
     ring_up_many(pos, 160)  # with the demo history: three pages and more
     pages = []
+    first_id = server.requests_log()[-1]["id"]
 
     def after_page(count: int) -> None:
         pages.append(count)
-        if len(pages) == 2:
+        if len(pages) == 1:
+            # The next page is read ahead while this one is imported: once the second page has
+            # been asked for, the next request of the sales pass is the third page's.
+            for _ in range(200):
+                if sum(r["path"].endswith("/Sale.json") for r in server.requests_log(first_id)) >= 2:
+                    break
+                time.sleep(0.05)
             server.add_fault(method="GET", path="/Sale.json", kind="status", status=500, count=1)
             server.add_fault(method="GET", path="/Sale.json", kind="drop", count=1)
             server.add_fault(method="GET", path="/Sale.json", kind="truncated", count=1)

@@ -27,7 +27,9 @@ from django.utils import timezone
 from integrations.core.locks import NamedLock
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
+from integrations.lightspeed.api.inflight import Done, Window
 from integrations.lightspeed.api.records.items import ItemRecord, item_parse
+from integrations.lightspeed.api.transport import Call
 from integrations.lightspeed.catalog.selectors import (
     QuantityRow,
     costs_differing,
@@ -290,12 +292,20 @@ def _upload_locked(
                 run.count("orders_caught_up")
                 plans = upload_plan(settings_obj=settings_obj, fields=fields, scope=scope)
 
-    for plan in sorted(plans.values(), key=lambda p: p.link_id):
-        if INVENTORY in fields and plan.quantities and clock() - run.last_poll >= repoll_seconds():
-            _poll(run, clock, writing=True)
-        _send(run, plan)
-        if progress:
-            progress(1)
+    with Window(client) as window:
+        for plan in sorted(plans.values(), key=lambda p: p.link_id):
+            if INVENTORY in fields and plan.quantities and clock() - run.last_poll >= repoll_seconds():
+                # The writes in flight land first: the poll then sees only what others changed.
+                _record_all(run, window, window.drain())
+                _poll(run, clock, writing=True)
+            write = _send(run, plan)
+            if write is not None:
+                # One writer per item: a second write to an item waits for the first's answer.
+                _record_all(run, window, window.submit(write.call, key=plan.item_id, tag=write))
+                _record_all(run, window, window.ready())
+            if progress:
+                progress(1)
+        _record_all(run, window, window.drain())
     freshness_record(
         company_id=settings_obj.company_id, direction=Direction.STOCK_TO_LIGHTSPEED, samples=run.fresh
     )
@@ -321,7 +331,54 @@ def _poll(run: _Run, clock: Callable[[], float], *, writing: bool) -> None:
         run.count("moved_in_lightspeed", len(result.moved))
 
 
-def _send(run: _Run, plan: ItemPlan) -> None:
+@dataclass
+class _Write:
+    """One item's planned `PUT Item` and what to record once Lightspeed has taken it."""
+
+    plan: ItemPlan
+    call: Call
+    sent_rows: list[QuantityRow]
+    prices: dict[int, Decimal] | None
+    cost: Decimal | None
+    drifts: list[StockDrift]
+
+
+def _record_all(run: _Run, window: Window, done: list[Done]) -> None:
+    """The answers to writes, in the order they were planned: each taken write recorded, each
+    refused one an issue. Any other error ends the run, once the writes still in flight are
+    answered and those taken recorded (they would otherwise be sent again next run)."""
+    for n, result in enumerate(done):
+        if result.error is None or isinstance(
+            result.error, errors.LightspeedBadRequestError | errors.LightspeedNotFoundError
+        ):
+            _record_one(run, result)
+            continue
+        for rest in done[n + 1 :] + window.drain():
+            if rest.error is None:
+                _record_one(run, rest)
+        raise result.error
+
+
+def _record_one(run: _Run, result: Done) -> None:
+    write: _Write = result.tag
+    plan = write.plan
+    if result.error is not None:
+        sync_issue_record(
+            company_id=run.settings_obj.company_id,
+            kind=SyncIssue.Kind.UPLOAD_REJECTED,
+            key=str(plan.item_id),
+            message=f"Lightspeed refused the update of {plan.sku} (item {plan.item_id}): {result.error.message}",
+            excerpt=result.error.body,
+        )
+        # Not kept due (it would fail every minute): the issue says so and the full pass retries.
+        run.count("rejected")
+        return
+    item = item_parse(run.client.item_updated(result.body))
+    _record_sent(run, plan, item, write.sent_rows, write.prices, write.cost, write.drifts)
+
+
+def _send(run: _Run, plan: ItemPlan) -> _Write | None:
+    """The item's write as planned now (held-back quantities left out), or None: nothing to send."""
     qoh_by_shop: dict[int, int] = {}
     sent_rows: list[QuantityRow] = []
     settled: list[int] = []
@@ -366,21 +423,11 @@ def _send(run: _Run, plan: ItemPlan) -> None:
     prices = {run.settings_obj.price_level: plan.price[1]} if plan.price else None
     cost = plan.cost[1] if plan.cost else None
     if not (qoh_by_shop or prices or cost is not None):
-        return
-    try:
-        item = run.client.update_item(plan.item_id, qoh_by_shop=qoh_by_shop, prices=prices, default_cost=cost)
-    except (errors.LightspeedBadRequestError, errors.LightspeedNotFoundError) as exc:
-        sync_issue_record(
-            company_id=run.settings_obj.company_id,
-            kind=SyncIssue.Kind.UPLOAD_REJECTED,
-            key=str(plan.item_id),
-            message=f"Lightspeed refused the update of {plan.sku} (item {plan.item_id}): {exc.message}",
-            excerpt=exc.body,
-        )
-        # Not kept due (it would fail every minute): the issue says so and the full pass retries.
-        run.count("rejected")
-        return
-    _record_sent(run, plan, item_parse(item), sent_rows, prices, cost, drifts)
+        return None
+    call = run.client.item_update_call(
+        plan.item_id, qoh_by_shop=qoh_by_shop, prices=prices, default_cost=cost
+    )
+    return _Write(plan, call, sent_rows, prices, cost, drifts)
 
 
 def _record_sent(run, plan, item: ItemRecord, sent_rows, prices, cost, drifts) -> None:
