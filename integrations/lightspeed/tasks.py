@@ -18,7 +18,7 @@ skipped and the next beat tick comes round again.
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task
 from django.conf import settings
 
 from integrations.core.http import backoff_delay
@@ -142,12 +142,14 @@ def lightspeed_download_orders_all() -> int:
 @shared_task(name="lightspeed.live_tick")
 def lightspeed_live_tick() -> int:
     """Beat, every second: queues the change probes that are due (live/services/schedule.py)."""
-    return len(live_tick(enqueue=_probe_soon))
+    # One producer (one broker connection) for the tick's probes: a quarter less per probe sent.
+    with current_app.producer_or_acquire() as producer:
+        return len(live_tick(enqueue=lambda company_id: _probe_soon(company_id, producer=producer)))
 
 
-def _probe_soon(company_id: int) -> None:
+def _probe_soon(company_id: int, producer=None) -> None:
     # A probe still queued when its claim lapses is dropped: the tick has queued another by then.
-    lightspeed_live_probe.apply_async((company_id,), expires=claim_seconds())
+    lightspeed_live_probe.apply_async((company_id,), expires=claim_seconds(), producer=producer)
 
 
 @shared_task(name="lightspeed.live_probe", acks_late=True)
@@ -210,8 +212,9 @@ def fan_out_countdown(company_id: int) -> float:
 
 
 def _spread(task, company_ids: list[int]) -> int:
-    for company_id in company_ids:
-        task.apply_async((company_id,), countdown=fan_out_countdown(company_id))
+    with current_app.producer_or_acquire() as producer:
+        for company_id in company_ids:
+            task.apply_async((company_id,), countdown=fan_out_countdown(company_id), producer=producer)
     return len(company_ids)
 
 

@@ -40,7 +40,9 @@ def test_the_minute_tick_queues_every_connected_company_with_an_upload_on(connec
     )  # connected, but no Enable … Upload is on
     queued = []
     monkeypatch.setattr(
-        tasks.lightspeed_upload_changed, "apply_async", lambda args, countdown: queued.append(args[0])
+        tasks.lightspeed_upload_changed,
+        "apply_async",
+        lambda args, countdown, producer: queued.append(args[0]),
     )
 
     assert tasks.lightspeed_upload_changed_all() == 1

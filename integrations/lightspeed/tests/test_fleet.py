@@ -177,7 +177,9 @@ def test_the_minute_fan_out_sends_each_companys_upload_at_its_moment(connected, 
     LightspeedSettings.objects.filter(pk=connected.pk).update(inventory_upload_enabled=True)
     sent: list = []
     monkeypatch.setattr(
-        tasks.lightspeed_upload_changed, "apply_async", lambda args, countdown: sent.append((args, countdown))
+        tasks.lightspeed_upload_changed,
+        "apply_async",
+        lambda args, countdown, producer: sent.append((args, countdown)),
     )
 
     assert tasks.lightspeed_upload_changed_all() == 1
