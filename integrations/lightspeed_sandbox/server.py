@@ -62,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--simulate-sales", type=float, default=0.0, help="POS sales rung up per minute (default 0)"
     )
     parser.add_argument(
+        "--accounts",
+        type=int,
+        default=0,
+        help="fleet accounts to have (ids from 200001; added at start-up when fewer exist; default 0)",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0.0,
@@ -115,6 +121,8 @@ def argv_for(options: dict) -> list[str]:
         argv.append("--reset")
     if options.get("simulate_sales"):
         argv += ["--simulate-sales", str(options["simulate_sales"])]
+    if options.get("accounts"):
+        argv += ["--accounts", str(options["accounts"])]
     if options.get("latency_ms"):
         argv += ["--latency-ms", str(options["latency_ms"])]
     if options.get("latency_jitter_ms"):
@@ -140,6 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.latency_ms < 0 or args.latency_jitter_ms < 0:
         build_parser().error("--latency-ms and --latency-jitter-ms must be 0 or more")
+    if args.accounts < 0:
+        build_parser().error("--accounts must be 0 or more")
     os.environ.update(environment_for(vars(args)))
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
 
@@ -164,6 +174,12 @@ def main(argv: list[str] | None = None) -> None:
     clock.load()
     if not Account.objects.exists():
         seed_dataset(args.seed)
+    if args.accounts > 0:
+        from integrations.lightspeed_sandbox.services import fleet
+
+        missing = args.accounts - len(fleet.fleet_account_ids("fleet"))
+        if missing > 0:
+            fleet.accounts_create(fleet.FleetSpec(count=missing, tokens=False))
     faults.faults_refresh_flag()
     if args.simulate_sales:
         from integrations.lightspeed_sandbox.simulator import simulator_start

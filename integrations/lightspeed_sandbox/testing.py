@@ -13,7 +13,8 @@
 `SandboxServer.start(seed="demo"|"empty"|"none", drip_rate=1, bucket_size=90, token_ttl=3600,
 strict_refresh=False, simulate_sales=0, burst_limit=None (2/9 of the bucket: 20 for 90; 0 turns
 it off), refreshes_per_minute=5, threads=8, latency_ms=0, latency_jitter_ms=0 (every answer outside
-`/_sandbox/` waits latency_ms ± jitter ms; the server then runs at least 64 threads))` returns
+`/_sandbox/` waits latency_ms ± jitter ms, without holding a server thread), accounts=0 (fleet
+accounts from 200001, two shops and 20 items each))` returns
 once the server answers. Attributes: `base_url` (scheme://host:port), `oauth_url` and `api_url`
 (both the base URL: point `LIGHTSPEED_OAUTH_URL` / `LIGHTSPEED_API_URL` at them),
 `account_id`, `client_id`, `client_secret`, `redirect_uri`. Methods: `control(method, path,
@@ -22,6 +23,8 @@ client_id=…, scope=…, employee_id=…)`, `requests_log(since=None)`, `stats(
 `reset(seed="empty")`, `seed(dataset=None, records=None)` (records as in the README; add
 `"fast": True` to bulk-insert thousands of plain sales), `add_fault(**fault)`, `clear_faults()`,
 `advance_clock(seconds)`, `set_latency(ms, jitter_ms=0)` (`POST /_sandbox/latency`),
+`add_accounts(count, **options)` (`POST /_sandbox/accounts`: the accounts with their clients and
+token pairs), `account_tokens(accounts="fleet")` (fresh pairs),
 `freeze_clock(frozen=True)` (the clock stands still until advanced
 or thawed: rate-limit tests then do not depend on the machine's speed), `void_sale(sale_id)`, `stop()`. The bucket size and drip rate are the values for a one-register
 account: like Lightspeed, each extra register adds 10 drips and 0.5 drip/s (the demo account has
@@ -95,6 +98,7 @@ class SandboxServer:
         threads: int = 8,
         latency_ms: float = 0,
         latency_jitter_ms: float = 0,
+        accounts: int = 0,
     ) -> SandboxServer:
         workdir = tempfile.TemporaryDirectory(prefix="lightspeed-sandbox-")
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTSPEED_SANDBOX_")}
@@ -127,6 +131,8 @@ class SandboxServer:
         ]
         if simulate_sales:
             argv += ["--simulate-sales", str(simulate_sales)]
+        if accounts:
+            argv += ["--accounts", str(accounts)]
         if latency_ms:
             argv += ["--latency-ms", str(latency_ms)]
         if latency_jitter_ms:
@@ -228,6 +234,14 @@ class SandboxServer:
 
     def freeze_clock(self, frozen: bool = True) -> dict:
         return self.control("POST", "clock", {"freeze": frozen})
+
+    def add_accounts(self, count: int, **options: Any) -> list[dict]:
+        """`POST /_sandbox/accounts`: `count` fleet accounts (with token pairs unless tokens=False)."""
+        return self.control("POST", "accounts", {"count": count, **options})["accounts"]
+
+    def account_tokens(self, accounts: Any = "fleet", scope: str = "employee:all") -> list[dict]:
+        """`POST /_sandbox/accounts/tokens`: a fresh token pair for each account ("fleet", "all" or ids)."""
+        return self.control("POST", "accounts/tokens", {"accounts": accounts, "scope": scope})["accounts"]
 
     def void_sale(self, sale_id: int) -> dict:
         return self.control("POST", f"sales/{sale_id}/void", {})

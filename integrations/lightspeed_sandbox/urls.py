@@ -6,7 +6,7 @@ Lightspeed answers XML, which the sandbox does not speak (it says so with a 406)
 
 from django.urls import path, re_path
 
-from integrations.lightspeed_sandbox.views import api, control, oauth
+from integrations.lightspeed_sandbox.views import api, control, fleet, oauth
 
 urlpatterns = [
     path("auth/oauth/authorize", oauth.authorize),
@@ -32,4 +32,8 @@ urlpatterns = [
     path("_sandbox/simulator", control.simulator_view),
     path("_sandbox/latency", control.latency_view),
     path("_sandbox/sales/<int:sale_id>/void", control.sale_void),
+    path("_sandbox/accounts", fleet.accounts),
+    path("_sandbox/accounts/tokens", fleet.account_tokens),
+    path("_sandbox/accounts/<int:account_id>/sales", fleet.account_sales),
+    path("_sandbox/accounts/<int:account_id>/items", fleet.account_items),
 ]

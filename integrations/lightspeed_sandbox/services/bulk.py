@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import Max
 
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
 from integrations.lightspeed_sandbox.services.items import as_list, to_bool, to_decimal, to_int
@@ -152,11 +152,31 @@ class _SaleRows:
         Sale.objects.bulk_create(self.sales, batch_size=BATCH)
         SaleLine.objects.bulk_create(self.lines, batch_size=BATCH)
         SalePayment.objects.bulk_create(self.payments, batch_size=BATCH)
+        self._stock_update()
+
+    def _stock_update(self) -> None:
+        """Each shop's row and the item's account-wide row (shop 0) move by the units sold, in one
+        statement run for every row (tens of thousands of rows after a backfill)."""
+        totals: dict[int, int] = defaultdict(int)
+        latest: dict[int, datetime] = {}
         for (item_id, shop_id), delta in self.moves.items():
             if delta:
-                ItemShop.objects.filter(itemID=item_id, shopID__in=(shop_id, 0)).update(
-                    qoh=F("qoh") + delta, timeStamp=self.moved_at[(item_id, shop_id)]
-                )
+                totals[item_id] += delta
+                when = self.moved_at[(item_id, shop_id)]
+                latest[item_id] = max(latest.get(item_id, when), when)
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [(delta, adapt(self.moved_at[key]), *key) for key, delta in self.moves.items() if delta] + [
+            (delta, adapt(latest[item_id]), item_id, 0) for item_id, delta in totals.items()
+        ]
+        if not rows:
+            return
+        table = connection.ops.quote_name(ItemShop._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE {table} SET "qoh" = "qoh" + %s, "timeStamp" = %s '  # noqa: S608 - our own table
+                'WHERE "itemID" = %s AND "shopID" = %s',
+                rows,
+            )
 
     def _sale(self, record: dict, when: datetime) -> Sale:
         sale = Sale(
