@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from benchmarks.fleet_counters import read_all
 from integrations.commerce.models import Company, Product, Warehouse
+from integrations.commerce.services.stock import stock_set_many
 from integrations.lightspeed.models import (
     ConnectionStatus,
     LightspeedSettings,
@@ -151,25 +152,27 @@ class Processes:
         self.running.clear()
 
 
-def connect_fleet(server, accounts: list[dict], *, items: int) -> list[int]:
+def connect_fleet(server, accounts: list[dict], *, items: int, qoh: int) -> list[int]:
     """A company per fleet account, as after Fetch Token and the settings pages: its shops mapped to
-    a warehouse each, its products (one per sandbox item, same SKU) on, order download and the
-    inventory upload on. Returns the company ids."""
+    a warehouse each, its products (one per sandbox item, same SKU, the same stock) enabled as the
+    products job links them, order download and the inventory upload on. Returns the company ids."""
     now = timezone.now()
     company_ids = []
     for account in accounts:
         account_id = account["accountID"]
         company = Company.objects.create(name=f"Fleet Merchant {account_id}")
         company_ids.append(company.pk)
+        warehouses = []
         for position, shop_id in enumerate(account["shopIDs"]):
             warehouse = Warehouse.objects.create(
                 company=company, name=f"Shop {shop_id}", code=f"S{shop_id}", is_default=position == 0
             )
+            warehouses.append(warehouse)
             shop = LightspeedShop.objects.create(
                 company=company, shop_id=shop_id, name=f"Shop {position + 1}"
             )
             LightspeedShopWarehouse.objects.create(shop=shop, warehouse=warehouse, position=0)
-        Product.objects.bulk_create(
+        products = Product.objects.bulk_create(
             Product(
                 company=company,
                 sku=f"F{account_id}-{i:05d}",
@@ -179,6 +182,7 @@ def connect_fleet(server, accounts: list[dict], *, items: int) -> list[int]:
             )
             for i in range(1, items + 1)
         )
+        stock_set_many(counts=[(p, w, qoh) for p in products for w in warehouses])
         LightspeedSettings.objects.filter(company=company).update(
             enabled=True,
             account_id=str(account_id),
