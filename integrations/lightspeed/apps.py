@@ -115,13 +115,11 @@ class LightspeedConfig(AppConfig):
     def _route_tasks() -> None:
         from django.conf import settings
 
-        from integrations.lightspeed.tasks import JOB_TASKS, LIVE_QUEUE, LIVE_TASKS
+        from integrations.lightspeed.tasks import TASK_QUEUES
 
-        # In place: Celery reads these dicts from the settings object. A queue per job (DESIGN §5).
-        settings.CELERY_TASK_ROUTES.update(
-            {name: {"queue": f"lightspeed.{job}"} for name, job in JOB_TASKS.items()}
-        )
-        settings.CELERY_TASK_ROUTES.update({name: {"queue": LIVE_QUEUE} for name in LIVE_TASKS})
+        # In place: Celery reads these dicts from the settings object. Short work and long work on
+        # different queues (tasks.py, docs/scaling.md).
+        settings.CELERY_TASK_ROUTES.update({name: {"queue": queue} for name, queue in TASK_QUEUES.items()})
 
     @staticmethod
     def _export_metrics() -> None:

@@ -1,17 +1,29 @@
 """Celery tasks of the Lightspeed channel: ids in, one service call, transient errors retried.
 
-One task per job, each on a queue of its own (`lightspeed.<job>`, routed in apps.py) so a long
-run of one job never delays another. The per-company, per-job lock is taken by `job_run`; a run
-that finds it held is recorded as skipped and the next beat tick comes round again.
+Short work and long work are on different queues (`TASK_QUEUES`, routed in apps.py), so that
+workers given only the short ones (docs/scaling.md) keep every company's live loop within seconds
+while one merchant's backfill or first upload runs for an hour:
+
+* short: the live tick and change probes with the orders runs they start (`lightspeed.live`), the
+  upload of what changed (`lightspeed.changes`), token refreshes (`lightspeed.tokens`), and beat's
+  fan-outs, which only queue other tasks (the default queue);
+* long: the orders job as beat or a person starts it (first runs, backfills, the safety net), full
+  upload passes, catalogue downloads, the drift report (`lightspeed.<job>`). An upload of what
+  changed that finds more due than `LIGHTSPEED_UPLOAD_SHORT_ITEMS` (a first upload) hands itself
+  over to `lightspeed.upload`.
+
+The per-company, per-job lock is taken by `job_run`; a run that finds it held is recorded as
+skipped and the next beat tick comes round again.
 """
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task
+from django.conf import settings
 
 from integrations.core.http import backoff_delay
 from integrations.lightspeed.api.errors import LightspeedRateLimitedError, LightspeedUnavailableError
-from integrations.lightspeed.catalog.selectors import companies_for_catalog
+from integrations.lightspeed.catalog.selectors import companies_for_catalog, uploads_due_count
 from integrations.lightspeed.connection.selectors import settings_due_for_token_refresh
 from integrations.lightspeed.connection.services.token_refresh import TOKENS_JOB_MARGIN
 from integrations.lightspeed.jobs.registry import CHANGED_ONLY, resolve_job
@@ -24,25 +36,31 @@ from integrations.lightspeed.operations.services.alerts import alerts_check_all
 from integrations.lightspeed.operations.services.retention import retention_prune
 from integrations.lightspeed.orders.selectors import companies_due_for_order_download
 
-# task name → the job it runs; apps.py routes each to the queue `lightspeed.<job>`
-JOB_TASKS = {
-    "lightspeed.refresh_token": "tokens",
-    "lightspeed.refresh_tokens": "tokens",
-    "lightspeed.download_shops": "shops",
-    "lightspeed.download_products": "products",
-    "lightspeed.download_products_all": "products",
-    "lightspeed.upload": "upload",
-    "lightspeed.upload_changed": "upload",
-    "lightspeed.upload_all": "upload",
-    "lightspeed.upload_changed_all": "upload",
-    "lightspeed.reconcile": "reconcile",
-    "lightspeed.reconcile_all": "reconcile",
-    "lightspeed.download_orders": "orders",
-    "lightspeed.download_orders_all": "orders",
-}
-# The live loop's own queue: its tick and probes never wait behind a long job of another kind.
 LIVE_QUEUE = "lightspeed.live"
-LIVE_TASKS = ("lightspeed.live_tick", "lightspeed.live_probe")
+CHANGES_QUEUE = "lightspeed.changes"
+TOKENS_QUEUE = "lightspeed.tokens"
+DEFAULT_QUEUE = "celery"  # Celery's own default: beat's fan-outs and housekeeping
+SHORT_QUEUES = (LIVE_QUEUE, CHANGES_QUEUE, TOKENS_QUEUE, DEFAULT_QUEUE)
+LONG_QUEUES = (
+    "lightspeed.orders",
+    "lightspeed.upload",
+    "lightspeed.products",
+    "lightspeed.reconcile",
+    "lightspeed.shops",
+)
+# task name → its queue (apps.py routes them); a task not named here is on the default queue.
+TASK_QUEUES = {
+    "lightspeed.live_tick": LIVE_QUEUE,
+    "lightspeed.live_probe": LIVE_QUEUE,
+    "lightspeed.upload_changed": CHANGES_QUEUE,
+    "lightspeed.refresh_token": TOKENS_QUEUE,
+    "lightspeed.download_shops": "lightspeed.shops",
+    "lightspeed.download_products": "lightspeed.products",
+    "lightspeed.upload": "lightspeed.upload",
+    "lightspeed.reconcile": "lightspeed.reconcile",
+    "lightspeed.download_orders": "lightspeed.orders",
+}
+UPLOAD_LONG_QUEUE = "lightspeed.upload"
 
 
 def _run_job(
@@ -115,10 +133,7 @@ def lightspeed_download_orders(self, company_id: int, trigger: str = SyncRun.Tri
 @shared_task(name="lightspeed.download_orders_all", acks_late=True)
 def lightspeed_download_orders_all() -> int:
     """Beat: queue the orders job for every company with Lightspeed POS and order download on."""
-    company_ids = list(companies_due_for_order_download())
-    for company_id in company_ids:
-        lightspeed_download_orders.delay(company_id)
-    return len(company_ids)
+    return _spread(lightspeed_download_orders, list(companies_due_for_order_download()))
 
 
 # --- live: the change probe ------------------------------------------------------------------
@@ -127,12 +142,14 @@ def lightspeed_download_orders_all() -> int:
 @shared_task(name="lightspeed.live_tick")
 def lightspeed_live_tick() -> int:
     """Beat, every second: queues the change probes that are due (live/services/schedule.py)."""
-    return len(live_tick(enqueue=_probe_soon))
+    # One producer (one broker connection) for the tick's probes: a quarter less per probe sent.
+    with current_app.producer_or_acquire() as producer:
+        return len(live_tick(enqueue=lambda company_id: _probe_soon(company_id, producer=producer)))
 
 
-def _probe_soon(company_id: int) -> None:
+def _probe_soon(company_id: int, producer=None) -> None:
     # A probe still queued when its claim lapses is dropped: the tick has queued another by then.
-    lightspeed_live_probe.apply_async((company_id,), expires=claim_seconds())
+    lightspeed_live_probe.apply_async((company_id,), expires=claim_seconds(), producer=producer)
 
 
 @shared_task(name="lightspeed.live_probe", acks_late=True)
@@ -156,9 +173,24 @@ def lightspeed_upload(self, company_id: int, trigger: str = SyncRun.Trigger.SCHE
     return _run_job(self, company_id, "upload", trigger)
 
 
+def upload_short_items() -> int:
+    return int(getattr(settings, "LIGHTSPEED_UPLOAD_SHORT_ITEMS", 500))
+
+
 @shared_task(name="lightspeed.upload_changed", bind=True, acks_late=True, max_retries=8)
-def lightspeed_upload_changed(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
-    """Only the products marked due (changed here, moved in Lightspeed, held back last time)."""
+def lightspeed_upload_changed(
+    self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE, long: bool = False
+) -> str:
+    """Only the products marked due (changed here, moved in Lightspeed, held back last time).
+
+    Many due (a first upload, a bulk change) is long work: it is handed over to the long queue, so
+    the short one keeps moving; meanwhile this company's upload lock turns its short runs away."""
+    if (
+        not long
+        and uploads_due_count(company_id=company_id, limit=upload_short_items()) > upload_short_items()
+    ):
+        self.apply_async((company_id,), {"trigger": trigger, "long": True}, queue=UPLOAD_LONG_QUEUE)
+        return "handed over to the long queue"
     return _run_job(self, company_id, "upload", trigger, fields=frozenset({CHANGED_ONLY}))
 
 
@@ -168,10 +200,21 @@ def lightspeed_reconcile(self, company_id: int, trigger: str = SyncRun.Trigger.S
 
 
 def _fan_out(task, **selection) -> int:
+    return _spread(task, companies_for_catalog(**selection))
 
-    company_ids = companies_for_catalog(**selection)
-    for company_id in company_ids:
-        task.delay(company_id)
+
+def fan_out_countdown(company_id: int) -> float:
+    """When, after beat's tick, the company's task of a fan-out starts: the same moment every time,
+    the companies spread evenly over LIGHTSPEED_FAN_OUT_SECONDS (golden-ratio steps), so a
+    thousand companies' minute of uploads is a steady stream rather than a burst at second 0."""
+    spread = float(getattr(settings, "LIGHTSPEED_FAN_OUT_SECONDS", 50))
+    return round((company_id * 0.6180339887498949) % 1 * spread, 3)
+
+
+def _spread(task, company_ids: list[int]) -> int:
+    with current_app.producer_or_acquire() as producer:
+        for company_id in company_ids:
+            task.apply_async((company_id,), countdown=fan_out_countdown(company_id), producer=producer)
     return len(company_ids)
 
 

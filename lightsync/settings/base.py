@@ -242,6 +242,13 @@ LIGHTSPEED_LIVE_CATCH_UP_WAIT_SECONDS = env.float("LIGHTSPEED_LIVE_CATCH_UP_WAIT
 # its item back); our clock may differ from Lightspeed's by up to this much.
 LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS = env.float("LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS", default=5)
 LIGHTSPEED_UPLOAD_REPOLL_SECONDS = env.float("LIGHTSPEED_UPLOAD_REPOLL_SECONDS", default=10)
+# An upload of what changed that finds more than this many items due (a first upload, a bulk
+# change) is long work: it hands itself over from the short queue to the long one (docs/scaling.md).
+LIGHTSPEED_UPLOAD_SHORT_ITEMS = env.int("LIGHTSPEED_UPLOAD_SHORT_ITEMS", default=500)
+# Beat's fan-outs (each company's upload of what changed every minute, the full passes, the orders
+# safety net) start each company's task at its own moment within this many seconds, not all at
+# once; 0 sends them all at the tick.
+LIGHTSPEED_FAN_OUT_SECONDS = env.float("LIGHTSPEED_FAN_OUT_SECONDS", default=50)
 LIGHTSPEED_CLOCK_SKEW_SECONDS = env.float("LIGHTSPEED_CLOCK_SKEW_SECONDS", default=30)
 # An item create whose answer never came (a timeout) may still be made at Lightspeed: it is looked
 # up by its customSku on every products run, and sent again only once this long has passed.

@@ -238,6 +238,15 @@ def orders_caught_up_to(company_id: int) -> datetime | None:
     return max(moments) if moments else None
 
 
+def uploads_due_count(*, company_id: int, limit: int) -> int:
+    """How many of the company's linked, enabled products are due for upload, counted up to
+    `limit` + 1 (enough to tell a first upload from the few changes of a minute)."""
+    due = ProductLink.objects.filter(
+        company_id=company_id, enabled=True, item_id__isnull=False, upload_due_at__isnull=False
+    )
+    return due[: limit + 1].count()
+
+
 def companies_for_catalog(*, uploads: bool = False, due_only: bool = False) -> list[int]:
     """Companies a catalog beat tick should queue: enabled, connected, with an upload on when asked,
     and with something due when `due_only`."""

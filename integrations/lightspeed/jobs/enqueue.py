@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 from integrations.core.errors import RefusalError
@@ -52,7 +53,8 @@ def job_enqueue(*, company_id: int, job: str, trigger: str = "manual") -> Enqueu
         raise JobEnqueueError(refusal)
     task = _task(job)
     transaction.on_commit(lambda: task.apply_async(args=[company_id], kwargs={"trigger": trigger}))
-    return EnqueuedJob(job=job, task_name=task.name, queue=f"lightspeed.{job}")
+    route = settings.CELERY_TASK_ROUTES.get(task.name) or {}
+    return EnqueuedJob(job=job, task_name=task.name, queue=route.get("queue", "celery"))
 
 
 def upload_soon(*, company_id: int, countdown: float) -> None:

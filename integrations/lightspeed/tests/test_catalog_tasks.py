@@ -26,7 +26,8 @@ def test_what_changed_goes_up_every_minute_and_full_passes_catch_the_rest(settin
     }
     assert settings.LIGHTSPEED_UPLOAD_DEBOUNCE_SECONDS == 5  # a change signalled goes up 5 s later
     routes = settings.CELERY_TASK_ROUTES
-    assert routes["lightspeed.upload_changed"] == {"queue": "lightspeed.upload"}
+    assert routes["lightspeed.upload_changed"] == {"queue": "lightspeed.changes"}
+    assert routes["lightspeed.upload"] == {"queue": "lightspeed.upload"}
     assert routes["lightspeed.download_products"] == {"queue": "lightspeed.products"}
     assert routes["lightspeed.reconcile"] == {"queue": "lightspeed.reconcile"}
 
@@ -39,7 +40,9 @@ def test_the_minute_tick_queues_every_connected_company_with_an_upload_on(connec
     )  # connected, but no Enable … Upload is on
     queued = []
     monkeypatch.setattr(
-        tasks.lightspeed_upload_changed, "delay", lambda company_id: queued.append(company_id)
+        tasks.lightspeed_upload_changed,
+        "apply_async",
+        lambda args, countdown, producer: queued.append(args[0]),
     )
 
     assert tasks.lightspeed_upload_changed_all() == 1

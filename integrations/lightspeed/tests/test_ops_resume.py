@@ -181,4 +181,4 @@ def test_the_resume_sweep_runs_every_fifteen_seconds_on_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["lightspeed-resume"]
     assert entry["task"] == "lightspeed.resume_interrupted"
     assert entry["schedule"] <= timedelta(seconds=15)
-    assert JOBS["orders"].task in tasks.JOB_TASKS
+    assert JOBS["orders"].task in tasks.TASK_QUEUES

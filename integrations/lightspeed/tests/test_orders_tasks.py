@@ -38,7 +38,9 @@ def test_beat_queues_the_orders_job_only_for_companies_with_pos_and_order_downlo
         )
     queued = []
     monkeypatch.setattr(
-        tasks.lightspeed_download_orders, "delay", lambda company_id: queued.append(company_id)
+        tasks.lightspeed_download_orders,
+        "apply_async",
+        lambda args, countdown, producer: queued.append(args[0]),
     )
 
     assert tasks.lightspeed_download_orders_all.run() == 1

@@ -1,0 +1,201 @@
+"""A fleet of companies on one deployment, on PostgreSQL + Redis (skipped, saying so, elsewhere).
+
+* the live tick's cost at 1,000 companies: queries and milliseconds per tick, steady state (a
+  tenth due each second) and the worst tick (every company due at once);
+* idle cost per company per minute with nothing to do — Celery tasks, SQL statements, Redis round
+  trips, API requests — at N/4 and at N companies (`BENCH_FLEET_COMPANIES`, 200), each connected
+  to a sandbox fleet account of its own, the sandbox answering after 300 ms; counted inside the
+  worker and beat processes (`benchmarks/fleet_counters.py`) over `BENCH_FLEET_IDLE_SECONDS` (180).
+
+Workers as docs/scaling.md runs them: one process for the short queues (`BENCH_FLEET_SHORT_THREADS`
+threads, 32), one for the long ones (`BENCH_FLEET_LONG_THREADS`, 8), one beat.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from benchmarks import fleet_support as fleet
+from integrations.commerce.models import Company
+from integrations.lightspeed import tasks
+from integrations.lightspeed.live.services.schedule import live_tick
+from integrations.lightspeed.models import (
+    ConnectionStatus,
+    LightspeedSettings,
+    LiveState,
+    ProductLink,
+)
+
+pytestmark = pytest.mark.skipif(
+    fleet.on_postgres_and_redis() is not None, reason=str(fleet.on_postgres_and_redis())
+)
+
+COMPANIES = int(os.environ.get("BENCH_FLEET_COMPANIES", 200))
+IDLE_SECONDS = float(os.environ.get("BENCH_FLEET_IDLE_SECONDS", 180))
+TICK_COMPANIES = 1000
+# Threads, since the work waits on Lightspeed: 200 companies probed every ~7 s at 300 ms a request
+# keep ~10 short threads busy.
+SHORT_THREADS = int(os.environ.get("BENCH_FLEET_SHORT_THREADS", 32))
+LONG_THREADS = int(os.environ.get("BENCH_FLEET_LONG_THREADS", 8))
+LATENCY_MS = 300
+ITEMS = 20
+QOH = 10
+
+
+def _eligible(count: int) -> list[int]:
+    companies = [Company.objects.create(name=f"Tick {i}") for i in range(count)]
+    ids = [c.pk for c in companies]
+    LightspeedSettings.objects.filter(company_id__in=ids).update(
+        enabled=True,
+        order_download_enabled=True,
+        account_id="1",
+        refresh_token="r",
+        connection_status=ConnectionStatus.CONNECTED,
+    )
+    return ids
+
+
+def _tick(at) -> tuple[int, float, int]:
+    """One tick as beat's task runs it (the probes published to Redis): queries, ms, probes queued."""
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        due = live_tick(enqueue=tasks._probe_soon, now=at)
+        ms = (time.perf_counter() - started) * 1000
+    return len(queries.captured_queries), ms, len(due)
+
+
+def _summary(ticks: list[tuple[int, float, int]]) -> str:
+    queries = sorted({q for q, _, _ in ticks})
+    ms = sorted(m for _, m, _ in ticks)
+    probes = statistics.mean(p for _, _, p in ticks)
+    return (
+        f"{'/'.join(map(str, queries))} queries, median {statistics.median(ms):.1f} ms, "
+        f"max {ms[-1]:.1f} ms, {probes:.0f} probes queued per tick"
+    )
+
+
+def bench_fleet_scheduler_tick_at_1000_companies(transactional_db):
+    ids = _eligible(TICK_COMPANIES)
+    redis = fleet.redis_client()
+    t0 = timezone.now()
+    try:
+        first = _tick(t0)  # every company new: its live state made, every probe due
+        assert first[2] == TICK_COMPANIES
+        steady = []
+        for second in range(1, 31):
+            # As probes leave them: each company due every 10 s (the idle interval), a tenth a second.
+            at = t0 + timedelta(seconds=second)
+            LiveState.objects.filter(company_id__in=[i for i in ids if i % 10 == second % 10]).update(
+                next_probe_at=at
+            )
+            steady.append(_tick(at))
+        assert all(p == TICK_COMPANIES // 10 for _, _, p in steady)
+        idle = [_tick(t0 + timedelta(seconds=40 + s)) for s in range(10)]  # claims hold: nothing due
+        LiveState.objects.update(next_probe_at=t0)
+        worst = [_tick(t0 + timedelta(seconds=100 + s * 50)) for s in range(3)]
+        for s in range(3):
+            LiveState.objects.update(next_probe_at=t0)
+            worst.append(_tick(t0 + timedelta(seconds=300 + s * 50)))
+    finally:
+        redis.delete("lightspeed.live")  # the probes published: no worker takes them here
+
+    print()
+    print(f"fleet scheduler at {TICK_COMPANIES} companies: first tick (states made): {_summary([first])}")
+    print(f"fleet scheduler at {TICK_COMPANIES} companies: steady tick, a tenth due: {_summary(steady)}")
+    print(f"fleet scheduler at {TICK_COMPANIES} companies: tick with nothing due: {_summary(idle)}")
+    print(f"fleet scheduler at {TICK_COMPANIES} companies: every company due at once: {_summary(worst[1:])}")
+
+
+def _onboarding(company_ids: list[int]) -> dict[str, int]:
+    """What onboarding has done: items linked, items still due for upload, companies probed."""
+    links = ProductLink.objects.filter(company_id__in=company_ids)
+    return {
+        "linked": links.filter(item_id__isnull=False).count(),
+        "due": links.filter(upload_due_at__isnull=False).count(),
+        "probed": LiveState.objects.filter(company_id__in=company_ids, caught_up_at__isnull=False).count(),
+    }
+
+
+def _wait_onboarded(processes, company_ids: list[int], timeout: float) -> float:
+    """Until every company's items are linked and uploaded once and its probe found it caught up."""
+    started = time.monotonic()
+    done = {"linked": len(company_ids) * ITEMS, "due": 0, "probed": len(company_ids)}
+    while (state := _onboarding(company_ids)) != done:
+        processes.check()
+        assert time.monotonic() - started < timeout, (
+            f"the fleet was not onboarded in time: {state}, not {done}"
+        )
+        time.sleep(2)
+    time.sleep(20)  # the last first runs' follow-ups (upload catch-ups, quiet probes) settle
+    return time.monotonic() - started
+
+
+def _per_company_minute(window, companies: int) -> dict[str, float]:
+    minutes = window.seconds / 60
+    return {name: window.counts[name] / companies / minutes for name in ("tasks", "queries", "redis", "http")}
+
+
+@pytest.mark.timeout(7200)
+def bench_fleet_idle_cost_per_company(transactional_db, tmp_path, sandbox_server_factory):
+    server = sandbox_server_factory(seed="empty", latency_ms=LATENCY_MS)
+    fleet.redis_client().flushdb()  # this benchmark's own Redis database: no queue left from before
+    counters = tmp_path / "counters"
+    counters.mkdir()
+    processes = fleet.Processes(fleet.process_env(server, tmp_path, counters), tmp_path)
+    windows = {}
+    company_ids: list[int] = []
+    try:
+        processes.worker("short", fleet.SHORT_QUEUES, concurrency=SHORT_THREADS)
+        processes.worker("long", fleet.LONG_QUEUES, concurrency=LONG_THREADS)
+        processes.beat()
+        for size in (max(1, COMPANIES // 4), COMPANIES):
+            accounts = server.add_accounts(size - len(company_ids), shops=2, items=ITEMS, qoh=QOH)
+            new = fleet.connect_fleet(server, accounts, items=ITEMS, qoh=QOH)
+            company_ids += new
+            for company_id in new:  # onboarding: link the items (and enable them; the first upload follows)
+                tasks.lightspeed_download_products.apply_async((company_id,))
+            onboarding = _wait_onboarded(processes, company_ids, timeout=1200)
+            windows[size] = (onboarding, fleet.measure(processes, counters, server.process.pid, IDLE_SECONDS))
+    finally:
+        processes.stop()
+
+    print()
+    for size, (onboarding, window) in windows.items():
+        per = _per_company_minute(window, size)
+        tasks_by_name = sorted(
+            ((k.split(":", 1)[1], v) for k, v in window.counts.items() if k.startswith("task:") and v),
+            key=lambda kv: -kv[1],
+        )
+        print(
+            f"fleet idle at {size} companies ({window.seconds:.0f} s, sandbox {LATENCY_MS} ms, onboarded in "
+            f"{onboarding:.0f} s): per company per minute {per['tasks']:.2f} Celery tasks, "
+            f"{per['queries']:.1f} SQL statements, {per['redis']:.1f} Redis round trips, "
+            f"{per['http']:.2f} API requests"
+        )
+        print(
+            f"fleet idle at {size} companies: workers + beat CPU {window.worker_cpu / window.seconds * 100:.1f} % "
+            f"of one core, sandbox CPU {window.sandbox_cpu / window.seconds * 100:.1f} %; tasks: "
+            + ", ".join(f"{name} {count / window.seconds * 60:.0f}/min" for name, count in tasks_by_name)
+        )
+    small, large = (windows[s][1] for s in windows)
+    sizes = list(windows)
+    if len(sizes) == 2:
+        for name in ("tasks", "queries", "redis", "http"):
+            marginal = (
+                (large.counts[name] / large.seconds - small.counts[name] / small.seconds)
+                * 60
+                / (sizes[1] - sizes[0])
+            )
+            fixed = small.counts[name] / small.seconds * 60 - marginal * sizes[0]
+            print(
+                f"fleet idle: {name} per minute = {fixed:.0f} for the deployment + {marginal:.2f} per company"
+            )
+    assert all(w.counts["http"] > 0 and w.counts["tasks"] > 0 for _, w in windows.values())
