@@ -123,32 +123,16 @@ def accounts_create(spec: FleetSpec) -> list[dict]:
             )
         )
         next_employee += 1
-        for s, shop_id in enumerate(shop_ids, start=1):
-            shops.append(
-                m.Shop(
-                    shopID=shop_id,
-                    accountID=account_id,
-                    name=f"Shop {s}",
-                    taxRate=Decimal("0.08875"),
-                    timeStamp=now,
-                )
-            )
-            registers += [
-                m.Register(accountID=account_id, shopID=shop_id, name=f"Register {s}-{r}", timeStamp=now)
-                for r in range(1, spec.registers_per_shop + 1)
-            ]
-            for c in range(1, spec.clerks_per_shop + 1):
-                employees.append(
-                    m.Employee(
-                        employeeID=next_employee,
-                        accountID=account_id,
-                        firstName=f"Clerk {s}-{c}",
-                        lastName=str(account_id),
-                        limitToShopID=shop_id,
-                        timeStamp=now,
-                    )
-                )
-                next_employee += 1
+        next_employee = _shop_rows(
+            spec,
+            account_id,
+            shop_ids,
+            next_employee,
+            now,
+            shops=shops,
+            registers=registers,
+            employees=employees,
+        )
         for i in range(1, spec.items + 1):
             item_id = next_item
             next_item += 1
@@ -177,6 +161,12 @@ def accounts_create(spec: FleetSpec) -> list[dict]:
     rows_insert(m.Item, items)
     rows_insert(m.ItemPrice, prices)
     rows_insert(m.ItemShop, stock)
+    _credentials_add(spec, made, clients)
+    return made
+
+
+def _credentials_add(spec: FleetSpec, made: list[dict], clients: list[m.ApiClient]) -> None:
+    """Each account's client secret and, if asked for, a token pair minted in bulk."""
     secrets_by_client = {c.clientID: c.secret for c in clients}
     if spec.client_id and spec.client_id not in secrets_by_client:
         secrets_by_client[spec.client_id] = (
@@ -190,7 +180,47 @@ def accounts_create(spec: FleetSpec) -> list[dict]:
         )
         for entry, pair in zip(made, pairs, strict=True):
             entry.update(pair)
-    return made
+
+
+def _shop_rows(
+    spec: FleetSpec,
+    account_id: int,
+    shop_ids: list[int],
+    next_employee: int,
+    now: datetime,
+    *,
+    shops: list,
+    registers: list,
+    employees: list,
+) -> int:
+    """Adds each shop with its registers and clerks to the lists; returns the next employee id."""
+    for s, shop_id in enumerate(shop_ids, start=1):
+        shops.append(
+            m.Shop(
+                shopID=shop_id,
+                accountID=account_id,
+                name=f"Shop {s}",
+                taxRate=Decimal("0.08875"),
+                timeStamp=now,
+            )
+        )
+        registers += [
+            m.Register(accountID=account_id, shopID=shop_id, name=f"Register {s}-{r}", timeStamp=now)
+            for r in range(1, spec.registers_per_shop + 1)
+        ]
+        for c in range(1, spec.clerks_per_shop + 1):
+            employees.append(
+                m.Employee(
+                    employeeID=next_employee,
+                    accountID=account_id,
+                    firstName=f"Clerk {s}-{c}",
+                    lastName=str(account_id),
+                    limitToShopID=shop_id,
+                    timeStamp=now,
+                )
+            )
+            next_employee += 1
+    return next_employee
 
 
 def _clients(spec: FleetSpec, account_ids: list[int]) -> list[m.ApiClient]:
