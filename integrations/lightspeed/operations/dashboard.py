@@ -1,5 +1,5 @@
 """What the operations dashboard shows: read-only questions, answered in a bounded number of
-queries whatever the number of companies, runs or issues (selectors; views_dashboard renders).
+queries whatever the number of companies, runs or issues (the fleet overview's figures come from operations/selectors.py; views.py renders).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Count, F, FloatField, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.expressions import Window
 from django.db.models.functions import Cast, RowNumber, TruncDate, TruncHour
@@ -21,6 +22,7 @@ from integrations.lightspeed.models import AlertNotice, LightspeedSettings, Sync
 from integrations.lightspeed.models.catalog import ItemShopState, ProductLink
 from integrations.lightspeed.models.orders import LightspeedSale
 from integrations.lightspeed.models.runs import issue_kind_label
+from integrations.lightspeed.operations import selectors
 from integrations.lightspeed.operations.dashboard_charts import bar_chart, line_chart
 from integrations.lightspeed.operations.selectors import CompanyFreshness, freshness_overview
 
@@ -28,7 +30,8 @@ WINDOWS = {"24h": timedelta(hours=24), "3d": timedelta(days=3), "7d": timedelta(
 DEFAULT_WINDOW = "3d"  # Monday morning: the whole weekend
 CHART_DAYS = 14
 API_HOURS = 48
-_NOT_ATTEMPTS = (SyncRun.Outcome.RUNNING, SyncRun.Outcome.SKIPPED, SyncRun.Outcome.REFUSED)
+OVERVIEW_PAGE_SIZE = 50
+_NOT_ATTEMPTS = selectors.NOT_ATTEMPTS
 
 
 @dataclass
@@ -47,33 +50,81 @@ class JobState:
         return self.last_attempt is not None and self.last_attempt.outcome == SyncRun.Outcome.FAILED
 
 
+@dataclass(frozen=True)
+class OverviewFilters:
+    """What the ops overview is narrowed to; every field lives in the query string."""
+
+    window: str = DEFAULT_WINDOW
+    search: str = ""
+    connection: str = ""  # a key of selectors.CONNECTION_FILTERS
+    failing: str = ""  # a job name, or "any"
+    has_open_issues: bool = False
+    show_all: bool = False  # healthy companies too (after the ones with problems)
+
+    @classmethod
+    def from_query(cls, query) -> OverviewFilters:
+        """From request.GET; values that mean nothing fall back to no filter."""
+        window = query.get("window", DEFAULT_WINDOW)
+        connection = query.get("connection", "")
+        failing = query.get("failing", "")
+        return cls(
+            window=window if window in WINDOWS else DEFAULT_WINDOW,
+            search=query.get("q", "").strip()[:200],
+            connection=connection if connection in selectors.CONNECTION_FILTERS else "",
+            failing=failing if failing == "any" or failing in JOBS else "",
+            has_open_issues=query.get("issues") == "1",
+            show_all=query.get("all") == "1",
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.search or self.connection or self.failing or self.has_open_issues)
+
+
 @dataclass
 class CompanyRow:
-    """One line of the ops overview."""
+    """One line of the ops overview: a company annotated by selectors.company_overview, and the
+    words behind its figures (selectors.page_details)."""
 
     company: Company
-    settings: LightspeedSettings | None
-    failed_runs: int = 0
     failing_jobs: list[str] = field(default_factory=list)
     last_errors: list[str] = field(default_factory=list)
-    open_issues: int = 0
     issue_kinds: list[tuple[str, int]] = field(default_factory=list)
     last_failure: SyncRun | None = None  # the latest failed run within the window
     last_success: dict[str, datetime] = field(default_factory=dict)
     freshness: CompanyFreshness | None = None  # the last hour's p50/p95 both ways
 
     @property
+    def connection_state(self) -> str:
+        return self.company.connection_state
+
+    @property
+    def connection_label(self) -> str:
+        return selectors.CONNECTION_STATES[self.company.connection_state]
+
+    @property
     def needs_reauthorization(self) -> bool:
-        return bool(self.settings and self.settings.needs_reauthorization)
+        return self.company.connection_state == selectors.REAUTHORIZATION_REQUIRED
 
     @property
     def needs_attention(self) -> bool:
-        return (
-            self.needs_reauthorization
-            or bool(self.failing_jobs)
-            or self.open_issues > 0
-            or self.failed_runs > 0
-        )
+        return self.company.problem < selectors.HEALTHY
+
+    @property
+    def problem_label(self) -> str:
+        return selectors.PROBLEMS[self.company.problem].label if self.needs_attention else ""
+
+    @property
+    def stale(self) -> bool:
+        return self.company.problem == selectors.STALE.rank
+
+    @property
+    def failed_runs(self) -> int:
+        return self.company.failed_runs
+
+    @property
+    def open_issues(self) -> int:
+        return self.company.open_issues
 
 
 def _latest_attempts(companies: list[int]) -> dict[tuple[int, str], SyncRun]:
@@ -93,22 +144,6 @@ def _latest_attempts(companies: list[int]) -> dict[tuple[int, str], SyncRun]:
     return {(run.company_id, run.job): run for run in ranked}
 
 
-def _latest_failures(companies: list[int], since: datetime) -> dict[int, SyncRun]:
-    ranked = (
-        SyncRun.objects.filter(
-            company_id__in=companies, outcome=SyncRun.Outcome.FAILED, started_at__gte=since
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("company_id")], order_by=[F("started_at").desc(), F("id").desc()]
-            )
-        )
-        .filter(rank=1)
-        .defer("counts", "api_statuses")
-    )
-    return {run.company_id: run for run in ranked}
-
-
 def _last_successes(companies: list[int]) -> dict[tuple[int, str], datetime]:
     rows = (
         SyncRun.objects.filter(
@@ -120,64 +155,54 @@ def _last_successes(companies: list[int]) -> dict[tuple[int, str], datetime]:
     return {(row["company_id"], row["job"]): row["at"] for row in rows}
 
 
-def attention_overview(
-    companies, *, window: timedelta, now: datetime | None = None, show_all: bool = False
-) -> list[CompanyRow]:
-    """Every visible company with what went wrong within `window`; only those with a problem
-    unless `show_all`. Problems first: re-authorization, failing jobs, then issue counts."""
-    now = now or timezone.now()
-    companies = list(companies.order_by("name"))
-    ids = [c.pk for c in companies]
-    settings_by = {s.company_id: s for s in LightspeedSettings.objects.filter(company_id__in=ids)}
-    failed = defaultdict(int)
-    for row in (
-        SyncRun.objects.filter(
-            company_id__in=ids, outcome=SyncRun.Outcome.FAILED, started_at__gte=now - window
-        )
-        .values("company_id")
-        .annotate(n=Count("id"))
-    ):
-        failed[row["company_id"]] = row["n"]
-    issue_kinds: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for row in (
-        SyncIssue.objects.filter(company_id__in=ids, status=SyncIssue.Status.OPEN)
-        .values("company_id", "kind")
-        .annotate(n=Count("id"))
-        .order_by("company_id", "-n", "kind")
-    ):
-        issue_kinds[row["company_id"]].append((issue_kind_label(row["kind"]), row["n"]))
-    failures = _latest_failures(ids, now - window)
-    attempts = _latest_attempts(ids)
-    successes = _last_successes(ids)
-    freshness = freshness_overview(ids, now=now)
-    rows = []
-    for company in companies:
-        row = CompanyRow(
-            company=company, settings=settings_by.get(company.pk), failed_runs=failed[company.pk]
-        )
-        row.freshness = freshness.get(company.pk)
-        row.issue_kinds = issue_kinds.get(company.pk, [])
-        row.open_issues = sum(n for _, n in row.issue_kinds)
-        row.last_failure = failures.get(company.pk)
-        for job in JOBS:
-            run = attempts.get((company.pk, job))
-            if run is not None and run.outcome == SyncRun.Outcome.FAILED:
-                row.failing_jobs.append(job)
-                row.last_errors.append(f"{job}: {run.error[:160]}")
-            if (company.pk, job) in successes:
-                row.last_success[job] = successes[(company.pk, job)]
-        if show_all or row.needs_attention:
-            rows.append(row)
-    rows.sort(
-        key=lambda r: (
-            not r.needs_reauthorization,
-            not r.failing_jobs,
-            -r.open_issues,
-            -r.failed_runs,
-            r.company.name,
-        )
+def _overview_row(
+    company: Company, details: selectors.PageDetails, freshness: dict[int, CompanyFreshness]
+) -> CompanyRow:
+    errors = details.errors.get(company.pk, [])
+    return CompanyRow(
+        company=company,
+        freshness=freshness.get(company.pk),
+        failing_jobs=[job for job, _ in errors],
+        last_errors=[f"{job}: {error[:160]}" for job, error in errors],
+        issue_kinds=details.issue_kinds.get(company.pk, []),
+        last_failure=details.last_failure.get(company.pk),
+        last_success={
+            job: getattr(company, f"last_success_{job}")
+            for job in JOBS
+            if getattr(company, f"last_success_{job}") is not None
+        },
     )
-    return rows
+
+
+def fleet_overview(
+    companies, *, filters: OverviewFilters, page_number: str | int | None = 1, now: datetime | None = None
+) -> dict:
+    """One page of the ops overview, problems first, and the summary of the whole fleet: eight
+    queries whatever the number of companies (summary, count, page, the page's details and its
+    freshness)."""
+    now = now or timezone.now()
+    window = WINDOWS[filters.window]
+    overview = selectors.company_overview(companies, window=window, now=now)
+    listed = selectors.overview_filtered(
+        overview,
+        search=filters.search,
+        connection=filters.connection,
+        failing=filters.failing,
+        has_open_issues=filters.has_open_issues,
+        problems_only=not filters.show_all,
+    )
+    listed = selectors.companies_problems_first(listed).annotate(
+        connection_error=F("lightspeed__connection_error")
+    )
+    page = Paginator(listed, OVERVIEW_PAGE_SIZE).get_page(page_number)
+    ids = [c.pk for c in page]
+    details = selectors.page_details(ids, window=window, now=now)
+    freshness = freshness_overview(ids, now=now)
+    return {
+        "summary": selectors.fleet_summary(overview),
+        "page": page,
+        "rows": [_overview_row(company, details, freshness) for company in page],
+    }
 
 
 def job_states(company: Company) -> list[JobState]:

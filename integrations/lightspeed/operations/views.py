@@ -1,8 +1,8 @@
 """The operations dashboard's views (served by the Dashboard admin, inside the admin's walls).
 
-A merchant sees their own company. Ops staff first see every company that needs attention
-(re-authorization, failing jobs, open issues, failed runs in the chosen window) and open one
-company's dashboard from there. Views parse, call one selector or service, and render.
+A merchant sees their own company. Ops staff first see the fleet overview: every company that
+needs attention, worst first, 50 a page, with a search and filters kept in the query string, and
+open one company's dashboard from there. Views parse, call one selector or service, and render.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from integrations.lightspeed.api import errors
 from integrations.lightspeed.connection.selectors import companies_visible_to
 from integrations.lightspeed.jobs.enqueue import JobEnqueueError, job_enqueue
 from integrations.lightspeed.models import SyncRun
-from integrations.lightspeed.operations import dashboard
+from integrations.lightspeed.operations import dashboard, selectors
 from integrations.lightspeed.orders.services import replay as orders_replay
 
 
@@ -56,18 +56,18 @@ def dashboard_view(model_admin, request: HttpRequest) -> HttpResponse:
     if company is None and not sees_all_companies(request.user):
         raise Http404("You belong to no company.")
     if company is None:
-        window_key = request.GET.get("window", dashboard.DEFAULT_WINDOW)
-        window_key = window_key if window_key in dashboard.WINDOWS else dashboard.DEFAULT_WINDOW
-        show_all = request.GET.get("all") == "1"
-        rows = dashboard.attention_overview(
-            companies_visible_to(request.user), window=dashboard.WINDOWS[window_key], show_all=show_all
+        filters = dashboard.OverviewFilters.from_query(request.GET)
+        context.update(
+            dashboard.fleet_overview(
+                companies_visible_to(request.user), filters=filters, page_number=request.GET.get("page")
+            )
         )
         context.update(
             title="Lightspeed operations — all companies",
-            rows=rows,
-            window=window_key,
+            filters=filters,
+            window=filters.window,
             windows=list(dashboard.WINDOWS),
-            show_all=show_all,
+            connection_filters=selectors.CONNECTION_FILTERS,
             jobs=list(dashboard.JOBS),
             now=timezone.now(),
         )

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lightspeed', '0013_live'),
+        ('lightspeed', '0014_freshness_alerts'),
     ]
 
     operations = [
