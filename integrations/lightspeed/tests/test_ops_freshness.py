@@ -221,6 +221,16 @@ def test_too_few_samples_say_nothing(connected, people):
     assert alerts_check_company(company_id=connected.company_id, now=NOW) == []
 
 
+def test_a_slow_alert_resolves_when_the_shop_goes_quiet_and_nothing_more_is_measured(connected, people):
+    slow_then(connected.company_id, earlier=40, latest=45)
+    assert len(alerts_check_company(company_id=connected.company_id, now=NOW)) == 1
+
+    closed = NOW + timedelta(minutes=10)  # no sale since: the latest window says nothing
+    alerts_check_company(company_id=connected.company_id, now=closed)
+
+    assert AlertNotice.objects.get().cleared_at == closed
+
+
 def test_ops_staff_set_the_threshold_for_every_company_and_override_it_for_one(connected, people, settings):
     settings.LIGHTSPEED_ALERT_FRESHNESS_P95_SECONDS = 30
     company_id = connected.company_id
