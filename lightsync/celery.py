@@ -6,8 +6,11 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import celeryd_after_setup, worker_shutting_down
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lightsync.settings.local")
+# The embedded broker writes each message whole before a worker can read it (integrations/core/broker.py).
+TRANSPORT_ALIASES["filesystem"] = "integrations.core.broker:Transport"
 
 app = Celery("lightsync")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -136,6 +136,11 @@ class CatalogCursor(models.Model):
         default=0,
         help_text="Tie-breaker: rows of item_shops_since's second up to this itemShopID are polled.",
     )
+    item_shops_newest_seen = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Newest ItemShop.timeStamp a poll has read: Lightspeed's clock had reached it.",
+    )
     item_shops_polled_at = models.DateTimeField(null=True, blank=True)
     changes_checked_at = models.DateTimeField(
         null=True,

@@ -75,3 +75,21 @@ def test_a_row_of_a_second_already_read_that_commits_later_is_still_seen(lightsp
 
     state = ItemShopState.objects.get(link__item_id=500, shop__shop_id=1)
     assert state.qoh_seen == 4 and (state.link_id, state.shop_id) in seen.moved
+
+
+def test_a_burst_of_writes_is_read_once_more_as_the_poll_takes_it_then_never_again(lightspeed, db):
+    settings_obj = connect(lightspeed)
+    lightspeed.freeze_clock()
+    seed_items(lightspeed, ITEMS)  # a burst (a full upload, an import) this very second
+    catalogue(settings_obj, 3)
+    run(settings_obj.company_id, "products")
+    lightspeed.advance_clock(6)
+    Register(lightspeed).sell(501, quantity=1, shop_id=1)  # Lightspeed's clock has passed the burst
+    now = timezone.now()  # by our clock, allowing for the skew, nothing is settled yet
+
+    seen = poll(settings_obj, now=now)
+    taken = poll(settings_obj, now=now + timedelta(seconds=1))
+    after = poll(settings_obj, now=now + timedelta(seconds=2))
+
+    assert seen.rows == taken.rows == ITEMS * 4  # the sold item's two rows among them, stamped 6 s later
+    assert (after.rows, after.requests) == (2, 1)  # only those two, within the commit lag of the newest

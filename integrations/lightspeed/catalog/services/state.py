@@ -171,15 +171,19 @@ def item_fields_apply(link: ProductLink, item: ItemRecord, *, price_level: int) 
     return changed
 
 
-def item_shops_settled_before(now: datetime) -> datetime:
+def item_shops_settled_before(now: datetime, newest_seen: datetime | None = None) -> datetime:
     """ItemShop rows stamped at or before this are final: no row of their seconds can still appear.
 
     Lightspeed stamps a row to the second when it writes it, and the row becomes visible when its
     transaction commits, a moment later: a poll early in a second, or just before a slow commit,
     sees only some of the rows of that second. Its clock may also differ from ours by up to
-    `LIGHTSPEED_CLOCK_SKEW_SECONDS`."""
+    `LIGHTSPEED_CLOCK_SKEW_SECONDS`. The newest stamp an earlier poll read is a reading of
+    Lightspeed's own clock, taken before this poll: rows older than it by the commit lag were
+    committed by then, so a burst of writes is final one poll after it is seen, not only once our
+    clock allows for the skew."""
     skew = float(getattr(settings, "LIGHTSPEED_CLOCK_SKEW_SECONDS", 30))
-    return now - timedelta(seconds=skew) - COMMIT_LAG
+    ours = now - timedelta(seconds=skew) - COMMIT_LAG
+    return max(ours, newest_seen - COMMIT_LAG) if newest_seen else ours
 
 
 def item_shops_poll(
@@ -191,12 +195,14 @@ def item_shops_poll(
     after it, so a second holding thousands of rows (a bulk import, a seed) is read once, not on
     every poll. It moves only over settled rows (`item_shops_settled_before`): the rows of the last
     few seconds are read again until they are, so a row of the same second that commits after a
-    poll — with a lower itemShopID than one already read — is still seen."""
+    poll — with a lower itemShopID than one already read — is still seen. A burst of writes is so
+    read twice: once as it is seen, once more as the cursor takes it."""
     now = now or timezone.now()
     cursor, _ = CatalogCursor.objects.get_or_create(company_id=settings_obj.company_id)
     since = cursor.item_shops_since or (now - FIRST_POLL_OVERLAP)
     after_id = cursor.item_shops_after_id if cursor.item_shops_since else 0
-    settled_before = item_shops_settled_before(now)
+    settled_before = item_shops_settled_before(now, cursor.item_shops_newest_seen)
+    newest = cursor.item_shops_newest_seen
     shops = shops_by_lightspeed_id(settings_obj.company_id)
     result = PollResult()
     taken = (since, after_id)
@@ -207,6 +213,8 @@ def item_shops_poll(
         stamp = row.time_stamp
         if stamp and stamp <= settled_before and (stamp, row.item_shop_id or 0) > taken:
             taken = (stamp, row.item_shop_id or 0)
+        if stamp and (newest is None or stamp > newest):
+            newest = stamp
         if len(batch) == 100:
             result.moved |= item_shops_apply(
                 company_id=settings_obj.company_id, rows=batch, shops=shops, now=now
@@ -218,8 +226,15 @@ def item_shops_poll(
         result.rows += len(batch)
     result.requests = client.stats.requests - before
     cursor.item_shops_since, cursor.item_shops_after_id = taken
-    cursor.item_shops_polled_at = now
-    cursor.save(update_fields=["item_shops_since", "item_shops_after_id", "item_shops_polled_at"])
+    cursor.item_shops_newest_seen, cursor.item_shops_polled_at = newest, now
+    cursor.save(
+        update_fields=[
+            "item_shops_since",
+            "item_shops_after_id",
+            "item_shops_newest_seen",
+            "item_shops_polled_at",
+        ]
+    )
     return result
 
 
