@@ -5,7 +5,8 @@ the burst limiter on).
 Each case runs its job as a worker does (`job_run`) and prints, from the sandbox's request log:
 requests, drips (summed X-LS-API-Request-Cost), seconds, the drips per second after the first
 bucketful was spent, that rate as a ratio of the drip rate, and the 429s. The sandbox's bucket is
-drained before each case, so the first bucketful is the one a quiet account has to spend. The
+drained before each case; the rate is measured from the first request that found it full (the
+first bucketful spent: before that a run may spend faster than the drip rate). The
 bar (docs/benchmarks.md) is a ratio of at least 0.9 with no 429: asserted unless
 BENCH_THROUGHPUT_ASSERT=0 (to print the figures of a build that does not reach it).
 
@@ -71,13 +72,19 @@ def _report(case: str, server, first_id: int, elapsed: float, run: SyncRun, sett
     api = [r for r in log if "/API/" in r["path"]]
     drips = sum(r["cost"] for r in api)
     limited = [r for r in api if r["status"] == 429]
-    # After the first bucketful: from the request that spent the 90th drip to the last request.
-    spent, start = 0.0, None
-    for n, r in enumerate(api):
-        spent += r["cost"]
-        if spent >= BUCKET:
-            start = n
-            break
+    # After the first bucketful: from the first request that found the bucket full (within the
+    # pacer's headroom and one request) to the last request.
+    start = next((n for n, r in enumerate(api) if r["level"] is not None and r["level"] >= BUCKET - 5), None)
+    if start is None:
+        # The bucket never filled (the run's own work, not the bucket, set the pace): from the
+        # request that spent the first 90 drips instead.
+        print(f"throughput {case}: the bucket never filled; rate measured after the first {BUCKET:g} drips")
+        spent = 0.0
+        for n, r in enumerate(api):
+            spent += r["cost"]
+            if spent >= BUCKET:
+                start = n
+                break
     assert start is not None and start < len(api) - 1, f"{case}: the run spent less than a bucketful"
     after = sum(r["cost"] for r in api[start + 1 :])
     seconds_after = _moment(api[-1]["time"]) - _moment(api[start]["time"])
@@ -104,6 +111,7 @@ def _report(case: str, server, first_id: int, elapsed: float, run: SyncRun, sett
     return ratio
 
 
+@pytest.mark.timeout(1200)
 @pytest.mark.django_db(transaction=True)
 def bench_throughput_large_upload(sandbox_server_factory, settings, monkeypatch):
     """Every one of ITEMS linked items changed in one shop: one PUT each (1.5 drips)."""
@@ -176,6 +184,7 @@ def _sales(item_ids: list[int], registers: dict[int, int], start: datetime) -> l
     return out
 
 
+@pytest.mark.timeout(1200)
 @pytest.mark.django_db(transaction=True)
 def bench_throughput_large_backfill(sandbox_server_factory, settings, monkeypatch):
     """SALES sales of the last days imported by a first orders run from an earlier start date."""

@@ -215,6 +215,9 @@ LIGHTSPEED_CLIENT_ID = env("LIGHTSPEED_CLIENT_ID", default="")
 LIGHTSPEED_CLIENT_SECRET = env("LIGHTSPEED_CLIENT_SECRET", default="")
 LIGHTSPEED_OAUTH_URL = env("LIGHTSPEED_OAUTH_URL", default="https://cloud.lightspeedapp.com").rstrip("/")
 LIGHTSPEED_API_URL = env("LIGHTSPEED_API_URL", default="https://api.lightspeedapp.com").rstrip("/")
+# Requests one job keeps in flight at once (integrations/lightspeed/api/inflight.py): at real round
+# trips one at a time cannot spend a busy account's drips. Still paced by the shared bucket.
+LIGHTSPEED_MAX_IN_FLIGHT = env.int("LIGHTSPEED_MAX_IN_FLIGHT", default=4)
 # Order download: how often beat starts a full run (a safety net: the live loop below downloads
 # within seconds), and how far back each run re-reads: by timeStamp (sales Lightspeed commits late
 # with an earlier timeStamp), by updatetime (changes committed late); re-reading is harmless, by

@@ -196,10 +196,16 @@ class LightspeedClient(LightspeedTransport):
         records = records_in(self.request("GET", self.resource_url("Sale"), params=params, cost=1.0), "Sale")
         return records[0] if records else None
 
-    def iter_sale_change_pages(self, *, since: datetime) -> Iterator[list[Record]]:
+    def iter_sale_change_pages(
+        self, *, since: datetime, stamped_by: datetime | None = None
+    ) -> Iterator[list[Record]]:
         """Sales whose updatetime is after `since`, oldest first, without their relations: the later
-        changes a timeStamp poll misses (voids, completions with an earlier completion time)."""
+        changes a timeStamp poll misses (voids, completions with an earlier completion time).
+        With `stamped_by`, only those whose timeStamp is at or before it (the ones a timeStamp
+        read from that moment did not see)."""
         params = {"updatetime": q.after(since), "sort": "updatetime"}
+        if stamped_by is not None:
+            params["timeStamp"] = q.at_or_before(stamped_by)
         return self.iter_record_pages("Sale", params=params)
 
     def iter_sale_void_pages(self, *, after_id: int) -> Iterator[list[Record]]:

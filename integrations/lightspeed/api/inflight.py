@@ -75,6 +75,8 @@ class Window:
         # Attempts still running finish on their own (their answers are dropped, their drips were
         # counted); nothing is settled after the caller has gone.
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for pending in self._pending:
+            self.transport.forget(pending.call)
         self._pending.clear()
 
     def submit(self, call: Call, *, key: Hashable | None = None, tag: Any = None) -> list[Done]:

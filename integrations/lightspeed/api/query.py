@@ -63,6 +63,10 @@ def at_or_after(moment: datetime) -> str:
     return f">=,{iso_utc(moment)}"
 
 
+def at_or_before(moment: datetime) -> str:
+    return f"<=,{iso_utc(moment)}"
+
+
 def above(number: int) -> str:
     return f">,{number}"
 

@@ -178,6 +178,10 @@ class LightspeedTransport:
         self._outstanding[id(call)] = call.cost
         call.pauses_seen = self._pauses
 
+    def forget(self, call: Call) -> None:
+        """A reserved call whose answer will not be settled (its caller stopped waiting)."""
+        self._outstanding.pop(id(call), None)
+
     def attempt(self, call: Call) -> Outcome:
         """The HTTP exchange of one attempt: touches neither the database nor the shared state."""
         try:

@@ -515,3 +515,46 @@ def test_the_run_of_what_changed_measures_each_stock_change_until_lightspeed_too
     mocked_lightspeed.put(resource_url("Item", 114), json=item_answer(114, {1: 6, 2: 0}))
     assert run_upload(settings_obj.company_id, "inventory").counts["items_sent"] == 1
     assert FreshnessSample.objects.count() == 1
+
+
+def test_writes_go_in_flight_together_and_each_answer_is_recorded_whatever_order_they_come_in(
+    store, mocked_lightspeed
+):
+    import threading
+
+    settings_obj, main, uptown, downtown, up = store
+    items = {}
+    for n, item_id in enumerate((121, 122, 123)):
+        item = product(settings_obj.company, f"TEE-{n}")
+        stock(item, main, 4 + n)
+        link(item, item_id, seen={downtown: 0, up: 0})
+        items[item_id] = item
+    # The first write's answer waits until the third write has arrived: only writes in flight
+    # together get past it, and the third is answered first.
+    third_arrived = threading.Event()
+
+    def answer(item_id: int, qoh: int, *, first: bool = False, last: bool = False):
+        def callback(request):
+            if last:
+                third_arrived.set()
+            if first:
+                assert third_arrived.wait(10), "the third write was not sent while the first was in flight"
+            return 200, {}, json.dumps(item_answer(item_id, {1: qoh, 2: 0}))
+
+        return callback
+
+    mocked_lightspeed.get(resource_url("ItemShop"), json=EMPTY_PAGE)
+    mocked_lightspeed.add_callback("PUT", resource_url("Item", 121), callback=answer(121, 4, first=True))
+    mocked_lightspeed.add_callback("PUT", resource_url("Item", 122), callback=answer(122, 5))
+    mocked_lightspeed.add_callback("PUT", resource_url("Item", 123), callback=answer(123, 6, last=True))
+
+    run = run_upload(settings_obj.company_id, "inventory")
+
+    assert run.counts["items_sent"] == 3 and run.counts["quantities_sent"] == 3
+    sent = dict(ItemShopState.objects.filter(shop=downtown).values_list("link__item_id", "qoh_sent"))
+    assert sent == {121: 4, 122: 5, 123: 6}
+    assert sorted(path for path, _ in bodies(mocked_lightspeed)) == [
+        "Item/121.json",
+        "Item/122.json",
+        "Item/123.json",
+    ]

@@ -211,9 +211,11 @@ def test_faults_on_the_third_page_fail_the_run_cleanly_and_the_next_run_imports_
                 if sum(r["path"].endswith("/Sale.json") for r in server.requests_log(first_id)) >= 2:
                     break
                 time.sleep(0.05)
-            server.add_fault(method="GET", path="/Sale.json", kind="status", status=500, count=1)
-            server.add_fault(method="GET", path="/Sale.json", kind="drop", count=1)
-            server.add_fault(method="GET", path="/Sale.json", kind="truncated", count=1)
+            # Pages after the first carry Lightspeed's cursor (the change probe of a long read does not).
+            page = "after="
+            server.add_fault(method="GET", path="/Sale.json", query=page, kind="status", status=500, count=1)
+            server.add_fault(method="GET", path="/Sale.json", query=page, kind="drop", count=1)
+            server.add_fault(method="GET", path="/Sale.json", query=page, kind="truncated", count=1)
 
     failed = run_orders(company, progress=after_page)
 
@@ -225,6 +227,40 @@ def test_faults_on_the_third_page_fail_the_run_cleanly_and_the_next_run_imports_
     server.clear_faults()
     done = run_orders(company)
     assert done.outcome == SyncRun.Outcome.SUCCEEDED, done.error
+    assert_exactly_once(company, pos)
+
+
+def test_sales_voided_while_a_long_first_read_goes_on_end_void_and_every_sale_imports_once(busy_sandbox, db):
+    # More than one page: the run asks the change probe once the second page has come, and reads
+    # later changes from its answer, not every sale a second time.
+    server = busy_sandbox
+    company = connect_demo(server)
+    pos = Pos(server)
+    ring_up_many(pos, 160)
+    server.advance_clock(120)  # the sales were rung up two minutes before the run
+    voided = []
+
+    def after_page(count: int) -> None:
+        # A sale of the first page voided before the probe, and another after it.
+        if len(voided) < 2:
+            order = (
+                Order.objects.filter(company=company)
+                .exclude(channel_order_id__in=voided)
+                .exclude(status=Order.Status.VOID)
+                .order_by("pk")
+                .first()
+            )
+            server.void_sale(int(order.channel_order_id))
+            voided.append(order.channel_order_id)
+
+    run = run_orders(company, progress=after_page)
+
+    assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+    assert run.counts["changes_read"] < run.counts["sales_read"] / 2, run.counts
+    statuses = dict(
+        Order.objects.filter(channel_order_id__in=voided).values_list("channel_order_id", "status")
+    )
+    assert statuses == dict.fromkeys(voided, Order.Status.VOID)
     assert_exactly_once(company, pos)
 
 

@@ -9,6 +9,10 @@ overwritten. A quantity Lightspeed moved on its own is overwritten only once the
 has caught up past the move (then the sales behind it are in LightSync's stock); what is still
 different then no sale explains, and is recorded as drift. A write Lightspeed refuses becomes an
 issue with its message and the run goes on.
+
+Up to `LIGHTSPEED_MAX_IN_FLIGHT` writes are in flight at once (api/inflight.py: paced by the
+shared bucket, one writer per item); their answers are recorded in the order the writes were
+planned, on this thread (`upload_record.py`), and the writes in flight land before each re-poll.
 """
 
 from __future__ import annotations
@@ -25,11 +29,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.core.locks import NamedLock
-from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
-from integrations.lightspeed.api.inflight import Done, Window
-from integrations.lightspeed.api.records.items import ItemRecord, item_parse
-from integrations.lightspeed.api.transport import Call
+from integrations.lightspeed.api.inflight import Window
 from integrations.lightspeed.catalog.selectors import (
     QuantityRow,
     costs_differing,
@@ -44,13 +45,10 @@ from integrations.lightspeed.catalog.services.price_level import price_level_che
 from integrations.lightspeed.catalog.services.state import (
     MOVE_SETTLED,
     catalog_stock_lock,
-    item_fields_apply,
-    item_shops_apply,
     item_shops_poll,
     items_refresh,
-    shops_by_lightspeed_id,
 )
-from integrations.lightspeed.jobs.issues import sync_issue_record
+from integrations.lightspeed.catalog.services.upload_record import Write, writes_record
 from integrations.lightspeed.live.services.catch_up import orders_catch_up
 from integrations.lightspeed.live.services.freshness import Direction, freshness_record
 from integrations.lightspeed.models import (
@@ -296,16 +294,16 @@ def _upload_locked(
         for plan in sorted(plans.values(), key=lambda p: p.link_id):
             if INVENTORY in fields and plan.quantities and clock() - run.last_poll >= repoll_seconds():
                 # The writes in flight land first: the poll then sees only what others changed.
-                _record_all(run, window, window.drain())
+                writes_record(run, window, window.drain())
                 _poll(run, clock, writing=True)
             write = _send(run, plan)
             if write is not None:
                 # One writer per item: a second write to an item waits for the first's answer.
-                _record_all(run, window, window.submit(write.call, key=plan.item_id, tag=write))
-                _record_all(run, window, window.ready())
+                writes_record(run, window, window.submit(write.call, key=plan.item_id, tag=write))
+                writes_record(run, window, window.ready())
             if progress:
                 progress(1)
-        _record_all(run, window, window.drain())
+        writes_record(run, window, window.drain())
     freshness_record(
         company_id=settings_obj.company_id, direction=Direction.STOCK_TO_LIGHTSPEED, samples=run.fresh
     )
@@ -331,53 +329,7 @@ def _poll(run: _Run, clock: Callable[[], float], *, writing: bool) -> None:
         run.count("moved_in_lightspeed", len(result.moved))
 
 
-@dataclass
-class _Write:
-    """One item's planned `PUT Item` and what to record once Lightspeed has taken it."""
-
-    plan: ItemPlan
-    call: Call
-    sent_rows: list[QuantityRow]
-    prices: dict[int, Decimal] | None
-    cost: Decimal | None
-    drifts: list[StockDrift]
-
-
-def _record_all(run: _Run, window: Window, done: list[Done]) -> None:
-    """The answers to writes, in the order they were planned: each taken write recorded, each
-    refused one an issue. Any other error ends the run, once the writes still in flight are
-    answered and those taken recorded (they would otherwise be sent again next run)."""
-    for n, result in enumerate(done):
-        if result.error is None or isinstance(
-            result.error, errors.LightspeedBadRequestError | errors.LightspeedNotFoundError
-        ):
-            _record_one(run, result)
-            continue
-        for rest in done[n + 1 :] + window.drain():
-            if rest.error is None:
-                _record_one(run, rest)
-        raise result.error
-
-
-def _record_one(run: _Run, result: Done) -> None:
-    write: _Write = result.tag
-    plan = write.plan
-    if result.error is not None:
-        sync_issue_record(
-            company_id=run.settings_obj.company_id,
-            kind=SyncIssue.Kind.UPLOAD_REJECTED,
-            key=str(plan.item_id),
-            message=f"Lightspeed refused the update of {plan.sku} (item {plan.item_id}): {result.error.message}",
-            excerpt=result.error.body,
-        )
-        # Not kept due (it would fail every minute): the issue says so and the full pass retries.
-        run.count("rejected")
-        return
-    item = item_parse(run.client.item_updated(result.body))
-    _record_sent(run, plan, item, write.sent_rows, write.prices, write.cost, write.drifts)
-
-
-def _send(run: _Run, plan: ItemPlan) -> _Write | None:
+def _send(run: _Run, plan: ItemPlan) -> Write | None:
     """The item's write as planned now (held-back quantities left out), or None: nothing to send."""
     qoh_by_shop: dict[int, int] = {}
     sent_rows: list[QuantityRow] = []
@@ -427,71 +379,7 @@ def _send(run: _Run, plan: ItemPlan) -> _Write | None:
     call = run.client.item_update_call(
         plan.item_id, qoh_by_shop=qoh_by_shop, prices=prices, default_cost=cost
     )
-    return _Write(plan, call, sent_rows, prices, cost, drifts)
-
-
-def _record_sent(run, plan, item: ItemRecord, sent_rows, prices, cost, drifts) -> None:
-    now = timezone.now()
-    link = ProductLink.objects.get(pk=plan.link_id)
-    update = {"updated_at"}
-    if prices:
-        link.price_sent, link.price_sent_at, link.price_seen = plan.price[1], now, plan.price[1]
-        update |= {"price_sent", "price_sent_at", "price_seen"}
-        run.count("prices_sent")
-    if cost is not None:
-        link.cost_sent, link.cost_sent_at, link.cost_seen = cost, now, cost
-        update |= {"cost_sent", "cost_sent_at", "cost_seen"}
-        run.count("costs_sent")
-    update |= set(item_fields_apply(link, item, price_level=run.settings_obj.price_level))
-    link.save(update_fields=sorted(update))
-    for row in sent_rows:
-        ItemShopState.objects.update_or_create(
-            link_id=plan.link_id,
-            shop_id=row.shop_pk,
-            defaults={"qoh_seen": row.quantity, "qoh_sent": row.quantity, "sent_at": now, **MOVE_SETTLED},
-        )
-    # The answer carries every shop's row: ours as written, the others as they stand now.
-    sent_shops = {run.shops[row.shop_pk].shop_id for row in sent_rows}
-    others = [r for r in item.item_shops if r.shop_id not in sent_shops]
-    stamps = [r for r in item.item_shops if r.shop_id in sent_shops]
-    if others:
-        run.newly_moved |= item_shops_apply(
-            company_id=run.settings_obj.company_id,
-            rows=others,
-            shops=shops_by_lightspeed_id(run.settings_obj.company_id),
-            links_by_item={plan.item_id: plan.link_id},
-        )
-    if stamps:
-        item_shops_apply(
-            company_id=run.settings_obj.company_id,
-            rows=stamps,
-            shops=shops_by_lightspeed_id(run.settings_obj.company_id),
-            links_by_item={plan.item_id: plan.link_id},
-        )
-    if drifts:
-        # A drift the reconcile already opened for this move is the one pushed, not a second record.
-        opened = {
-            d.shop_id: d
-            for d in StockDrift.objects.filter(
-                link_id=plan.link_id, shop_id__in=[d.shop_id for d in drifts], status=StockDrift.Status.OPEN
-            )
-        }
-        for drift in drifts:
-            record = opened.get(drift.shop_id)
-            if record is not None:
-                record.lightsync_qoh, record.lightspeed_qoh = drift.lightsync_qoh, drift.lightspeed_qoh
-                record.status, record.settled_at = StockDrift.Status.PUSHED, now
-                record.save(update_fields=["lightsync_qoh", "lightspeed_qoh", "status", "settled_at"])
-        StockDrift.objects.bulk_create([d for d in drifts if d.shop_id not in opened])
-        run.count("drift_overwritten", len(drifts))
-    if sent_rows:
-        run.count("quantities_sent", len(sent_rows))
-        if run.scope.due_only and link.upload_due_at is not None:
-            # Measured on the frequent run of what changed (a first or full upload is no change's
-            # path): from the oldest change not yet sent, as marked, to Lightspeed's answer.
-            run.fresh.append((str(plan.item_id), link.upload_due_at, now))
-    run.count("items_sent")
-    run.refusal_settle(plan.item_id)
+    return Write(plan, call, sent_rows, prices, cost, drifts)
 
 
 def _clear_due(

@@ -13,6 +13,11 @@ and the saleID keys make re-reading harmless):
    need importing are fetched in one batched request per page. Re-read from its cursor minus a
    short overlap only (`LIGHTSPEED_ORDERS_CHANGE_OVERLAP_SECONDS`): a sale already imported or
    voided is passed over by its saleID, never fetched again.
+   A long read (a first run, a backfill, a catch-up after an outage: pass 1 has a second page)
+   asks the change probe (1 drip) once the second page has come. Pass 1 reads every sale stamped after
+   its start as it stands at that moment or later, so pass 2 then reads only the sales stamped
+   before pass 1's start that changed since its cursor, and every change from the probe's
+   answer less the change overlap on — not every sale of the range a second time.
 3. `SaleVoid` — when the token carries `employee:admin_void_sale` (or `employee:all`).
 
 A live run (the live loop's change probe saw a sale change: `live=True`) reads only pass 2:
@@ -34,6 +39,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -122,8 +128,17 @@ def orders_download(
         download.changed_sales(since=cursor.updates_after - change_overlap())
         download.timestamp_cursor_follow()
         return dict(download.counts)
-    download.new_sales(since=since or backfill or (cursor.sales_after - overlap()), progress=progress)
-    download.changed_sales(since=since or backfill or (cursor.updates_after - change_overlap()))
+    sales_since = since or backfill or (cursor.sales_after - overlap())
+    download.new_sales(since=sales_since, progress=progress, probe=not dry_run)
+    changes_since = since or backfill or (cursor.updates_after - change_overlap())
+    probed = download.probed
+    if probed is not None and probed - change_overlap() > changes_since:
+        # A long read (module docstring): pass 1 read every sale stamped after `sales_since` as it
+        # stood then, so pass 2 reads the sales stamped before it that changed since, and every
+        # change from just before the probe on: not every sale a second time.
+        download.changed_sales(since=changes_since, stamped_by=sales_since, advance=False)
+        changes_since = probed - change_overlap()
+    download.changed_sales(since=changes_since)
     if _void_scope_granted(settings_obj):
         download.voids()
     if not dry_run and backfill is not None:
@@ -146,6 +161,7 @@ class _Download:
     # Sales read in full by the first pass: the second need not fetch them again (a dry run has
     # rolled their import back, so the database alone cannot tell).
     handled: set[int] = field(default_factory=set)
+    probed: datetime | None = None  # the change probe's answer during pass 1 (`probe`)
 
     @contextmanager
     def page(self) -> Iterator[OrderCursor]:
@@ -164,9 +180,17 @@ class _Download:
     def import_sales(self, sales: list[SaleData | UnreadableSale]) -> None:
         sales_page_import(scope=self.scope, sales=sales, counts=self.counts, run=self.run)
 
-    def new_sales(self, *, since: datetime, progress: Callable[[int], None] | None) -> None:
-        """1. New sales by timeStamp."""
-        for records in self.client.iter_sale_pages(since=since):
+    def new_sales(
+        self, *, since: datetime, progress: Callable[[int], None] | None, probe: bool = False
+    ) -> None:
+        """1. New sales by timeStamp. With `probe`, a second page is followed by the change probe
+        (`probed`)."""
+        first_page_at = time.monotonic()
+        for n, records in enumerate(self.client.iter_sale_pages(since=since)):
+            if n == 0:
+                first_page_at = time.monotonic()
+            elif n == 1 and probe:
+                self.probed = self.probe(first_page_at)
             sales = sales_read(client=self.client, records=records, counts=self.counts)
             newest = _newest(records, sale_time_stamp)
             with self.page() as cursor:
@@ -182,9 +206,24 @@ class _Download:
             if progress:
                 progress(len(records))
 
-    def changed_sales(self, *, since: datetime) -> None:
-        """2. Later changes by updatetime: voids, back-dated completions."""
-        for records in self.client.iter_sale_change_pages(since=since):
+    def probe(self, first_page_at: float) -> datetime | None:
+        """The updatetime of the sale Lightspeed changed last, asked once a second page has come:
+        every sale of the first page and after it is read as it stood then or later, so a later
+        change moves its updatetime past this moment less the change overlap. None (pass 2 reads
+        its whole range) when the answer came later than half that overlap after the first page,
+        or there is none."""
+        newest = self.client.get_newest_sale_change()
+        if newest is None or time.monotonic() - first_page_at > change_overlap().total_seconds() / 2:
+            return None
+        return sale_update_time(newest)
+
+    def changed_sales(
+        self, *, since: datetime, stamped_by: datetime | None = None, advance: bool = True
+    ) -> None:
+        """2. Later changes by updatetime: voids, back-dated completions; with `stamped_by`, only of
+        sales stamped at or before it, and (`advance=False`) without moving the cursor: the read
+        after it covers later changes."""
+        for records in self.client.iter_sale_change_pages(since=since, stamped_by=stamped_by):
             needed, voided = _changes_needed(self.scope, records)
             needed = [sale_id for sale_id in needed if sale_id not in self.handled]
             full = list(self.client.iter_sales(ids=needed))
@@ -193,7 +232,7 @@ class _Download:
             with self.page() as cursor:
                 self.import_sales(sales)
                 _void_known(self.scope, voided, self.counts)
-                if newest and newest > cursor.updates_after:
+                if advance and newest and newest > cursor.updates_after:
                     cursor.updates_after = newest
             self.counts["changes_read"] += len(records)
 
