@@ -44,7 +44,7 @@ test: $(STAMP)
 
 # Benchmarks print their figures; they are not part of `make test`.
 bench: $(STAMP)
-	$(BIN)/python -m pytest benchmarks -o python_files='bench_*.py' -o python_functions='bench_*' -q -s -p no:cacheprovider
+	$(BIN)/python -m pytest benchmarks -o python_files='bench_*.py' -o python_functions='bench_*' -q -s -rs -p no:cacheprovider
 
 # The reliability suites (the fault matrix, workers at once, the crash suite) with production-like
 # settings: the client's real timeouts, Lightspeed's real rate limits at the sandbox, every

@@ -24,14 +24,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from benchmarks import fleet_support as fleet
-from integrations.commerce.models import Company
+from integrations.commerce.models import Company, Order
 from integrations.lightspeed import tasks
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.live.services.schedule import live_tick
 from integrations.lightspeed.models import (
     ConnectionStatus,
     LightspeedSettings,
     LiveState,
     ProductLink,
+    SyncRun,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -199,3 +202,107 @@ def bench_fleet_idle_cost_per_company(transactional_db, tmp_path, sandbox_server
                 f"fleet idle: {name} per minute = {fixed:.0f} for the deployment + {marginal:.2f} per company"
             )
     assert all(w.counts["http"] > 0 and w.counts["tasks"] > 0 for _, w in windows.values())
+
+
+# --- scaling: throughput with 1, 2 and 4 worker processes ------------------------------------
+
+SCALE_COMPANIES = int(os.environ.get("BENCH_FLEET_SCALE_COMPANIES", 16))
+SCALE_SALES = int(os.environ.get("BENCH_FLEET_SCALE_SALES", 500))  # per company
+SCALE_ITEMS = int(os.environ.get("BENCH_FLEET_SCALE_ITEMS", 40))  # per company, all changed
+
+
+def _round(processes, server, queue: str, workers: int, send, done) -> tuple[float, float, float]:
+    """Starts `workers` solo worker processes on `queue`, sends the work, waits until `done()`;
+    returns (seconds, workers' CPU seconds, sandbox CPU seconds) from the first send."""
+    for n in range(workers):
+        processes.worker(f"{queue}-{workers}-{n}", queue, concurrency=1, pool="solo")
+    time.sleep(10)  # Django and Celery start-up, outside the figure
+    cpu0, sandbox0, t0 = processes.cpu(queue), fleet.cpu_seconds(server.process.pid), time.monotonic()
+    send()
+    while not done():
+        processes.check()
+        assert time.monotonic() - t0 < 1800, f"{queue} with {workers} workers did not finish"
+        time.sleep(0.5)
+    seconds = time.monotonic() - t0
+    result = (seconds, processes.cpu(queue) - cpu0, fleet.cpu_seconds(server.process.pid) - sandbox0)
+    processes.stop()
+    return result
+
+
+def _finished(job: str, company_ids: list[int]) -> bool:
+    runs = SyncRun.objects.filter(company_id__in=company_ids, job=job)
+    return (
+        runs.exclude(outcome=SyncRun.Outcome.RUNNING).values("company_id").distinct().count()
+        == len(company_ids)
+        and not runs.filter(outcome=SyncRun.Outcome.RUNNING).exists()
+    )
+
+
+@pytest.mark.timeout(7200)
+def bench_fleet_scaling_with_worker_processes(transactional_db, tmp_path, sandbox_server_factory, settings):
+    # Lightspeed's rate limits out of the figure (each account a bucket big enough): what is measured
+    # is our processing and the 300 ms round trips; the live loop is off, no beat.
+    server = sandbox_server_factory(seed="empty", drip_rate=1000, bucket_size=100_000, burst_limit=0)
+    fleet.redis_client().flushdb()
+    counters = tmp_path / "counters"
+    counters.mkdir()
+    env = fleet.process_env(server, tmp_path, counters, LIGHTSPEED_LIVE_TICK_SECONDS="0")
+    processes = fleet.Processes(env, tmp_path)
+    settings.LIGHTSPEED_OAUTH_URL = settings.LIGHTSPEED_API_URL = server.base_url
+    figures = {}
+    try:
+        for workers in (1, 2, 4):
+            # Order import: each company a backlog of sales (a first run reads them all).
+            accounts = server.add_accounts(SCALE_COMPANIES, shops=2, items=ITEMS, qoh=QOH)
+            orders_ids = fleet.connect_fleet(server, accounts, items=ITEMS, qoh=QOH, history_days=3)
+            for account in accounts:
+                server.control(
+                    "POST", f"accounts/{account['accountID']}/sales", {"count": SCALE_SALES, "days": 1}
+                )
+            server.set_latency(LATENCY_MS)
+            seconds, cpu, sandbox_cpu = _round(
+                processes,
+                server,
+                "lightspeed.orders",
+                workers,
+                lambda ids=orders_ids: [tasks.lightspeed_download_orders.apply_async((i,)) for i in ids],
+                lambda ids=orders_ids: _finished("orders", ids),
+            )
+            sales = Order.objects.filter(company_id__in=orders_ids).count()
+            assert sales == SCALE_COMPANIES * SCALE_SALES, f"{sales} orders imported"
+            figures[("sales imported", workers)] = (sales / seconds, cpu / seconds, sandbox_cpu / seconds)
+
+            # Upload: each company's items linked, every one with a different quantity here.
+            server.set_latency(0)
+            accounts = server.add_accounts(SCALE_COMPANIES, shops=2, items=SCALE_ITEMS, qoh=QOH)
+            upload_ids = fleet.connect_fleet(server, accounts, items=SCALE_ITEMS, qoh=QOH + 1)
+            for company_id in upload_ids:
+                run = job_run(company_id=company_id, job=JOBS["products"])
+                assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
+            server.set_latency(LATENCY_MS)
+            seconds, cpu, sandbox_cpu = _round(
+                processes,
+                server,
+                "lightspeed.upload",
+                workers,
+                lambda ids=upload_ids: [tasks.lightspeed_upload.apply_async((i,)) for i in ids],
+                lambda ids=upload_ids: _finished("upload", ids),
+            )
+            sent = sum(
+                run.counts.get("items_sent", 0)
+                for run in SyncRun.objects.filter(company_id__in=upload_ids, job="upload")
+            )
+            assert sent == SCALE_COMPANIES * SCALE_ITEMS, f"{sent} items uploaded"
+            figures[("items uploaded", workers)] = (sent / seconds, cpu / seconds, sandbox_cpu / seconds)
+            server.set_latency(0)
+    finally:
+        processes.stop()
+
+    print()
+    for (what, workers), (rate, cpu, sandbox_cpu) in figures.items():
+        base = figures[(what, 1)][0]
+        print(
+            f"fleet scaling: {what} with {workers} worker process{'es' if workers > 1 else ''}: {rate:.0f}/s "
+            f"({rate / base:.2f}x one), workers CPU {cpu * 100:.0f} % of a core, sandbox CPU {sandbox_cpu * 100:.0f} % "
+            f"({SCALE_COMPANIES} companies, sandbox {LATENCY_MS} ms, 2 cores shared)"
+        )

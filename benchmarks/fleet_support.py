@@ -152,7 +152,7 @@ class Processes:
         self.running.clear()
 
 
-def connect_fleet(server, accounts: list[dict], *, items: int, qoh: int) -> list[int]:
+def connect_fleet(server, accounts: list[dict], *, items: int, qoh: int, history_days: int = 1) -> list[int]:
     """A company per fleet account, as after Fetch Token and the settings pages: its shops mapped to
     a warehouse each, its products (one per sandbox item, same SKU, the same stock) enabled as the
     products job links them, order download and the inventory upload on. Returns the company ids."""
@@ -194,7 +194,7 @@ def connect_fleet(server, accounts: list[dict], *, items: int, qoh: int) -> list
             connection_status=ConnectionStatus.CONNECTED,
             shops_mapping_enabled=True,
             order_download_enabled=True,
-            order_download_start=now - timedelta(days=1),
+            order_download_start=now - timedelta(days=history_days),
             inventory_upload_enabled=True,
             auto_enable_new_products=True,
         )

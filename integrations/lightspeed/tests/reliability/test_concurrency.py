@@ -167,13 +167,12 @@ def test_beat_firing_while_an_orders_run_is_held_mid_run_is_skipped_and_imports_
     world.server.add_fault(
         method="GET", path=r"/Sale\.json$", query="after=", kind="delay", delay=HOLD, count=1
     )
-    # Beat queues one task per company; here the task runs at once, in this thread, as a worker would.
+    # Beat queues one task per company (at its moment in the fan-out's spread); here the task runs
+    # at once, in this thread, as a worker would.
     monkeypatch.setattr(
         tasks.lightspeed_download_orders,
-        "delay",
-        lambda company_id: beat_results.append(
-            tasks.lightspeed_download_orders.apply(args=[company_id]).get()
-        ),
+        "apply_async",
+        lambda args, **options: beat_results.append(tasks.lightspeed_download_orders.apply(args=args).get()),
     )
     beat_results: list[str] = []
     first: list[SyncRun] = []
