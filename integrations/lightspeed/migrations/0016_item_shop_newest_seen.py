@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lightspeed', '0014_item_shop_cursor_tie_breaker'),
+        ('lightspeed', '0015_item_shop_cursor_tie_breaker'),
     ]
 
     operations = [
