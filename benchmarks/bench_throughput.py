@@ -25,18 +25,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from integrations.commerce.models import Company, Order, Product, Warehouse
-from integrations.commerce.services.stock import stock_adjust
+from integrations.commerce.models import Order
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.models import (
     LightspeedSettings,
-    LightspeedShop,
-    LightspeedShopWarehouse,
     SyncRun,
 )
 from integrations.lightspeed.tests.pos import Pos, catalogue_item_ids, connect_demo
-from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
+from integrations.lightspeed.tests.sandbox_helpers import linked_catalogue_changed
 
 REGISTERS = 10
 DRIP = 1 + 0.5 * (REGISTERS - 1)  # 5.5 drips a second
@@ -117,40 +114,7 @@ def bench_throughput_large_upload(sandbox_server_factory, settings, monkeypatch)
     """Every one of ITEMS linked items changed in one shop: one PUT each (1.5 drips)."""
     server = sandbox_server_factory(seed="empty", drip_rate=DRIP, bucket_size=BUCKET)
     _point_at(server, settings, monkeypatch)
-    server.seed(
-        records={
-            "Item": [
-                {
-                    "itemID": 1000 + n,
-                    "description": f"Item {n}",
-                    "customSku": f"T-{n}",
-                    "defaultCost": "4.00",
-                    "Prices": {"ItemPrice": [{"useTypeID": 1, "amount": "10.00"}]},
-                    "ItemShops": {"ItemShop": [{"shopID": 1, "qoh": 5}]},
-                }
-                for n in range(ITEMS)
-            ]
-        }
-    )
-    company = Company.objects.create(name="Throughput Bench")
-    connect_with_minted_tokens(
-        server,
-        company,
-        shops_mapping_enabled=True,
-        inventory_upload_enabled=True,
-        auto_enable_new_products=True,
-    )
-    assert job_run(company_id=company.pk, job=JOBS["shops"]).outcome == SyncRun.Outcome.SUCCEEDED
-    wh = Warehouse.objects.create(company=company, name="Main", code="MAIN")
-    LightspeedShopWarehouse.objects.create(
-        shop=LightspeedShop.objects.get(company=company, shop_id=1), warehouse=wh
-    )
-    products = [Product.objects.create(company=company, sku=f"T-{n}", title="Bench") for n in range(ITEMS)]
-    for item in products:
-        stock_adjust(product=item, warehouse=wh, quantity_change=5, reason="import")
-    assert job_run(company_id=company.pk, job=JOBS["products"]).counts["linked"] == ITEMS
-    for item in products:
-        stock_adjust(product=item, warehouse=wh, quantity_change=1, reason="adjustment")
+    company = linked_catalogue_changed(server, items=ITEMS, prefix="T", name="Throughput Bench")
 
     server.set_latency(LATENCY_MS, JITTER_MS)
     first_id = _drained(server)

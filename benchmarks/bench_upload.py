@@ -23,7 +23,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from integrations.commerce.models import Company, Product, StockLevel, Warehouse
-from integrations.commerce.services.stock import stock_adjust
 from integrations.lightspeed.catalog.services.upload import ALL_FIELDS, UploadScope, upload_plan
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
@@ -36,7 +35,7 @@ from integrations.lightspeed.models import (
     ProductLink,
     SyncRun,
 )
-from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_tokens
+from integrations.lightspeed.tests.sandbox_helpers import linked_catalogue_changed
 
 PRODUCTS = int(os.environ.get("BENCH_UPLOAD_PRODUCTS", "100000"))
 SHOPS = 10
@@ -221,40 +220,7 @@ def bench_upload_against_the_sandbox(sandbox_server_factory, settings):
     settings.LIGHTSPEED_API_URL = settings.LIGHTSPEED_OAUTH_URL = server.api_url
     settings.LIGHTSPEED_CLIENT_ID, settings.LIGHTSPEED_CLIENT_SECRET = server.client_id, server.client_secret
     settings.LIGHTSPEED_UPLOAD_REPOLL_SECONDS = 10
-    server.seed(
-        records={
-            "Item": [
-                {
-                    "itemID": 1000 + n,
-                    "description": f"Item {n}",
-                    "customSku": f"B-{n}",
-                    "defaultCost": "4.00",
-                    "Prices": {"ItemPrice": [{"useTypeID": 1, "amount": "10.00"}]},
-                    "ItemShops": {"ItemShop": [{"shopID": 1, "qoh": 5}]},
-                }
-                for n in range(ITEMS)
-            ]
-        }
-    )
-    company = Company.objects.create(name="Sandbox Bench")
-    connect_with_minted_tokens(
-        server,
-        company,
-        shops_mapping_enabled=True,
-        inventory_upload_enabled=True,
-        auto_enable_new_products=True,
-    )
-    assert job_run(company_id=company.pk, job=JOBS["shops"]).outcome == SyncRun.Outcome.SUCCEEDED
-    wh = Warehouse.objects.create(company=company, name="Main", code="MAIN")
-    LightspeedShopWarehouse.objects.create(
-        shop=LightspeedShop.objects.get(company=company, shop_id=1), warehouse=wh
-    )
-    products = [Product.objects.create(company=company, sku=f"B-{n}", title="Bench") for n in range(ITEMS)]
-    for item in products:
-        stock_adjust(product=item, warehouse=wh, quantity_change=5, reason="import")
-    assert job_run(company_id=company.pk, job=JOBS["products"]).counts["linked"] == ITEMS
-    for item in products:
-        stock_adjust(product=item, warehouse=wh, quantity_change=1, reason="adjustment")
+    company = linked_catalogue_changed(server, items=ITEMS, prefix="B", name="Sandbox Bench")
 
     first_id = server.requests_log()[-1]["id"]
     started = time.monotonic()

@@ -10,8 +10,17 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.commerce.models import Company
-from integrations.lightspeed.models import ConnectionStatus, LightspeedSettings
+from integrations.commerce.models import Company, Product, Warehouse
+from integrations.commerce.services.stock import stock_adjust
+from integrations.lightspeed.jobs.registry import JOBS
+from integrations.lightspeed.jobs.runner import job_run
+from integrations.lightspeed.models import (
+    ConnectionStatus,
+    LightspeedSettings,
+    LightspeedShop,
+    LightspeedShopWarehouse,
+    SyncRun,
+)
 
 SCOPES = "employee:register employee:inventory employee:product_cost"
 LIGHTSYNC = "http://127.0.0.1:8000"  # the redirect URI registered for the sandbox's demo client
@@ -36,6 +45,49 @@ def connect_with_minted_tokens(server, company: Company, **fields) -> Lightspeed
         **fields,
     )
     return LightspeedSettings.objects.get(company=company)
+
+
+def linked_catalogue_changed(server, *, items: int, prefix: str, name: str) -> Company:
+    """A company connected to the sandbox with `items` items in shop 1, each linked to a product
+    whose stock (5 in one warehouse mapped to the shop) then changed by one: an upload of what
+    changed has every item to send. For the upload benchmarks."""
+    server.seed(
+        records={
+            "Item": [
+                {
+                    "itemID": 1000 + n,
+                    "description": f"Item {n}",
+                    "customSku": f"{prefix}-{n}",
+                    "defaultCost": "4.00",
+                    "Prices": {"ItemPrice": [{"useTypeID": 1, "amount": "10.00"}]},
+                    "ItemShops": {"ItemShop": [{"shopID": 1, "qoh": 5}]},
+                }
+                for n in range(items)
+            ]
+        }
+    )
+    company = Company.objects.create(name=name)
+    connect_with_minted_tokens(
+        server,
+        company,
+        shops_mapping_enabled=True,
+        inventory_upload_enabled=True,
+        auto_enable_new_products=True,
+    )
+    assert job_run(company_id=company.pk, job=JOBS["shops"]).outcome == SyncRun.Outcome.SUCCEEDED
+    wh = Warehouse.objects.create(company=company, name="Main", code="MAIN")
+    LightspeedShopWarehouse.objects.create(
+        shop=LightspeedShop.objects.get(company=company, shop_id=1), warehouse=wh
+    )
+    products = [
+        Product.objects.create(company=company, sku=f"{prefix}-{n}", title="Bench") for n in range(items)
+    ]
+    for item in products:
+        stock_adjust(product=item, warehouse=wh, quantity_change=5, reason="import")
+    assert job_run(company_id=company.pk, job=JOBS["products"]).counts["linked"] == items
+    for item in products:
+        stock_adjust(product=item, warehouse=wh, quantity_change=1, reason="adjustment")
+    return company
 
 
 def _csrf(html: str) -> str:
