@@ -60,6 +60,8 @@ class DemoProduct:
     cost: Decimal
     category: str
     stock: tuple[tuple[str, int], ...]  # (warehouse code, on hand)
+    style: str = ""  # the parent's SKU when this product is a variation of a style
+    attributes: tuple[tuple[str, str], ...] = ()  # (attribute name, value), e.g. ("Color", "Navy")
 
     def stock_in(self, warehouse_code: str) -> int:
         return dict(self.stock).get(warehouse_code, 0)
@@ -80,6 +82,34 @@ class DemoItem:
     category: str
     qoh: tuple[tuple[int, int], ...]  # (shop id, quantity on hand)
     note: str = ""  # why the item is special, for people reading the demo
+    matrix_id: int = 0  # the ItemMatrix this item belongs to, 0 for none
+    attribute_values: tuple[str, str, str] = ("", "", "")  # ItemAttributes attribute1..3
+
+
+@dataclass(frozen=True)
+class DemoStyle:
+    """A style sold in sizes and/or colours: a parent product and, in Lightspeed, an ItemMatrix."""
+
+    sku: str  # the parent product's SKU
+    title: str
+    category: str
+    attribute_names: tuple[str, ...]  # ("Color", "Size"), ("Size",) or ("Color",)
+    price: Decimal
+    cost: Decimal
+    in_lightsync: bool  # Demo Outfitters has the parent and its children
+    matrix_id: int = 0  # the demo account's ItemMatrix for it, 0 when Lightspeed lacks it
+
+
+@dataclass(frozen=True)
+class DemoMatrix:
+    """An ItemMatrix as the sandbox holds it in the demo Lightspeed account."""
+
+    matrix_id: int
+    description: str
+    item_attribute_set_id: int  # Lightspeed's built-in sets: 1 Color/Size, 2 Size, 3 Color
+    default_price: Decimal
+    default_cost: Decimal
+    category: str
 
 
 @dataclass(frozen=True)
@@ -216,6 +246,8 @@ def demo_products() -> tuple[DemoProduct, ...]:
                             stock=stock,
                         )
                     )
+    styled = {style.sku for style in DEMO_STYLES if style.in_lightsync}
+    products.extend(v for v in demo_style_variations() if v.style in styled)
     return tuple(products)
 
 
@@ -290,12 +322,15 @@ def demo_lightspeed_items() -> tuple[DemoItem, ...]:
     mirrored = _mirrored_items()
     conflicts = _conflicting_items(first_id=len(mirrored) + 1)
     lightspeed_only = _lightspeed_only_items(first_id=len(mirrored) + len(conflicts) + 1)
-    return (*mirrored, *conflicts, *lightspeed_only)
+    matrix_items = _matrix_items(first_id=len(mirrored) + len(conflicts) + len(lightspeed_only) + 1)
+    return (*mirrored, *conflicts, *lightspeed_only, *matrix_items)
 
 
 def _mirrored_items() -> list[DemoItem]:
-    """An item for every Demo Outfitters product except those missing in Lightspeed, ids from 1."""
-    products = [p for index, p in enumerate(demo_products()) if not _missing_in_lightspeed(index)]
+    """An item for every plain Demo Outfitters product except those missing in Lightspeed."""
+    products = [
+        p for index, p in enumerate(demo_products()) if not p.style and not _missing_in_lightspeed(index)
+    ]
     return [
         DemoItem(
             item_id=item_id,
@@ -364,6 +399,160 @@ def _lightspeed_only_items(*, first_id: int) -> list[DemoItem]:
             note="Lightspeed only",
         )
         for offset, (description, sku, price, cost) in enumerate(_LIGHTSPEED_ONLY)
+    ]
+
+
+# Styles in sizes and colours, appended after the plain catalogue so every earlier SKU and item id
+# stays put. One of each situation the variants feature meets:
+#   a style on both sides (linking), a style only LightSync has (auto-create as a matrix),
+#   a matrix only Lightspeed has (onboarding import), and a Size-only matrix.
+DEMO_STYLES: tuple[DemoStyle, ...] = (
+    DemoStyle(
+        "STY-CASCADE",
+        "Cascade Rain Jacket",
+        "Jackets",
+        ("Color", "Size"),
+        Decimal("149.00"),
+        Decimal("71.50"),
+        in_lightsync=True,
+        matrix_id=1,
+    ),
+    DemoStyle(
+        "STY-BASALT",
+        "Basalt Trail Runner",
+        "Boots",
+        ("Size",),
+        Decimal("129.00"),
+        Decimal("58.00"),
+        in_lightsync=True,
+        matrix_id=2,
+    ),
+    DemoStyle(
+        "STY-TARN",
+        "Tarn Merino Tee",
+        "Shirts",
+        ("Color", "Size"),
+        Decimal("59.00"),
+        Decimal("24.75"),
+        in_lightsync=True,
+    ),
+    DemoStyle(
+        "STY-KESTREL",
+        "Kestrel Beanie",
+        "Hats",
+        ("Color",),
+        Decimal("29.00"),
+        Decimal("11.20"),
+        in_lightsync=False,
+        matrix_id=3,
+    ),
+)
+
+_STYLE_VALUES = {
+    "STY-CASCADE": (("Navy", "Moss"), ("S", "M", "L", "XL")),
+    "STY-BASALT": ((), ("8", "9", "10", "11", "12")),
+    "STY-TARN": (("Slate", "Rust"), ("S", "M", "L")),
+    "STY-KESTREL": (("Black", "Ochre", "Teal"), ()),
+}
+
+# Lightspeed's built-in ItemAttributeSets (recorded): Size lives in attribute2 even alone.
+ATTRIBUTE_SET_IDS = {("Color", "Size"): 1, ("Size",): 2, ("Color",): 3}
+
+
+def _style_combinations(style: DemoStyle) -> list[tuple[tuple[str, str], ...]]:
+    colours, sizes = _STYLE_VALUES[style.sku]
+    if colours and sizes:
+        return [(("Color", c), ("Size", s)) for c in colours for s in sizes]
+    if sizes:
+        return [(("Size", s),) for s in sizes]
+    return [(("Color", c),) for c in colours]
+
+
+def _variation_sku(style: DemoStyle, attributes: tuple[tuple[str, str], ...]) -> str:
+    return "-".join((style.sku, *(value[:3].upper() for _, value in attributes)))
+
+
+def _variation_title(style: DemoStyle, attributes: tuple[tuple[str, str], ...]) -> str:
+    return f"{style.title} — {', '.join(value for _, value in attributes)}"
+
+
+@cache
+def demo_style_variations() -> tuple[DemoProduct, ...]:
+    """Every style's variations as products (also those only Lightspeed has), in a fixed order."""
+    rng = random.Random(SEED + 2)
+    variations = []
+    pairs = [(style, attrs) for style in DEMO_STYLES for attrs in _style_combinations(style)]
+    for serial, (style, attributes) in enumerate(pairs, start=1):
+        variations.append(
+            DemoProduct(
+                sku=_variation_sku(style, attributes),
+                title=_variation_title(style, attributes),
+                upc=_upc(900000 + serial),
+                ean="",
+                manufacturer_sku="",
+                price=style.price,
+                cost=style.cost,
+                category=style.category,
+                stock=(
+                    ("MAIN", rng.randint(6, 40)),
+                    ("DOWNTOWN", rng.randint(0, 8)),
+                    ("UPTOWN", rng.randint(0, 8)),
+                    ("OUTLET", rng.randint(0, 10)),
+                    ("RETURNS", 0),
+                ),
+                style=style.sku,
+                attributes=attributes,
+            )
+        )
+    return tuple(variations)
+
+
+def demo_styles_in_lightsync() -> tuple[DemoStyle, ...]:
+    return tuple(style for style in DEMO_STYLES if style.in_lightsync)
+
+
+@cache
+def demo_lightspeed_matrices() -> tuple[DemoMatrix, ...]:
+    return tuple(
+        DemoMatrix(
+            style.matrix_id,
+            style.title,
+            ATTRIBUTE_SET_IDS[style.attribute_names],
+            style.price,
+            style.cost,
+            style.category,
+        )
+        for style in DEMO_STYLES
+        if style.matrix_id
+    )
+
+
+def _attribute_values(attributes: tuple[tuple[str, str], ...]) -> tuple[str, str, str]:
+    """ItemAttributes' three slots as Lightspeed fills them: Color in 1, Size in 2."""
+    named = dict(attributes)
+    return (named.get("Color", ""), named.get("Size", ""), "")
+
+
+def _matrix_items(*, first_id: int) -> list[DemoItem]:
+    matrix_of = {style.sku: style.matrix_id for style in DEMO_STYLES}
+    in_matrix = [v for v in demo_style_variations() if matrix_of[v.style]]
+    return [
+        DemoItem(
+            item_id,
+            variation.title,
+            variation.sku,
+            variation.upc,
+            "",
+            "",
+            variation.price,
+            variation.cost,
+            variation.category,
+            _qoh_by_shop(variation),
+            note="matrix item",
+            matrix_id=matrix_of[variation.style],
+            attribute_values=_attribute_values(variation.attributes),
+        )
+        for item_id, variation in enumerate(in_matrix, start=first_id)
     ]
 
 
