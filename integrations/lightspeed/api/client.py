@@ -18,21 +18,16 @@ from typing import Any
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api import query as q
 from integrations.lightspeed.api.inflight import pages_ahead
+from integrations.lightspeed.api.matrices import ItemMatrixRequests, money_text
 from integrations.lightspeed.api.normalise import records_in
-from integrations.lightspeed.api.transport import Call, ClientStats, LightspeedTransport, TokenProvider
+from integrations.lightspeed.api.transport import Call, ClientStats, TokenProvider
 
 __all__ = ["ClientStats", "LightspeedClient", "TokenProvider"]
 
 Record = dict[str, Any]
 
 
-def _money(value: Decimal) -> str:
-    if isinstance(value, float):
-        raise TypeError("money must be Decimal, never float")
-    return str(Decimal(value))
-
-
-class LightspeedClient(LightspeedTransport):
+class LightspeedClient(ItemMatrixRequests):
     def get_account(self) -> dict[str, Any]:
         body = self.request("GET", f"{self.base_url}/API/V3/Account.json")
         accounts = records_in(body, "Account")
@@ -68,17 +63,21 @@ class LightspeedClient(LightspeedTransport):
         codes: Iterable[str] | None = None,
         custom_skus: Iterable[str] | None = None,
         with_item_shops: bool = True,
+        with_attributes: bool = False,
         include_archived: bool = False,
     ) -> Iterator[Record]:
         """Items changed since a time (all of them without one), oldest first; or with the given
         ids (100 a request); or matching codes; or with the given custom SKUs (100 a request).
+        Every item comes with `itemMatrixID` (an int, 0 outside a matrix) and `ItemAttributes`
+        (attribute1..3, "" unless `with_attributes` loaded them; see `normalise.normalise_item`).
 
         A code matches an itemID, UPC or EAN (Lightspeed's `itemCode`), one request per code. A
         custom SKU that an IN list cannot carry (a comma, quote or bracket) is not asked about.
         """
         base: dict[str, Any] = {}
-        if with_item_shops:
-            base["load_relations"] = q.relations(["ItemShops"])
+        names = (["ItemShops"] if with_item_shops else []) + (["ItemAttributes"] if with_attributes else [])
+        if names:
+            base["load_relations"] = q.relations(names)
         if include_archived:
             base["archived"] = "true"
         if ids is not None:
@@ -162,19 +161,40 @@ class LightspeedClient(LightspeedTransport):
             body["ItemShops"] = {"ItemShop": shops}
             nested += len(shops)
         if prices:
-            levels = [{"useTypeID": str(int(k)), "amount": _money(v)} for k, v in sorted(prices.items())]
+            levels = [{"useTypeID": str(int(k)), "amount": money_text(v)} for k, v in sorted(prices.items())]
             body["Prices"] = {"ItemPrice": levels}
             nested += len(levels)
         if default_cost is not None:
-            body["defaultCost"] = _money(default_cost)
+            body["defaultCost"] = money_text(default_cost)
         if not body:
             raise ValueError("update_item needs at least one change")
         return Call("PUT", self.resource_url("Item", item_id), json_body=body, cost=1.0 + 0.5 * nested)
 
-    def create_item(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def create_item(
+        self,
+        fields: Mapping[str, Any],
+        *,
+        item_matrix_id: int | None = None,
+        attributes: tuple[str, str, str] | None = None,
+        item_attribute_set_id: int | None = None,
+    ) -> dict[str, Any]:
+        """One `POST Item`. With `item_matrix_id`, the item is made in that matrix with its values
+        in `attributes` (attribute1..3, already placed in the set's slots; see
+        `records/matrices.attribute_slots`)."""
         if not str(fields.get("description") or "").strip():
             raise ValueError("Lightspeed requires a description to create an item.")
-        response = self.request("POST", self.resource_url("Item"), json_body=dict(fields), cost=1.0)
+        body = dict(fields)
+        if item_matrix_id:
+            if not attributes or not any(attributes):
+                raise ValueError("An item made in a matrix needs its attribute values.")
+            body["itemMatrixID"] = str(int(item_matrix_id))
+            body["ItemAttributes"] = {
+                "attribute1": attributes[0],
+                "attribute2": attributes[1],
+                "attribute3": attributes[2],
+                **({"itemAttributeSetID": str(int(item_attribute_set_id))} if item_attribute_set_id else {}),
+            }
+        response = self.request("POST", self.resource_url("Item"), json_body=body, cost=1.0)
         return self._single(response, "Item")
 
     # --- sales ---------------------------------------------------------------------------
@@ -254,12 +274,3 @@ class LightspeedClient(LightspeedTransport):
                 "sort": "customerID",
             }
             yield from self.iter_records("Customer", params=params)
-
-    @staticmethod
-    def _single(body: dict[str, Any], entity: str) -> dict[str, Any]:
-        records = records_in(body, entity)
-        if len(records) != 1:
-            raise errors.LightspeedMalformedResponseError(
-                f"Expected one {entity}, Lightspeed sent {len(records)}."
-            )
-        return records[0]

@@ -60,6 +60,12 @@ TO_ONE = {
     "TaxCategory",
 }
 
+# The item's place in a matrix, made regular on every Item record (alone, in a sale line, in a
+# matrix's Items): `itemMatrixID` an int (0 for none) and `ItemAttributes` always a mapping of
+# attribute1..3 (strings, "" when absent) and itemAttributeSetID (int, 0 for none). Lightspeed
+# sends ItemAttributes only when it is loaded, and "" for an item outside a matrix.
+ITEM_ATTRIBUTE_SLOTS = ("attribute1", "attribute2", "attribute3")
+
 
 def as_list(value: Any) -> list:
     """A Lightspeed collection as a list, whatever shape it came in."""
@@ -72,14 +78,17 @@ def as_list(value: Any) -> list:
 
 def _normalise_value(key: str, value: Any) -> Any:
     if key in COLLECTIONS:
+        element = normalise_item if key == "Items" else normalise_record
         if isinstance(value, Mapping):
             inner = value.get(COLLECTIONS[key])
-            return [normalise_record(v) for v in as_list(inner) if isinstance(v, Mapping)]
+            return [element(v) for v in as_list(inner) if isinstance(v, Mapping)]
         if isinstance(value, list):  # already normalised, or a body we built ourselves
-            return [normalise_record(v) for v in value if isinstance(v, Mapping)]
+            return [element(v) for v in value if isinstance(v, Mapping)]
         return []
     if key in TO_ONE and value == "":
         return None
+    if key == "Item" and isinstance(value, Mapping):
+        return normalise_item(value)
     if isinstance(value, Mapping):
         return normalise_record(value)
     return value
@@ -88,6 +97,29 @@ def _normalise_value(key: str, value: Any) -> Any:
 def normalise_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A record with every nested collection as a list; other fields kept as they came."""
     return {key: _normalise_value(key, value) for key, value in record.items()}
+
+
+def _whole(value: Any) -> int:
+    """A foreign key that may be absent or unreadable: 0 (none) rather than a failed page."""
+    try:
+        return to_int(value, default=0) or 0
+    except ValueError:
+        return 0
+
+
+def normalise_item(record: Mapping[str, Any]) -> dict[str, Any]:
+    """An Item record: `normalise_record`, plus its matrix id and attributes made regular."""
+    item = normalise_record(record)
+    item["itemMatrixID"] = _whole(item.get("itemMatrixID"))
+    raw = item.get("ItemAttributes")
+    raw = raw if isinstance(raw, Mapping) else {}
+    attributes: dict[str, Any] = dict(raw)
+    for slot in ITEM_ATTRIBUTE_SLOTS:
+        value = raw.get(slot)
+        attributes[slot] = "" if value is None or isinstance(value, Mapping | list) else str(value).strip()
+    attributes["itemAttributeSetID"] = _whole(raw.get("itemAttributeSetID"))
+    item["ItemAttributes"] = attributes
+    return item
 
 
 def records_in(body: Mapping[str, Any], entity: str) -> list[dict[str, Any]]:
@@ -100,7 +132,8 @@ def records_in(body: Mapping[str, Any], entity: str) -> list[dict[str, Any]]:
     for record in records:
         if not isinstance(record, Mapping):
             raise LightspeedMalformedResponseError(f"{entity} holds {type(record).__name__}, not records.")
-    return [normalise_record(r) for r in records]
+    element = normalise_item if entity == "Item" else normalise_record
+    return [element(r) for r in records]
 
 
 # --- values ---------------------------------------------------------------------------------

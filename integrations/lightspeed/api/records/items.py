@@ -13,7 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from integrations.lightspeed.api.normalise import to_bool, to_datetime, to_decimal, to_int
+from integrations.lightspeed.api.normalise import (
+    ITEM_ATTRIBUTE_SLOTS,
+    to_bool,
+    to_datetime,
+    to_decimal,
+    to_int,
+)
 from integrations.lightspeed.api.records.fields import read, text
 
 
@@ -66,6 +72,11 @@ class ItemRecord:
     default_cost: Decimal | None
     prices: Mapping[int, Decimal | None] = field(default_factory=dict)  # by price level (useTypeID)
     item_shops: tuple[ItemShopRecord, ...] = ()
+    item_matrix_id: int = 0  # 0: not in a matrix
+    # attribute1..3 as Lightspeed holds them ("" when absent or not loaded): which slot holds
+    # which attribute follows the matrix's attribute set (the Size set keeps Size in attribute2).
+    attributes: tuple[str, str, str] = ("", "", "")
+    item_attribute_set_id: int = 0
 
     @property
     def item_id(self) -> int:
@@ -113,10 +124,20 @@ def _prices(item: Mapping[str, Any]) -> dict[int, Decimal | None]:
     return prices
 
 
+def _attributes(item: Mapping[str, Any]) -> tuple[str, str, str]:
+    attributes = item.get("ItemAttributes") or {}
+    first, second, third = (text(attributes, slot) for slot in ITEM_ATTRIBUTE_SLOTS)
+    return first, second, third
+
+
 def item_parse(item: Mapping[str, Any]) -> ItemRecord:
-    """An item with its prices and its ItemShop rows (those it came with)."""
+    """An item with its prices, its ItemShop rows (those it came with) and its place in a matrix."""
     codes = item_codes_parse(item)
+    attributes = item.get("ItemAttributes") or {}
     return ItemRecord(
+        item_matrix_id=read(item, "itemMatrixID", to_int, default=0),
+        attributes=_attributes(item),
+        item_attribute_set_id=read(attributes, "itemAttributeSetID", to_int, default=0),
         codes=codes,
         time_stamp=read(item, "timeStamp", to_datetime),
         default_cost=read(item, "defaultCost", to_decimal),
