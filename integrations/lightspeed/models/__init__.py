@@ -8,6 +8,7 @@ schedule, freshness and API usage), operations.
 from integrations.lightspeed.models.catalog import (
     CatalogCursor,
     ItemShopState,
+    MatrixLink,
     ProductLink,
     StockDrift,
     UploadPreview,
@@ -65,6 +66,7 @@ __all__ = [
     "LightspeedShop",
     "LightspeedShopWarehouse",
     "LiveState",
+    "MatrixLink",
     "MetricCounter",
     "OAuthState",
     "OrderCursor",

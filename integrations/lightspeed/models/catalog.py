@@ -42,6 +42,12 @@ class ProductLink(TimeStampedModel):
     )
     item_id = models.PositiveBigIntegerField("Lightspeed itemID", null=True, blank=True)
     system_sku = models.CharField("Lightspeed systemSku", max_length=20, blank=True)
+    item_matrix_id = models.PositiveBigIntegerField(
+        "Lightspeed itemMatrixID",
+        null=True,
+        blank=True,
+        help_text="The matrix its item is in, as last downloaded: how a style finds its matrix.",
+    )
     matched_by = models.CharField(max_length=20, choices=MatchedBy.choices, blank=True)
     linked_at = models.DateTimeField(null=True, blank=True)
     create_sent_at = models.DateTimeField(
@@ -84,6 +90,46 @@ class ProductLink(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.product.sku} ↔ item {self.item_id or '—'}"
+
+
+class MatrixLink(TimeStampedModel):
+    """A style (a parent product) ↔ a Lightspeed item matrix; its variations link item by item
+    through their own `ProductLink`s. Made by the products job when it links a matrix, or by
+    auto-create, which marks `create_sent_at` while its `POST ItemMatrix` has no answer."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_matrix_links")
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="lightspeed_matrix_link")
+    item_matrix_id = models.PositiveBigIntegerField(
+        "Lightspeed itemMatrixID", null=True, blank=True, help_text="Empty until linked or created."
+    )
+    item_attribute_set_id = models.PositiveIntegerField(
+        "Lightspeed itemAttributeSetID",
+        null=True,
+        blank=True,
+        help_text="1 Color/Size, 2 Size, 3 Color, 4 3 Attributes.",
+    )
+    matched_by = models.CharField(max_length=20, choices=ProductLink.MatchedBy.choices, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    create_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When auto-create sent this style's matrix and heard no answer: it is not sent again "
+        "until a lookup settles it.",
+    )
+
+    class Meta:
+        verbose_name = "matrix link"
+        ordering = ["company", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "item_matrix_id"],
+                condition=Q(item_matrix_id__isnull=False),
+                name="lightspeed_matrix_linked_once_per_company",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} ↔ matrix {self.item_matrix_id or '—'}"
 
 
 class ItemShopState(models.Model):

@@ -32,6 +32,7 @@ from integrations.lightspeed.models import LightspeedSettings, ProductLink, Sync
 LINK_FIELDS = [
     "item_id",
     "system_sku",
+    "item_matrix_id",
     "matched_by",
     "linked_at",
     "item_archived",

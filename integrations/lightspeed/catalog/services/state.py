@@ -156,6 +156,7 @@ def item_fields_apply(link: ProductLink, item: ItemRecord, *, price_level: int) 
     """Copies what LightSync tracks of an item onto its link (unsaved); returns the changed fields."""
     values = {
         "system_sku": item.codes.system_sku or link.system_sku,
+        "item_matrix_id": item.item_matrix_id or link.item_matrix_id,
         "item_time_stamp": item.time_stamp or link.item_time_stamp,
         "item_archived": item.archived,
     }
