@@ -13,6 +13,8 @@ from django.db.models import Model
 # with models.py, which calls these rules from Product.clean.
 Product = Model
 
+VALUES_WITHOUT_STYLE = "Attribute values belong to a variation: choose its style (parent) too."
+
 
 def variation_errors(product: Product) -> dict[str, str]:
     """Field name -> message for everything wrong with the product as a style or a variation."""
@@ -23,7 +25,7 @@ def variation_errors(product: Product) -> dict[str, str]:
         errors.update(_variation_errors(product))
     elif product.attribute_1_value or product.attribute_2_value:
         field = "attribute_1_value" if product.attribute_1_value else "attribute_2_value"
-        errors[field] = "Attribute values belong to a variation: choose its style (parent) too."
+        errors[field] = VALUES_WITHOUT_STYLE
     return errors
 
 
