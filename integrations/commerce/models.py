@@ -141,12 +141,15 @@ class Product(TimeStampedModel):
         **COST, validators=[MinValueValidator(Decimal("0"), message="The site cost cannot be negative.")]
     )
     active = models.BooleanField(default=True)
-    category = models.CharField(max_length=100, blank=True)
+    # The new columns carry database defaults too, so rows written by raw SQL (the upload
+    # benchmark's 100,000 products) need not name them.
+    category = models.CharField(max_length=100, blank=True, default="", db_default="")
     # Variations (issue 15): a style is a parent product that names one or two attributes and
     # holds no stock; each of its children is an ordinary product with a value per attribute.
     is_parent = models.BooleanField(
         "style (parent)",
         default=False,
+        db_default=False,
         db_index=True,
         help_text="A style: it names the attributes its variations differ in, holds no stock and is never sold.",
     )
@@ -160,19 +163,36 @@ class Product(TimeStampedModel):
         help_text="The style this product is a variation of.",
     )
     attribute_1_name = models.CharField(
-        "attribute 1", max_length=50, blank=True, help_text='On a style: e.g. "Color" (or "Size" alone).'
+        "attribute 1",
+        default="",
+        db_default="",
+        max_length=50,
+        blank=True,
+        help_text='On a style: e.g. "Color" (or "Size" alone).',
     )
     attribute_2_name = models.CharField(
         "attribute 2",
+        default="",
+        db_default="",
         max_length=50,
         blank=True,
         help_text='On a style: e.g. "Size"; blank for one attribute.',
     )
     attribute_1_value = models.CharField(
-        "attribute 1 value", max_length=100, blank=True, help_text="On a variation: e.g. Navy."
+        "attribute 1 value",
+        default="",
+        db_default="",
+        max_length=100,
+        blank=True,
+        help_text="On a variation: e.g. Navy.",
     )
     attribute_2_value = models.CharField(
-        "attribute 2 value", max_length=100, blank=True, help_text="On a variation: e.g. M."
+        "attribute 2 value",
+        default="",
+        db_default="",
+        max_length=100,
+        blank=True,
+        help_text="On a variation: e.g. M.",
     )
 
     class Meta:
