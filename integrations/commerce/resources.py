@@ -17,7 +17,7 @@ from import_export import fields, resources, widgets
 from import_export.results import RowResult
 
 from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel, Warehouse
-from integrations.commerce.services.stock import stock_set
+from integrations.commerce.services.stock import StockError, stock_set
 from integrations.commerce.services.variations import VariationError, product_parent_create
 from integrations.commerce.variation_rules import VALUES_WITHOUT_STYLE
 
@@ -251,12 +251,17 @@ class StockLevelResource(CompanyResource):
         if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
             return
         file_name = kwargs.get("file_name") or "file"
-        level = stock_set(
-            product=instance.product,
-            warehouse=instance.warehouse,
-            on_hand=instance.on_hand,
-            reason=StockLedgerEntry.Reason.IMPORT,
-            reference=f"CSV import: {file_name}",
-            user=kwargs.get("user"),
-        )
+        try:
+            level = stock_set(
+                product=instance.product,
+                warehouse=instance.warehouse,
+                on_hand=instance.on_hand,
+                reason=StockLedgerEntry.Reason.IMPORT,
+                reference=f"CSV import: {file_name}",
+                user=kwargs.get("user"),
+            )
+        except (
+            StockError
+        ) as exc:  # e.g. a style, which holds no stock: the row's error, in the service's words
+            raise ValidationError({"product": [str(exc)]}) from exc
         instance.pk = level.pk

@@ -3,10 +3,10 @@
 import pytest
 import tablib
 
-from integrations.commerce.models import Product
-from integrations.commerce.resources import ProductResource
+from integrations.commerce.models import Product, StockLevel
+from integrations.commerce.resources import ProductResource, StockLevelResource
 from integrations.commerce.services.variations import product_parent_create, product_variation_attach
-from integrations.commerce.tests.factories import CompanyFactory, ProductFactory
+from integrations.commerce.tests.factories import CompanyFactory, ProductFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +133,20 @@ def test_a_file_without_variation_columns_leaves_a_variation_a_variation(company
     assert not result.has_validation_errors()
     product.refresh_from_db()
     assert (product.title, product.parent, product.attribute_values) == ("Vest small", style, ("S",))
+
+
+def test_a_stock_row_for_a_style_is_refused_by_row_and_its_variation_row_is_not_imported_either(company):
+    style = product_parent_create(company=company, sku="STY-VEST", title="Vest", attribute_names=("Size",))
+    product = ProductFactory(company=company, sku="VEST-S")
+    product_variation_attach(parent=style, product=product, values=("S",))
+    WarehouseFactory(company=company, code="MAIN")
+    dataset = tablib.Dataset(
+        ["VEST-S", "MAIN", 4], ["STY-VEST", "MAIN", 9], headers=["sku", "warehouse", "on_hand"]
+    )
+
+    result = StockLevelResource(company=company).import_data(dataset, dry_run=False)
+
+    assert errors_by_row(result) == {
+        2: "STY-VEST is a style (parent product), which holds no stock: book it on its variations."
+    }
+    assert not StockLevel.objects.filter(product__company=company).exists()
