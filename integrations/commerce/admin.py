@@ -4,35 +4,27 @@ Stock is read-only everywhere: it changes only through the stock service, from t
 "Adjust stock" page or a stock CSV import, so the ledger stays whole.
 """
 
-from decimal import Decimal
-
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import Sum
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.contrib import admin
 from import_export.admin import ExportMixin, ImportExportMixin
 
-from integrations.commerce import users_admin  # noqa: F401 - registers the user and group admins
-from integrations.commerce.forms import StockAdjustForm
+from integrations.commerce import (
+    product_admin,  # noqa: F401 - registers the product admin
+    users_admin,  # noqa: F401 - registers the user and group admins
+)
+from integrations.commerce.admin_money import MONEY_INPUTS, money_text
 from integrations.commerce.models import (
     Company,
     Order,
     OrderLine,
     OrderPayment,
-    Product,
     Return,
     ReturnLine,
     StockLedgerEntry,
     StockLevel,
     Warehouse,
 )
-from integrations.commerce.resources import ProductResource, StockLevelResource
-from integrations.commerce.services.stock import stock_adjust
+from integrations.commerce.resources import StockLevelResource
 from integrations.core.admin import CompanyScopedAdmin, CompanyScopedImportExportMixin, CompanyScopedInline
 
 ADDRESS_FIELDS = ("address1", "address2", "city", "state", "postal_code", "country")
@@ -40,26 +32,6 @@ ADDRESS_FIELDS = ("address1", "address2", "city", "state", "postal_code", "count
 
 def _prefixed(prefix: str) -> tuple[str, ...]:
     return tuple(f"{prefix}_{name}" for name in ADDRESS_FIELDS)
-
-
-def money_text(value: Decimal) -> str:
-    """354.92, 0.00, 11.4860025: at least two places, no trailing zeros beyond them.
-
-    Order money keeps eight places (Lightspeed's unrounded line values); shown as stored it reads
-    354.92000000, and a zero prints in exponent form (0E-8).
-    """
-    value = value.normalize()
-    if value.as_tuple().exponent > -2:
-        value = value.quantize(Decimal("0.01"))
-    return f"{value:f}"
-
-
-class MoneyInput(forms.NumberInput):
-    def format_value(self, value):
-        return money_text(value) if isinstance(value, Decimal) else super().format_value(value)
-
-
-MONEY_INPUTS = {models.DecimalField: {"widget": MoneyInput}}
 
 
 class ReadOnlyAdminMixin:
@@ -107,106 +79,6 @@ class WarehouseAdmin(CompanyScopedAdmin):
     list_filter = ("is_sellable", "is_default", "company")
     search_fields = ("name", "code")
     fields = ("company", "name", "code", "is_sellable", "is_default")
-
-
-class StockLevelInline(CompanyScopedInline, admin.TabularInline):
-    model = StockLevel
-    verbose_name_plural = "stock per warehouse"
-    fields = ("warehouse", "on_hand", "reserved", "available", "updated_at")
-    readonly_fields = fields
-    can_delete = False
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("warehouse")
-
-
-@admin.register(Product)
-class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanyScopedAdmin):
-    resource_classes = [ProductResource]
-    change_form_template = "admin/commerce/product/change_form.html"
-    list_display = ("sku", "title", "upc", "ean", "price_text", "cost_text", "on_hand", "active", "company")
-    list_filter = ("active", "company")
-    search_fields = ("sku", "upc", "ean", "manufacturer_sku", "title")
-    search_help_text = "SKU, UPC, EAN, manufacturer SKU or title"
-    list_select_related = ("company",)
-    fields = (
-        "company",
-        "sku",
-        "title",
-        ("upc", "ean", "manufacturer_sku"),
-        ("site_price", "site_cost"),
-        "active",
-    )
-    inlines = [StockLevelInline]
-
-    def get_queryset(self, request):
-        # An aggregate drops Meta.ordering from the query; keep it so autocomplete pages are stable.
-        queryset = super().get_queryset(request).annotate(total_on_hand=Sum("stock_levels__on_hand"))
-        return queryset.order_by(*Product._meta.ordering)
-
-    @admin.display(description="site price", ordering="site_price")
-    def price_text(self, product: Product) -> str:
-        return money_text(product.site_price)
-
-    @admin.display(description="site cost", ordering="site_cost")
-    def cost_text(self, product: Product) -> str:
-        return money_text(product.site_cost)  # 46.92, not 46.9200
-
-    @admin.display(description="on hand", ordering="total_on_hand")
-    def on_hand(self, product: Product) -> int:
-        return product.total_on_hand or 0
-
-    def get_urls(self):
-        adjust = path(
-            "<path:object_id>/adjust-stock/",
-            self.admin_site.admin_view(self.adjust_stock_view),
-            name="commerce_product_adjust_stock",
-        )
-        return [adjust, *super().get_urls()]
-
-    def adjust_stock_view(self, request, object_id):
-        product = self.get_object(request, unquote(object_id))
-        if product is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not request.user.has_perm("commerce.adjust_stock"):
-            raise PermissionDenied
-        form = StockAdjustForm(request.POST or None, product=product)
-        if request.method == "POST" and form.is_valid():
-            level = stock_adjust(
-                product=product,
-                warehouse=form.cleaned_data["warehouse"],
-                quantity_change=form.cleaned_data["quantity_change"],
-                reason=StockLedgerEntry.Reason.ADJUSTMENT,
-                reference=form.cleaned_data["note"],
-                user=request.user,
-            )
-            self.message_user(
-                request, f"{product.sku} in {level.warehouse}: {level.on_hand} on hand.", messages.SUCCESS
-            )
-            return redirect(reverse("admin:commerce_product_change", args=[product.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Adjust stock: {product}",
-            "opts": self.opts,
-            "original": product,
-            "form": form,
-            "levels": product.stock_levels.select_related("warehouse").order_by("warehouse__name"),
-        }
-        return TemplateResponse(request, "admin/commerce/product/adjust_stock.html", context)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "can_adjust_stock": request.user.has_perm("commerce.adjust_stock"),
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(StockLevel)

@@ -14,12 +14,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from integrations.commerce.variation_rules import variation_errors
 from integrations.core.models import TimeStampedModel
 
 OPS_STAFF_GROUP = "Ops staff"
 
 # Line values arrive unrounded from channels (Lightspeed sends e.g. "11.4860025"): keep them.
 MONEY = {"max_digits": 20, "decimal_places": 8, "default": Decimal("0")}
+NOT_SOLD = "A style (parent product) is never sold or returned: choose one of its variations."
 PRICE = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0")}
 COST = {"max_digits": 14, "decimal_places": 4, "default": Decimal("0")}
 
@@ -139,11 +141,75 @@ class Product(TimeStampedModel):
         **COST, validators=[MinValueValidator(Decimal("0"), message="The site cost cannot be negative.")]
     )
     active = models.BooleanField(default=True)
+    # The new columns carry database defaults too, so rows written by raw SQL (the upload
+    # benchmark's 100,000 products) need not name them.
+    category = models.CharField(max_length=100, blank=True, default="", db_default="")
+    # Variations (issue 15): a style is a parent product that names one or two attributes and
+    # holds no stock; each of its children is an ordinary product with a value per attribute.
+    is_parent = models.BooleanField(
+        "style (parent)",
+        default=False,
+        db_default=False,
+        db_index=True,
+        help_text="A style: it names the attributes its variations differ in, holds no stock and is never sold.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="variations",
+        verbose_name="style (parent)",
+        help_text="The style this product is a variation of.",
+    )
+    attribute_1_name = models.CharField(
+        "attribute 1",
+        default="",
+        db_default="",
+        max_length=50,
+        blank=True,
+        help_text='On a style: e.g. "Color" (or "Size" alone).',
+    )
+    attribute_2_name = models.CharField(
+        "attribute 2",
+        default="",
+        db_default="",
+        max_length=50,
+        blank=True,
+        help_text='On a style: e.g. "Size"; blank for one attribute.',
+    )
+    attribute_1_value = models.CharField(
+        "attribute 1 value",
+        default="",
+        db_default="",
+        max_length=100,
+        blank=True,
+        help_text="On a variation: e.g. Navy.",
+    )
+    attribute_2_value = models.CharField(
+        "attribute 2 value",
+        default="",
+        db_default="",
+        max_length=100,
+        blank=True,
+        help_text="On a variation: e.g. M.",
+    )
 
     class Meta:
         ordering = ["company", "sku"]
         constraints = [
             models.UniqueConstraint(fields=["company", "sku"], name="product_sku_unique_per_company"),
+            models.CheckConstraint(
+                condition=Q(is_parent=False) | Q(parent__isnull=True),
+                name="product_style_is_no_variation",
+                violation_error_message="A style cannot itself be a variation of another style.",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "attribute_1_value", "attribute_2_value"],
+                condition=Q(parent__isnull=False),
+                name="product_variation_values_unique",
+                violation_error_message="This style already has a variation with these attribute values.",
+            ),
             models.CheckConstraint(
                 condition=Q(site_price__gte=0),
                 name="product_site_price_not_negative",
@@ -158,6 +224,24 @@ class Product(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.sku} — {self.title}"
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        """A style's attribute names, in order ("Color", "Size"), without the blank second."""
+        return tuple(name for name in (self.attribute_1_name, self.attribute_2_name) if name)
+
+    @property
+    def attribute_values(self) -> tuple[str, ...]:
+        """A variation's values in its style's attribute order."""
+        return tuple(value for value in (self.attribute_1_value, self.attribute_2_value) if value)
+
+    def clean(self) -> None:
+        # The one validation path for styles and variations: the admin form, the CSV import and
+        # the services (full_clean) all come here.
+        super().clean()
+        errors = variation_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
 
 class StockLevel(models.Model):
@@ -351,6 +435,8 @@ class OrderLine(models.Model):
             return
         if self.product_id and company_id and self.product.company_id != company_id:
             raise ValidationError({"product": "This product belongs to another company."})
+        if self.product_id and self.product.is_parent:
+            raise ValidationError({"product": NOT_SOLD})
 
 
 class OrderPayment(models.Model):
@@ -443,6 +529,8 @@ class ReturnLine(models.Model):
         errors = {}
         if self.product_id and self.product.company_id != company_id:
             errors["product"] = "This product belongs to another company."
+        elif self.product_id and self.product.is_parent:
+            errors["product"] = NOT_SOLD
         if self.warehouse_id and self.warehouse.company_id != company_id:
             errors["warehouse"] = "This warehouse belongs to another company."
         if self.order_line_id and self.order_line.order.company_id != company_id:

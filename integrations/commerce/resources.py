@@ -14,9 +14,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
+from import_export.results import RowResult
 
 from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel, Warehouse
-from integrations.commerce.services.stock import stock_set
+from integrations.commerce.services.stock import StockError, stock_set
+from integrations.commerce.services.variations import VariationError, product_parent_create
+from integrations.commerce.variation_rules import VALUES_WITHOUT_STYLE
 
 MAX_ON_HAND = 1_000_000_000  # a count, not a typo'd barcode; well inside the database's integer range
 
@@ -74,9 +77,18 @@ class CompanyForeignKeyWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"no {self.label} '{value}' in {self.resource.target_company}") from exc
 
 
+VARIATION_COLUMNS = ("attribute_1_name", "attribute_2_name", "attribute_1_value", "attribute_2_value")
+
+
 class ProductResource(CompanyResource):
+    """Products, styles and variations. A row naming attributes (`attribute_1_name`, `_2_name`) is
+    a style; a row with a `parent_sku` is a variation with its `attribute_1_value`, `_2_value`.
+    A variation may come before its style in the file. Styles and variations are validated by
+    `Product.clean`, as in the admin."""
+
     site_price = fields.Field(attribute="site_price", column_name="site_price", widget=MoneyWidget())
     site_cost = fields.Field(attribute="site_cost", column_name="site_cost", widget=MoneyWidget())
+    parent_sku = fields.Field(attribute="parent", column_name="parent_sku")
     company_name = fields.Field(attribute="company__name", column_name="company", readonly=True)
 
     class Meta:
@@ -90,6 +102,9 @@ class ProductResource(CompanyResource):
             "site_price",
             "site_cost",
             "active",
+            "category",
+            "parent_sku",
+            *VARIATION_COLUMNS,
             "company_name",
         )
         export_order = fields
@@ -98,16 +113,84 @@ class ProductResource(CompanyResource):
         skip_unchanged = True
         report_skipped = True
 
+    def __init__(self, company: Company | None = None, **kwargs: Any) -> None:
+        super().__init__(company=company, **kwargs)
+        self.fields["parent_sku"].widget = CompanyForeignKeyWidget(Product, "sku", self, "style with SKU")
+        self.made_early: set[str] = set()
+
     def get_queryset(self):
         if self.target_company is None:
-            return Product.objects.select_related("company")
-        return Product.objects.filter(company=self.target_company)
+            return Product.objects.select_related("company", "parent")
+        return Product.objects.filter(company=self.target_company).select_related("parent")
 
     def after_init_instance(self, instance, new, row, **kwargs):
         # A negative price or cost is refused by the model's own validators (full_clean, through
         # clean_model_instances), as in the admin's product form: one rule, one message.
         if new:
             instance.company = self.target_company
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.made_early = styles_made_early(dataset, self.target_company)
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        if "attribute_1_name" in row or "attribute_2_name" in row:
+            instance.is_parent = bool(instance.attribute_1_name or instance.attribute_2_name)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as exc:
+            errors = exc.message_dict
+            if "parent" in errors:  # the style named was not found: that is the row's error, not its values
+                errors = {f: [m for m in ms if m != VALUES_WITHOUT_STYLE] for f, ms in errors.items()}
+            raise ValidationError({f: ms for f, ms in errors.items() if ms}) from None
+
+    def import_row(self, row, instance_loader, **kwargs):
+        result = super().import_row(row, instance_loader, **kwargs)
+        # A style made ahead of its row (a variation above it named it) is new to the merchant.
+        made = str(row.get("sku") or "").strip() in self.made_early
+        if made and result.import_type in (RowResult.IMPORT_TYPE_UPDATE, RowResult.IMPORT_TYPE_SKIP):
+            result.import_type = RowResult.IMPORT_TYPE_NEW
+        return result
+
+
+def _cell(row: dict, column: str) -> str:
+    return str(row.get(column) or "").strip()
+
+
+def styles_made_early(dataset, company: Company) -> set[str]:
+    """Makes the new styles of the file that a variation names above their own row, so that row
+    finds its style; the style's row then fills in the rest. Returns their SKUs. A style that
+    cannot be made here is left to its own row, which reports why."""
+    if "parent_sku" not in (dataset.headers or ()) or "attribute_1_name" not in dataset.headers:
+        return set()
+    rows = [dict(zip(dataset.headers, values, strict=False)) for values in dataset]
+    named_before: set[str] = set()
+    wanted: dict[str, dict] = {}
+    for row in rows:
+        sku = _cell(row, "sku")
+        if _cell(row, "attribute_1_name") and sku in named_before:
+            wanted.setdefault(sku, row)
+        if _cell(row, "parent_sku"):
+            named_before.add(_cell(row, "parent_sku"))
+    existing = set(
+        Product.objects.filter(company=company, sku__in=list(wanted)).values_list("sku", flat=True)
+    )
+    made = set()
+    for sku, row in wanted.items():
+        if sku in existing:
+            continue
+        names = tuple(n for n in (_cell(row, "attribute_1_name"), _cell(row, "attribute_2_name")) if n)
+        try:
+            product_parent_create(
+                company=company, sku=sku, title=_cell(row, "title") or sku, attribute_names=names
+            )
+        except VariationError:
+            continue
+        made.add(sku)
+    return made
 
 
 class StockLevelResource(CompanyResource):
@@ -168,12 +251,17 @@ class StockLevelResource(CompanyResource):
         if self._is_dry_run(kwargs) and not self._is_using_transactions(kwargs):
             return
         file_name = kwargs.get("file_name") or "file"
-        level = stock_set(
-            product=instance.product,
-            warehouse=instance.warehouse,
-            on_hand=instance.on_hand,
-            reason=StockLedgerEntry.Reason.IMPORT,
-            reference=f"CSV import: {file_name}",
-            user=kwargs.get("user"),
-        )
+        try:
+            level = stock_set(
+                product=instance.product,
+                warehouse=instance.warehouse,
+                on_hand=instance.on_hand,
+                reason=StockLedgerEntry.Reason.IMPORT,
+                reference=f"CSV import: {file_name}",
+                user=kwargs.get("user"),
+            )
+        except (
+            StockError
+        ) as exc:  # e.g. a style, which holds no stock: the row's error, in the service's words
+            raise ValidationError({"product": [str(exc)]}) from exc
         instance.pk = level.pk

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from integrations.commerce.models import Company, StockLedgerEntry, StockLevel
+from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,8 @@ def stock_ledger_mismatches(*, company: Company | None = None) -> list[LedgerMis
             "product_id", "warehouse_id", "on_hand"
         )
     ]
+
+
+def product_variations(*, parent: Product) -> QuerySet[Product]:
+    """A style's variations, in the order they were made (sizes stay S, M, L, not alphabetical)."""
+    return Product.objects.filter(parent=parent).order_by("id")

@@ -62,6 +62,7 @@ def demo_seed(*, password: str) -> DemoSeedResult:
     result = DemoSeedResult()
     roles.roles_apply()
     demo = _company_seed(catalogue.DEMO_COMPANY, catalogue.DEMO_WAREHOUSES, catalogue.demo_products(), result)
+    _styles_seed(demo, catalogue.demo_styles_in_lightsync(), catalogue.demo_products(), result)
     harbor = _company_seed(
         catalogue.HARBOR_COMPANY, catalogue.HARBOR_WAREHOUSES, catalogue.harbor_products(), result
     )
@@ -105,6 +106,7 @@ def _company_seed(
             manufacturer_sku=p.manufacturer_sku,
             site_price=p.price,
             site_cost=p.cost,
+            category=p.category,
         )
         for p in products
         if p.sku not in existing
@@ -132,6 +134,50 @@ def _company_seed(
         stock_set_many(counts=counts, reason=StockLedgerEntry.Reason.IMPORT, reference="seed_demo"),
     )
     return company
+
+
+def _styles_seed(
+    company: Company,
+    styles: Iterable[catalogue.DemoStyle],
+    products: Iterable[catalogue.DemoProduct],
+    result: DemoSeedResult,
+) -> None:
+    """The styles (parent products) of the catalogue, and their variations attached: those
+    products came with the rest of the catalogue; a variation already attached is left alone."""
+    styles = list(styles)
+    existing = set(Product.objects.filter(company=company).values_list("sku", flat=True))
+    new = [
+        Product(
+            company=company,
+            sku=style.sku,
+            title=style.title,
+            category=style.category,
+            site_price=style.price,
+            site_cost=style.cost,
+            is_parent=True,
+            attribute_1_name=style.attribute_names[0],
+            attribute_2_name=style.attribute_names[1] if len(style.attribute_names) > 1 else "",
+        )
+        for style in styles
+        if style.sku not in existing
+    ]
+    Product.objects.bulk_create(new)
+    result.count("styles", len(new))
+    parents = {
+        p.sku: p
+        for p in Product.objects.filter(company=company, is_parent=True, sku__in=[s.sku for s in styles])
+    }
+    names = {style.sku: style.attribute_names for style in styles}
+    specs = {p.sku: p for p in products if p.style in parents}
+    loose = list(Product.objects.filter(company=company, sku__in=list(specs), parent__isnull=True))
+    for product in loose:
+        spec = specs[product.sku]
+        values = dict(spec.attributes)
+        product.parent = parents[spec.style]
+        product.attribute_1_value, *second = (values[name] for name in names[spec.style])
+        product.attribute_2_value = second[0] if second else ""
+    Product.objects.bulk_update(loose, ["parent", "attribute_1_value", "attribute_2_value"])
+    result.count("variations attached", len(loose))
 
 
 def _login_seed(

@@ -15,6 +15,10 @@ class StockError(Exception):
 def _check(product: Product, warehouse: Warehouse, quantity: int, reason: str) -> None:
     if product.company_id != warehouse.company_id:
         raise StockError("The product and the warehouse belong to different companies.")
+    if product.is_parent:
+        raise StockError(
+            f"{product.sku} is a style (parent product), which holds no stock: book it on its variations."
+        )
     if not isinstance(quantity, int) or isinstance(quantity, bool):
         raise StockError("A stock quantity must be a whole number.")
     if reason not in StockLedgerEntry.Reason.values:

@@ -29,7 +29,7 @@ def test_seed_demo_creates_the_demo_companies_from_the_catalogue(capsys):
         demo.warehouses.order_by("code").values_list("code", "name", "is_sellable", "is_default")
     ) == sorted((w.code, w.name, w.sellable, w.default) for w in catalogue.DEMO_WAREHOUSES)
     assert harbor.warehouses.count() == len(catalogue.HARBOR_WAREHOUSES)
-    assert demo.products.count() == len(catalogue.demo_products())
+    assert demo.products.count() == len(catalogue.demo_products()) + len(catalogue.demo_styles_in_lightsync())
     assert harbor.products.count() == len(catalogue.harbor_products())
 
     spec = catalogue.demo_products()[7]
@@ -99,7 +99,7 @@ def test_the_demo_merchant_logs_in_and_sees_demo_outfitters_products_only(client
     response = client.get(admin_url("product", "changelist"))
     assert response.status_code == 200
     products = response.context["cl"].queryset
-    assert products.count() == len(catalogue.demo_products())
+    assert products.count() == len(catalogue.demo_products()) + len(catalogue.demo_styles_in_lightsync())
     assert set(products.values_list("company__name", flat=True)) == {catalogue.DEMO_COMPANY}
     harbor_sku = catalogue.harbor_products()[0].sku
     assert harbor_sku not in response.content.decode()
@@ -140,3 +140,33 @@ def test_a_new_password_replaces_the_old_one():
     call_command("seed_demo")
     call_command("seed_demo", password="changed-pw")
     assert User.objects.get(username="merchant").check_password("changed-pw")
+
+
+def test_demo_outfitters_has_its_styles_with_their_variations_attached_and_no_stock_on_a_style():
+    call_command("seed_demo")
+    call_command("seed_demo")  # twice: nothing made or attached again
+
+    demo = Company.objects.get(name=catalogue.DEMO_COMPANY)
+    for style in catalogue.demo_styles_in_lightsync():
+        parent = Product.objects.get(company=demo, sku=style.sku)
+        parent.full_clean()
+        assert (parent.is_parent, parent.attribute_names, parent.site_price) == (
+            True,
+            style.attribute_names,
+            style.price,
+        )
+        expected = {
+            v.sku: tuple(dict(v.attributes)[name] for name in style.attribute_names)
+            for v in catalogue.demo_style_variations()
+            if v.style == style.sku
+        }
+        variations = {p.sku: p for p in parent.variations.all()}
+        assert {sku: p.attribute_values for sku, p in variations.items()} == expected
+        for variation in variations.values():
+            variation.full_clean()
+        assert not StockLevel.objects.filter(product=parent).exists()
+        assert StockLevel.objects.filter(product__parent=parent).exists()
+    assert not Product.objects.filter(
+        sku__in=[s.sku for s in catalogue.DEMO_STYLES if not s.in_lightsync]
+    ).exists()
+    assert not Product.objects.filter(company__name=catalogue.HARBOR_COMPANY, is_parent=True).exists()

@@ -171,7 +171,11 @@ def _aware(value) -> datetime | None:
 
 def _uploadable_links(settings_obj: LightspeedSettings, link_ids, due_only: bool) -> QuerySet[ProductLink]:
     links = ProductLink.objects.filter(
-        company_id=settings_obj.company_id, enabled=True, item_id__isnull=False, item_archived=False
+        company_id=settings_obj.company_id,
+        enabled=True,
+        item_id__isnull=False,
+        item_archived=False,
+        product__is_parent=False,  # a style holds no stock: its variations are the items
     )
     if link_ids is not None:
         links = links.filter(pk__in=link_ids)

@@ -175,7 +175,7 @@ class MapToProductForm(forms.Form):
 
     def __init__(self, *args, company_id: int, search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        products = Product.objects.filter(company_id=company_id).order_by("sku")
+        products = Product.objects.filter(company_id=company_id, is_parent=False).order_by("sku")
         if search:
             products = products.filter(
                 Q(sku__icontains=search) | Q(title__icontains=search) | Q(upc=search) | Q(ean=search)

@@ -84,7 +84,9 @@ class MapToProductForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["product"].queryset = Product.objects.filter(company_id=self.instance.company_id)
+            self.fields["product"].queryset = Product.objects.filter(
+                company_id=self.instance.company_id, is_parent=False
+            )
 
     def clean_product(self):
         product = self.cleaned_data["product"]

@@ -147,7 +147,11 @@ def _links_to_create(company_id: int, *, failed: dict[str, int], limit: int) -> 
     given_up = [sku for sku, attempts in failed.items() if attempts >= CREATE_ATTEMPTS]
     return list(
         ProductLink.objects.filter(
-            company_id=company_id, enabled=True, item_id__isnull=True, product__active=True
+            company_id=company_id,
+            enabled=True,
+            item_id__isnull=True,
+            product__active=True,
+            product__is_parent=False,  # a style goes to Lightspeed as a matrix, not an item
         )
         .exclude(product__sku__in=refused)
         .exclude(product__sku__in=given_up)

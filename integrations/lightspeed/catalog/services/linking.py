@@ -52,9 +52,9 @@ def product_index(company_id: int) -> ProductIndex:
     )
     return ProductIndex.build(
         ProductCodes(pk, sku, upc, ean, mfr, linked.get(pk))
-        for pk, sku, upc, ean, mfr in Product.objects.filter(company_id=company_id).values_list(
-            "pk", "sku", "upc", "ean", "manufacturer_sku"
-        )
+        for pk, sku, upc, ean, mfr in Product.objects.filter(
+            company_id=company_id, is_parent=False
+        ).values_list("pk", "sku", "upc", "ean", "manufacturer_sku")
     )
 
 

@@ -59,7 +59,7 @@ def items_match(*, company: Company, items: Iterable[ItemCodes]) -> dict[int, It
         query |= Q(msku_key__in=mskus)
     products = {
         p.pk: p
-        for p in Product.objects.filter(company=company)
+        for p in Product.objects.filter(company=company, is_parent=False)  # a style is never sold
         .annotate(sku_key=Lower("sku"), msku_key=Lower("manufacturer_sku"))
         .filter(query)
     }
