@@ -33,12 +33,13 @@ class ItemMatrixRequests(LightspeedTransport):
         *,
         ids: Iterable[int | str] | None = None,
         since: datetime | None = None,
+        description: str | None = None,
         with_items: bool = False,
         include_archived: bool = False,
     ) -> Iterator[Record]:
         """Item matrices with their attribute set (and, `with_items`, their items): those with
-        the given ids (100 a request), else those changed since a time (all without one), oldest
-        first."""
+        the given ids (100 a request), else those changed since a time (all without one) and, with
+        `description`, only those so described, oldest first."""
         names = ["ItemAttributeSet", "Items"] if with_items else ["ItemAttributeSet"]
         base: dict[str, Any] = {"load_relations": q.relations(names)}
         if include_archived:
@@ -46,6 +47,8 @@ class ItemMatrixRequests(LightspeedTransport):
         if ids is not None:
             return self._matrices_by_id(ids, base)
         params = {**base, "sort": "timeStamp"}
+        if description is not None:
+            params["description"] = description
         if since is not None:
             params["timeStamp"] = q.after(since)
         return self.iter_records("ItemMatrix", params=params)

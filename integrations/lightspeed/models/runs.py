@@ -88,6 +88,7 @@ class SyncIssue(models.Model):
         ITEM_CREATE_FAILED = "item_create_failed", "Item creation failed (Lightspeed unavailable)"
         ITEM_MATCH_AMBIGUOUS = "item_match_ambiguous", "Duplicate SKU/UPC"
         ITEM_ARCHIVED = "item_archived", "Item archived in Lightspeed"
+        MATRIX_LINK_CONFLICT = "matrix_link_conflict", "Matrix and style do not agree"
         PRICE_LEVEL_UNUSABLE = "price_level_unusable", "Price level not usable"
         # a job's own failure: "<job>_failed" (see `job_failed_kind`)
         TOKENS_FAILED = "tokens_failed", "Tokens job failed"

@@ -3,6 +3,7 @@ one. Its variations are ordinary products and go as items."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,7 @@ from integrations.lightspeed.models import LightspeedSettings, ProductLink, Sync
 from . import orders_helpers as pos
 from .catalog_support import product, shop, uploads_not_queued, uploads_on, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
-from .test_catalog_create import answers, created, creating, run_products  # noqa: F401 - fixture
+from .test_catalog_create import answers, creating, run_products  # noqa: F401 - fixture
 from .test_catalog_products import item
 from .test_orders_import import run_orders, shop_setup  # noqa: F401 - fixture
 
@@ -50,19 +51,30 @@ def test_an_item_with_a_style_sku_links_to_no_style_and_the_variation_links_by_i
 
 
 @pytest.mark.usefixtures("creating")
-def test_auto_create_makes_no_loose_item_of_an_enabled_style(connected, mocked_lightspeed, sleeps):
+def test_auto_create_makes_no_loose_item_of_an_enabled_style_and_its_variation_goes_in_its_matrix(
+    connected, mocked_lightspeed, sleeps
+):
     settings_obj = LightspeedSettings.objects.get(pk=connected.pk)
     style, variation = style_with_variation(settings_obj.company)
     for made in (style, variation):
         ProductLink.objects.update_or_create(
             product=made, defaults={"company": settings_obj.company, "enabled": True}
         )
+    mocked_lightspeed.post(resource_url("ItemMatrix"), json={"ItemMatrix": {"itemMatrixID": "33"}})
     answers(mocked_lightspeed, "FIRST", "SECOND", "JKT-M")
 
     run_products(settings_obj, sleeps)
 
-    assert "STY-JACKET" not in created(mocked_lightspeed)
-    assert "JKT-M" in created(mocked_lightspeed)
+    items = [
+        json.loads(c.request.body)
+        for c in mocked_lightspeed.calls
+        if c.request.method == "POST" and c.request.url == resource_url("Item")
+    ]
+    assert [(b["customSku"], b.get("itemMatrixID")) for b in items] == [
+        ("FIRST", None),
+        ("SECOND", None),
+        ("JKT-M", "33"),
+    ]
     assert ProductLink.objects.get(product=style).item_id is None
 
 

@@ -23,11 +23,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.lightspeed.api import errors
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.api.records.items import ItemRecord, item_parse
+from integrations.lightspeed.api.records.matrices import attribute_slots, matrix_parse
 from integrations.lightspeed.catalog.selectors import stock_available_by_shop
 from integrations.lightspeed.catalog.services.linking import ItemLinker
 from integrations.lightspeed.catalog.services.matching import sku_key
@@ -104,7 +106,9 @@ def items_create(
     if dry_run or not links:
         return {"would_create": len(links)} if dry_run else {}
     found = _skus_in_lightspeed(settings_obj, client, links)
-    _failures_settle(company_id, [link.product.sku for link in links if sku_key(link.product.sku) in found])
+    create_failures_settle(
+        company_id, [link.product.sku for link in links if sku_key(link.product.sku) in found]
+    )
     ProductLink.objects.filter(
         pk__in=[link.pk for link in links if sku_key(link.product.sku) in found], create_sent_at__isnull=False
     ).update(create_sent_at=None)  # an unanswered create made its item after all: settled
@@ -153,9 +157,15 @@ def _links_to_create(company_id: int, *, failed: dict[str, int], limit: int) -> 
             product__active=True,
             product__is_parent=False,  # a style goes to Lightspeed as a matrix, not an item
         )
+        # A variation goes up only as an item of its style's matrix (matrix_create.py), never a
+        # loose item: it waits until the matrix exists.
+        .filter(
+            Q(product__parent__isnull=True)
+            | Q(product__parent__lightspeed_matrix_link__item_matrix_id__isnull=False)
+        )
         .exclude(product__sku__in=refused)
         .exclude(product__sku__in=given_up)
-        .select_related("product")
+        .select_related("product", "product__parent__lightspeed_matrix_link")
         .order_by("pk")[:limit]
     )
 
@@ -198,11 +208,12 @@ def _creates_send(
     for position, link in enumerate(links):
         sent = quantities.get(link.pk, {})
         try:
-            answer = _item_create(client, link, item_body(link, price_level=price_level, quantities=sent))
+            body = item_body(link, price_level=price_level, quantities=sent)
+            answer = _item_create(client, link, body, in_matrix=matrix_place(client, link.product))
         except errors.LightspeedBadRequestError as exc:
             failures_in_a_row = 0
             counts["create_refused"] += 1
-            _refusal_record(company_id, link.product.sku, exc)
+            create_refusal_record(company_id, link.product.sku, exc)
             continue
         except errors.LightspeedRateLimitedError:
             counts["create_deferred"] = len(links) - position
@@ -210,7 +221,9 @@ def _creates_send(
         except errors.LightspeedTransientError as exc:
             counts["create_failed"] += 1
             failures_in_a_row += 1
-            _failure_record(company_id, link.product.sku, exc, attempt=failed.get(link.product.sku, 0) + 1)
+            create_failure_record(
+                company_id, link.product.sku, exc, attempt=failed.get(link.product.sku, 0) + 1
+            )
             if failures_in_a_row >= 2:
                 break  # Lightspeed looks down: the rest wait for the next run
             continue
@@ -219,11 +232,32 @@ def _creates_send(
         counts["items_created"] += 1
 
 
-def _item_create(client: LightspeedClient, link: ProductLink, body: dict[str, Any]) -> dict[str, Any]:
-    """POSTs one item, marked as sent for as long as its outcome is unknown."""
+def matrix_place(client: LightspeedClient, product) -> dict[str, Any]:
+    """`create_item`'s matrix arguments for a variation (none for an ordinary product): its style's
+    matrix and its values in the slots of the matrix's attribute set — read from Lightspeed once
+    (one request) for a matrix LightSync linked rather than made."""
+    if product.parent_id is None:
+        return {}
+    link = product.parent.lightspeed_matrix_link
+    if not link.item_attribute_set_id:
+        matrix = matrix_parse(client.get_item_matrix(link.item_matrix_id, with_items=False))
+        link.item_attribute_set_id = matrix.item_attribute_set_id
+        link.save(update_fields=["item_attribute_set_id", "updated_at"])
+    return {
+        "item_matrix_id": link.item_matrix_id,
+        "attributes": attribute_slots(link.item_attribute_set_id, product.attribute_values),
+        "item_attribute_set_id": link.item_attribute_set_id,
+    }
+
+
+def _item_create(
+    client: LightspeedClient, link: ProductLink, body: dict[str, Any], *, in_matrix: dict[str, Any]
+) -> dict[str, Any]:
+    """POSTs one item (in its style's matrix, for a variation), marked as sent for as long as its
+    outcome is unknown."""
     _create_sent(link, timezone.now())
     try:
-        answer = client.create_item(body)
+        answer = client.create_item(body, **in_matrix)
     except (errors.LightspeedTimeoutError, errors.LightspeedConnectionError):
         raise  # no answer: the item may still be made, so the mark stays (see _maybe_in_flight)
     except errors.LightspeedError:
@@ -273,21 +307,27 @@ def _created_record(
         ItemShopState.objects.filter(link=link, shop__shop_id__in=list(sent)).update(sent_at=now)
         for shop_id, qoh in sent.items():
             ItemShopState.objects.filter(link=link, shop__shop_id=shop_id).update(qoh_sent=qoh)
-    _failures_settle(company_id, [link.product.sku])
+    create_failures_settle(company_id, [link.product.sku])
 
 
-def _refusal_record(company_id: int, sku: str, exc: errors.LightspeedError) -> None:
+def create_refusal_record(company_id: int, sku: str, exc: errors.LightspeedError, *, what: str = "") -> None:
     sync_issue_record(
         company_id=company_id,
         kind=SyncIssue.Kind.ITEM_CREATE_REJECTED,
         key=sku,
-        message=f"Lightspeed refused to create {sku}: {exc.message}",
+        message=f"Lightspeed refused to create {_named(what, sku)}: {exc.message}",
         excerpt=exc.body,
     )
-    _failures_settle(company_id, [sku], resolution="Refused by Lightspeed instead.")
+    create_failures_settle(company_id, [sku], resolution="Refused by Lightspeed instead.")
 
 
-def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, attempt: int) -> None:
+def _named(what: str, sku: str) -> str:
+    return f"{what} {sku}" if what else sku
+
+
+def create_failure_record(
+    company_id: int, sku: str, exc: errors.LightspeedError, *, attempt: int, what: str = ""
+) -> None:
     if attempt >= CREATE_ATTEMPTS:
         then = f"LightSync gave up after {attempt} attempts: press Retry once Lightspeed works again."
     else:
@@ -296,7 +336,7 @@ def _failure_record(company_id: int, sku: str, exc: errors.LightspeedError, *, a
         company_id=company_id,
         kind=SyncIssue.Kind.ITEM_CREATE_FAILED,
         key=sku,
-        message=f"Lightspeed could not create {sku} just now: {exc.message.rstrip('.')}. {then}",
+        message=f"Lightspeed could not create {_named(what, sku)} just now: {exc.message.rstrip('.')}. {then}",
         excerpt=exc.body,
     )
 
@@ -322,7 +362,9 @@ def _linked_settle(company_id: int) -> None:
     )
 
 
-def _failures_settle(company_id: int, skus: list[str], *, resolution: str = "Created in Lightspeed.") -> None:
+def create_failures_settle(
+    company_id: int, skus: list[str], *, resolution: str = "Created in Lightspeed."
+) -> None:
     """A create that failed for a moment has worked (or the item turned out to exist after all)."""
     if skus:
         SyncIssue.objects.filter(

@@ -7,6 +7,10 @@ that have no link row yet (created by bulk paths such as the CSV import or seed_
 no signals) get one here, enabled when Auto Enable New Products For Lightspeed is on. Then, with
 Enable Auto Create Enabled Products On Lightspeed on, the enabled products still missing in
 Lightspeed are created there (`create.py`).
+
+Styles (parent products) link to item matrices once their variations are linked
+(`matrix_linking.py`), and with auto-create an enabled style is made a matrix first
+(`matrix_create.py`), its variations then items in it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.api.records.items import ItemRecord, item_parse
 from integrations.lightspeed.catalog.services.create import items_create
 from integrations.lightspeed.catalog.services.linking import ItemLinker
+from integrations.lightspeed.catalog.services.matrix_create import matrices_create
+from integrations.lightspeed.catalog.services.matrix_linking import matrices_link, matrix_ids_backfill
 from integrations.lightspeed.catalog.services.state import FIRST_POLL_OVERLAP
 from integrations.lightspeed.models import CatalogCursor, LightspeedSettings, ProductLink, SyncIssue
 
@@ -95,7 +101,11 @@ def products_download(
     if not dry_run and latest:
         cursor.items_since = latest
         cursor.save(update_fields=["items_since"])
+    if not dry_run:
+        matrix_ids_backfill(company_id=company_id, client=client)
+    counts.update(matrices_link(settings_obj=settings_obj, dry_run=dry_run, run=run))
     if settings_obj.auto_create_enabled_products:
+        counts.update(matrices_create(settings_obj=settings_obj, client=client, dry_run=dry_run))
         counts.update(items_create(settings_obj=settings_obj, client=client, dry_run=dry_run))
     counts["open_match_issues"] = SyncIssue.objects.filter(
         company_id=company_id, kind=SyncIssue.Kind.ITEM_MATCH_AMBIGUOUS, status=SyncIssue.Status.OPEN
