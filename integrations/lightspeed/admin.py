@@ -29,6 +29,7 @@ admin.site.register_groups(
             "lightspeedsale",
             "unmatcheditem",
             "productlink",
+            "matrixlink",
             "uploadpreview",
             "stockdrift",
             "freshnessthreshold",

@@ -15,6 +15,7 @@ ROLE_GRANTS = (
     ("SyncRun", VIEW, VIEW),
     ("SyncIssue", CHANGE, FULL),
     ("ProductLink", CHANGE, CHANGE),
+    ("MatrixLink", VIEW, CHANGE),
     ("StockDrift", CHANGE, CHANGE),
     ("UploadPreview", VIEW, VIEW),
     ("LightspeedSale", VIEW, VIEW),

@@ -1,6 +1,7 @@
 """Catalog admin, from the Lightspeed side: product links, a Lightspeed column, enabled filter and
 bulk actions on the products list, the drift report with its "push" action, and the "Preview upload" list.
 
+The product page gets a Lightspeed panel (a style's matrix; a variation's item, style and matrix).
 Commerce's ProductAdmin belongs to commerce: the filter and actions are attached to the registered
 instance from here, so commerce never imports the channel. Every action calls one service.
 """
@@ -18,6 +19,7 @@ from django.utils.html import format_html_join
 
 from integrations.commerce.models import Product
 from integrations.core.admin import CompanyScopedAdmin
+from integrations.lightspeed.api.records.matrices import BUILT_IN_ATTRIBUTE_SETS
 from integrations.lightspeed.catalog.services.drift import drift_push
 from integrations.lightspeed.catalog.services.enable import products_enabled_set
 from integrations.lightspeed.catalog.services.upload import (
@@ -30,6 +32,7 @@ from integrations.lightspeed.models import (
     ItemShopState,
     LightspeedSettings,
     LightspeedShop,
+    MatrixLink,
     ProductLink,
     StockDrift,
     UploadPreview,
@@ -99,10 +102,51 @@ def lightspeed_state(product: Product) -> str:
     return f"item {link.item_id}" if link.item_id else "enabled, not in Lightspeed yet"
 
 
+def _matrix_text(style: Product) -> str:
+    link = MatrixLink.objects.filter(product_id=style.pk).first()
+    if link is None or not link.item_matrix_id:
+        if link is not None and link.create_sent_at:
+            return "matrix being created in Lightspeed"
+        return "no Lightspeed matrix yet"
+    attribute_set = BUILT_IN_ATTRIBUTE_SETS.get(link.item_attribute_set_id or 0)
+    how = ProductLink.MatchedBy(link.matched_by).label if link.matched_by else ""
+    details = ", ".join(
+        part for part in (f"attribute set {attribute_set.name}" if attribute_set else "", how) if part
+    )
+    return f"item matrix {link.item_matrix_id}" + (f" ({details})" if details else "")
+
+
+@admin.display(description="Lightspeed")
+def lightspeed_panel(product: Product) -> str:
+    """The product page's Lightspeed line: a style's matrix; a variation's style, matrix and item."""
+    if product.pk is None:
+        return "—"
+    if product.is_parent:
+        return f"Style: {_matrix_text(product)}."
+    item = lightspeed_state(product)
+    if product.parent_id is None:
+        return f"Item: {item}."
+    return f"Item: {item}. Style {product.parent.sku}: {_matrix_text(product.parent)}."
+
+
+def _with_lightspeed_panel(get_fieldsets):
+    def fieldsets(request, obj=None):
+        sets = list(get_fieldsets(request, obj))
+        if obj is not None:
+            sets.append(("Lightspeed", {"fields": ("lightspeed_panel",)}))
+        return sets
+
+    return fieldsets
+
+
 def _attach_to_product_admin() -> None:
     product_admin = admin.site._registry.get(Product)
     if product_admin is None or enable_for_lightspeed in (product_admin.actions or []):
         return
+    # The change view's Lightspeed panel: a style's matrix, a variation's style and matrix.
+    product_admin.lightspeed_panel = lightspeed_panel
+    product_admin.readonly_fields = (*product_admin.readonly_fields, "lightspeed_panel")
+    product_admin.get_fieldsets = _with_lightspeed_panel(product_admin.get_fieldsets)
     product_admin.actions = [*(product_admin.actions or []), enable_for_lightspeed, disable_for_lightspeed]
     product_admin.list_filter = (*product_admin.list_filter, LightspeedEnabledFilter)
     columns = list(product_admin.list_display)
@@ -169,6 +213,23 @@ class ProductLinkAdmin(CompanyScopedAdmin):
     @admin.action(description="Disable selected products for Lightspeed", permissions=["change"])
     def disable(self, request, queryset):
         _set_enabled(request, queryset.values_list("product_id", "company_id"), False, self)
+
+
+@admin.register(MatrixLink)
+class MatrixLinkAdmin(CompanyScopedAdmin):
+    list_display = (
+        "product",
+        "item_matrix_id",
+        "item_attribute_set_id",
+        "matched_by",
+        "linked_at",
+        "company",
+    )
+    list_filter = ("matched_by", "company")
+    search_fields = ("product__sku", "product__title", "=item_matrix_id")
+    list_select_related = ("product", "company")
+    raw_id_fields = ("product",)
+    readonly_fields = ("linked_at", "create_sent_at")
 
 
 # --- drift report ------------------------------------------------------------------------------

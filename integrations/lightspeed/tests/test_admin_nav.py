@@ -34,6 +34,7 @@ OPERATIONS_ENTRIES = [
     "Lightspeed sales",
     "Unmatched Lightspeed items",
     "Product links",
+    "Matrix links",
     "Preview upload",
     "Stock drifts",
 ]
@@ -50,6 +51,7 @@ CHANGELIST = {
     "Lightspeed sales": "lightspeedsale",
     "Unmatched Lightspeed items": "unmatcheditem",
     "Product links": "productlink",
+    "Matrix links": "matrixlink",
     "Preview upload": "uploadpreview",
     "Stock drifts": "stockdrift",
     "Freshness alert thresholds": "freshnessthreshold",

@@ -301,3 +301,30 @@ def test_an_unanswered_matrix_create_is_not_sent_again_until_a_lookup_settles_it
     assert MatrixLink.objects.get(product=tarn).item_matrix_id == 90
     [body] = posts(mocked_lightspeed, ITEM_URL)
     assert (body["customSku"], body["itemMatrixID"]) == ("TARN-RED", "90")
+
+
+# --- the product page --------------------------------------------------------------------------
+def test_the_product_page_shows_a_styles_matrix_and_a_variations_style_matrix_and_item(client, linking):
+    from django.urls import reverse
+
+    from integrations.commerce.tests.factories import MerchantFactory
+
+    cascade = style(linking.company, "STY-CASCADE", ("Color", "Size"), ("CAS-NVY-S", ("Navy", "S")))
+    MatrixLink.objects.create(
+        company=linking.company,
+        product=cascade,
+        item_matrix_id=50,
+        item_attribute_set_id=1,
+        matched_by="custom_sku",
+    )
+    variation = Product.objects.get(sku="CAS-NVY-S")
+    ProductLink.objects.update_or_create(
+        product=variation, defaults={"company": linking.company, "enabled": True, "item_id": 301}
+    )
+    client.force_login(MerchantFactory(company=linking.company))
+
+    style_page = client.get(reverse("admin:commerce_product_change", args=[cascade.pk])).content.decode()
+    child_page = client.get(reverse("admin:commerce_product_change", args=[variation.pk])).content.decode()
+
+    assert "Style: item matrix 50 (attribute set Color/Size, Custom SKU = SKU)." in style_page
+    assert "Item: item 301. Style STY-CASCADE: item matrix 50" in child_page
