@@ -71,8 +71,7 @@ def filtered(
     loaded: frozenset[str] = frozenset(),
     raw_query: str = "",
 ) -> QuerySet:
-    model = resource.model
-    queryset = model.objects.filter(accountID=account_id)
+    queryset = resource.rows(account_id)
     if resource.has_archived:
         archived = params.get("archived", "false").lower()
         if archived == "false":
@@ -218,7 +217,7 @@ def list_payload(req: ListRequest, relations: set[str]) -> dict:
 
 
 def single_payload(resource: Resource, account_id: int, pk: int, relations: set[str]) -> dict:
-    row = resource.model.objects.filter(accountID=account_id, **{resource.pk: pk}).first()
+    row = resource.rows(account_id).filter(**{resource.pk: pk}).first()
     if row is None:
         raise not_found(resource.name, pk)
     return {"@attributes": {"count": "1"}, resource.name: resource.render([row], relations)[0]}

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.db import models
 
 from integrations.lightspeed_sandbox import serializers as s
+from integrations.lightspeed_sandbox import serializers_catalog as sc
+from integrations.lightspeed_sandbox import serializers_matrices as sm
 from integrations.lightspeed_sandbox.store import models as m
 
 # "Any of" these (with the `employee:` prefix) opens the endpoint; `all` opens every one.
@@ -15,6 +17,11 @@ SHOP_SCOPES = ("register", "reports", "workbench", "customers", "admin", "invent
 ITEM_SCOPES = ("register", "product_cost", "reports", "workbench", "customers", "admin", "cfd")
 ITEM_SHOP_SCOPES = ("inventory", "inventory_read", "product_cost")
 SALE_SCOPES = ("register", "cfd")
+# The ItemMatrix page names product_cost; the scopes page says inventory opens "items and
+# inventory", so the sandbox opens matrices to what opens Item and to inventory(_read) too.
+MATRIX_SCOPES = (*ITEM_SCOPES, "inventory", "inventory_read")
+# ItemAttributeSet's page names inventory_base; whatever reads items can read their sets.
+ATTRIBUTE_SET_SCOPES = (*MATRIX_SCOPES, "inventory_base")
 VALID_SCOPES = {
     "all",
     "register",
@@ -59,10 +66,17 @@ class Resource:
     methods: tuple[str, ...] = ("GET",)
     read_only_scopes: tuple[str, ...] = ()  # listed scopes that only allow GET
     hidden: tuple[str, ...] = ()  # columns that are not API fields
+    shared: bool = False  # rows of accountID 0 belong to every account (the built-in sets)
 
     @property
     def has_archived(self) -> bool:
         return any(f.name == "archived" for f in self.model._meta.get_fields())
+
+    def rows(self, account_id: int) -> models.QuerySet:
+        """The account's records (and, for a shared resource, everybody's)."""
+        if self.shared:
+            return self.model.objects.filter(accountID__in=(0, account_id))
+        return self.model.objects.filter(accountID=account_id)
 
 
 RESOURCES: dict[str, Resource] = {
@@ -117,9 +131,38 @@ RESOURCES: dict[str, Resource] = {
             {
                 "ItemShops": Relation(True, m.ItemShop, "itemID", "itemID"),
                 "Prices": Relation(True, m.ItemPrice, "itemID", "itemID"),
+                # Kept on the item's own row: `ItemAttributes.attribute1=Navy` filters work.
+                "ItemAttributes": Relation(False, m.Item, "itemID", "itemID"),
+                "ItemAttributes.ItemAttributeSet": Relation(False),
             },
             always=("Prices",),
             methods=("GET", "POST", "PUT", "DELETE"),
+            hidden=("itemAttributeSetID", "attribute1", "attribute2", "attribute3"),
+        ),
+        Resource(
+            "ItemMatrix",
+            m.ItemMatrix,
+            "itemMatrixID",
+            sm.render_item_matrices,
+            MATRIX_SCOPES,
+            ("itemMatrixID", "timeStamp", "description"),
+            {
+                "ItemAttributeSet": Relation(False),
+                "Items": Relation(True, m.Item, "itemMatrixID", "itemMatrixID"),
+            },
+            methods=("GET", "POST", "PUT", "DELETE"),
+            read_only_scopes=("inventory_read",),
+            hidden=("prices", "createTime"),
+        ),
+        Resource(
+            "ItemAttributeSet",
+            m.ItemAttributeSet,
+            "itemAttributeSetID",
+            sc.render_item_attribute_sets,
+            ATTRIBUTE_SET_SCOPES,
+            ("itemAttributeSetID",),
+            hidden=("accountID",),
+            shared=True,
         ),
         Resource(
             "ItemShop",
@@ -172,6 +215,22 @@ RESOURCES: dict[str, Resource] = {
             hidden=("note", "lineType"),
         ),
         Resource(
+            "PaymentType",
+            m.PaymentType,
+            "paymentTypeID",
+            sc.render_payment_types,
+            SHOP_SCOPES,
+            ("paymentTypeID",),
+        ),
+        Resource(
+            "InventoryCount",
+            m.InventoryCount,
+            "inventoryCountID",
+            sc.render_inventory_counts,
+            ("inventory_counts",),
+            ("inventoryCountID",),
+        ),
+        Resource(
             "SaleVoid",
             m.SaleVoid,
             "saleVoidID",
@@ -194,7 +253,6 @@ UNMODELLED = {
         "Manufacturer",
         "Note",
         "TaxClass",
-        "ItemAttributes",
         "ItemComponents",
         "ItemVendorNums",
         "CustomFieldValues",
@@ -204,12 +262,23 @@ UNMODELLED = {
         "TagRelations",
         "TagRelations.Tag",
         "CustomFieldValues.value",
-        "ItemAttributes.ItemAttributeSet",
         "ItemShelfLocations",
         "ItemPrices",
         "DefaultVendor",
         "Department",
         "Season",
+    ),
+    "ItemMatrix": (
+        "Category",
+        "TaxClass",
+        "Department",
+        "Manufacturer",
+        "Season",
+        "Images",
+        "ItemECommerce",
+        "TagRelations",
+        "TagRelations.Tag",
+        "CustomFieldValues",
     ),
     "Customer": ("CreditAccount", "Note", "CustomFieldValues", "CustomerType", "Discount", "TaxCategory"),
     "Sale": (

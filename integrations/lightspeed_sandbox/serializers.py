@@ -15,6 +15,11 @@ from integrations.lightspeed_sandbox.fields import (
     SALE_PAYMENT_FIELDS,
 )
 from integrations.lightspeed_sandbox.render import api_str, api_time, put_relation, relation, stringify
+from integrations.lightspeed_sandbox.serializers_catalog import (
+    attribute_sets,
+    item_attributes_record,
+    payment_type_record,
+)
 from integrations.lightspeed_sandbox.store.models import (
     Customer,
     Employee,
@@ -236,9 +241,15 @@ def render_items(rows: list[Item], relations: set[str]) -> list[dict]:
         # Lightspeed lists the shop rows before the account-wide shopID 0 row.
         for s in ItemShop.objects.filter(itemID__in=ids).order_by("itemID", "-itemShopID"):
             shops[s.itemID].append(item_shop_record(s))
+    sets = None
+    if "ItemAttributes.ItemAttributeSet" in relations and rows:
+        sets = attribute_sets({i.accountID for i in rows})
     out = []
     for i in rows:
         record = _fields(i, ITEM_FIELDS)
+        if "ItemAttributes" in relations and i.itemAttributesID:
+            # Only items in (or once in) a matrix have ItemAttributes; their values may be empty.
+            record["ItemAttributes"] = item_attributes_record(i, sets)
         if "ItemShops" in relations:
             put_relation(record, "ItemShops", "ItemShop", shops[i.itemID])
         put_relation(record, "Prices", "ItemPrice", prices[i.itemID])
@@ -305,15 +316,7 @@ def render_sale_payments(rows: list[SalePayment], relations: set[str]) -> list[d
         record = _fields(p, SALE_PAYMENT_FIELDS, {"ccChargeID": 0, "creditAccountID": 0})
         t = types.get(p.paymentTypeID)
         if t is not None:
-            record["PaymentType"] = {
-                "paymentTypeID": str(t.paymentTypeID),
-                "name": t.name,
-                "requireCustomer": "false",
-                "archived": api_str(t.archived),
-                "internalReserved": "true" if t.type != "user defined" else "false",
-                "type": t.type,
-                "refundAsPaymentTypeID": "0",
-            }
+            record["PaymentType"] = payment_type_record(t)
         out.append(record)
     return out
 

@@ -13,6 +13,12 @@ from django.db import connection, transaction
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import bad_request
+from integrations.lightspeed_sandbox.services.catalogue import (
+    inventory_counts_seed,
+    matrices_bulk_create,
+    matrix_attribute_sets,
+    matrix_columns,
+)
 from integrations.lightspeed_sandbox.services.items import as_list, to_bool
 from integrations.lightspeed_sandbox.services.price_levels import (
     price_level_put,
@@ -26,11 +32,14 @@ DEMO_CLIENT_ID = "lightsync-demo"
 DEMO_CLIENT_SECRET = "lightsync-demo-secret"  # noqa: S105 - the documented demo client
 DEMO_REDIRECT_URI = "http://127.0.0.1:8000/lightspeed/oauth/callback/"
 DEMO_LOGIN = ("demo", "demo")
+# Every account's built-in payment types (internalReserved), in id order: Cash is the first. The
+# docs allow five types (cash, gift card, credit account, credit card, user defined).
 PAYMENT_TYPES = (
     ("Cash", "cash"),
-    ("Check", "check"),
+    ("Check", "user defined"),
     ("Credit Card", "credit card"),
     ("Gift Card", "gift card"),
+    ("Credit Account", "credit account"),
 )
 SHOP_TAX_RATES = {"America/New_York": Decimal("0.08875"), "America/Chicago": Decimal("0.1025")}
 DATA_MODELS = (
@@ -41,6 +50,8 @@ DATA_MODELS = (
     m.Shop,
     m.Register,
     m.PaymentType,
+    m.ItemMatrix,
+    m.InventoryCount,
     m.Item,
     m.ItemPrice,
     m.ItemShop,
@@ -84,7 +95,9 @@ def _account_base(*, account_id: int, name: str, now: datetime, levels: list | N
         defaults={"secret": DEMO_CLIENT_SECRET, "redirectUri": DEMO_REDIRECT_URI, "name": "LightSync demo"},
     )
     for name_, kind in PAYMENT_TYPES:
-        m.PaymentType.objects.get_or_create(accountID=account_id, name=name_, defaults={"type": kind})
+        m.PaymentType.objects.get_or_create(
+            accountID=account_id, name=name_, defaults={"type": kind, "internalReserved": True}
+        )
 
 
 @transaction.atomic
@@ -116,6 +129,7 @@ def items_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
         m.Shop.objects.filter(accountID=account_id).values_list("shopID", flat=True).order_by("shopID")
     )
     levels = price_levels(account_id)
+    matrix_sets = matrix_attribute_sets(account_id, records)
     next_id = (m.Item.objects.order_by("-itemID").values_list("itemID", flat=True).first() or 0) + 1
     items, prices, stock = [], [], []
     for record in records:
@@ -140,6 +154,7 @@ def items_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
                 categoryID=int(record.get("categoryID", 0)),
                 createTime=record.get("createTime") or now,
                 timeStamp=record.get("timeStamp") or now,
+                **matrix_columns(record, item_id, matrix_sets),
             )
         )
         given = {int(p.get("useTypeID", 1)): p for p in as_list(record.get("Prices"), "ItemPrice")}
@@ -198,7 +213,9 @@ def seed_records(document: dict) -> dict:
     `"void": true` to void them afterwards and `"refund": true` to refund them. With
     `"fast": true` plain sales go in by bulk INSERTs (see `services.bulk`), ten times faster.
     An account gets the built-in price levels, or exactly its `priceLevels` ([[id, name], ...]);
-    `PriceLevel` records add or change levels (`archived`, `canBeArchived`, `type`).
+    `PriceLevel` records add or change levels (`archived`, `canBeArchived`, `type`). `ItemMatrix`
+    records (with `itemAttributeSetID` and `Prices`) go in before the items, which may carry
+    `itemMatrixID` and `ItemAttributes`; `InventoryCount` records `{name, shopID, archived}`.
     """
     now = clock.now()
     counts: dict[str, int] = {}
@@ -221,6 +238,11 @@ def seed_records(document: dict) -> dict:
         _register_seed(record, default_account=default_account, now=now)
     for record in document.get("Employee") or []:
         _employee_seed(record, default_account=default_account, now=now)
+    if document.get("ItemMatrix"):
+        counts["ItemMatrix"] = matrices_bulk_create(
+            account_id=default_account, records=document["ItemMatrix"], now=now
+        )
+    inventory_counts_seed(document.get("InventoryCount") or [], default_account=default_account, now=now)
     archived_items: list[int] = []
     if document.get("Item"):
         records, archived_items = _items_unarchived(document["Item"])
@@ -231,7 +253,17 @@ def seed_records(document: dict) -> dict:
         document.get("Sale") or [], default_account=default_account, now=now, fast=bool(document.get("fast"))
     )
     m.Item.objects.filter(itemID__in=archived_items).update(archived=True)
-    for name in ("Account", "ApiClient", "PriceLevel", "Shop", "Register", "Employee", "Customer", "Sale"):
+    for name in (
+        "Account",
+        "ApiClient",
+        "PriceLevel",
+        "Shop",
+        "Register",
+        "Employee",
+        "Customer",
+        "Sale",
+        "InventoryCount",
+    ):
         if document.get(name):
             counts[name] = len(document[name])
     return {"accountID": default_account, "created": counts}

@@ -2,7 +2,9 @@
 
 Account 100001 with the catalogue's three shops and their registers, its employees (the owner
 logs in as demo/demo), its items with per-shop stock, its customers, the `lightsync-demo` API
-client, the price levels (Default, MSRP, Online and a custom Wholesale, 4), and two weeks of completed sales rung up through the same code as `POST Sale`:
+client, the price levels (Default, MSRP, Online and a custom Wholesale, 4), the catalogue's item
+matrices with their items (`demo_lightspeed_matrices()`), two inventory counts, and two weeks of
+completed sales rung up through the same code as `POST Sale`:
 ordinary sales, a full refund, a partial refund, an exchange, a voided sale, an open layaway,
 a misc line (itemID 0) and bag-fee lines. Everything is deterministic except that the history
 ends at the moment of seeding, so the demo always shows recent sales.
@@ -19,6 +21,7 @@ from django.db import transaction
 from integrations.core import demo_catalogue as catalogue
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.services import datasets
+from integrations.lightspeed_sandbox.services.catalogue import matrices_bulk_create
 from integrations.lightspeed_sandbox.services.price_levels import price_level_put
 from integrations.lightspeed_sandbox.services.refunds import refund_in_kind, sale_refund, sale_void
 from integrations.lightspeed_sandbox.services.sales import sale_create, sale_update
@@ -73,7 +76,34 @@ def _seed_structure(now: datetime) -> None:
         )
 
 
+def _seed_matrices(now: datetime) -> None:
+    """The demo account's item matrices (its matrix items follow with the other items)."""
+    records = [
+        {
+            "itemMatrixID": matrix.matrix_id,
+            "description": matrix.description,
+            "itemAttributeSetID": matrix.item_attribute_set_id,
+            "defaultCost": str(matrix.default_cost),
+            "Prices": {
+                "ItemPrice": [
+                    {"useTypeID": 1, "amount": str(matrix.default_price)},
+                    {"useTypeID": 2, "amount": "0"},
+                    {"useTypeID": 3, "amount": str(matrix.default_price)},
+                ]
+            },
+        }
+        for matrix in catalogue.demo_lightspeed_matrices()
+    ]
+    matrices_bulk_create(account_id=catalogue.DEMO_ACCOUNT_ID, records=records, now=now)
+    # Two stock counts at Downtown, one long since archived (InventoryCount is read-only here).
+    for name, archived in (("Spring count 2026", True), ("Year-end count", False)):
+        m.InventoryCount.objects.create(
+            accountID=catalogue.DEMO_ACCOUNT_ID, name=name, shopID=1, archived=archived, timeStamp=now
+        )
+
+
 def _seed_catalogue(now: datetime) -> None:
+    _seed_matrices(now)
     records = [
         {
             "itemID": item.item_id,
@@ -91,6 +121,10 @@ def _seed_catalogue(now: datetime) -> None:
                 ]
             },
             "ItemShops": {"ItemShop": [{"shopID": shop_id, "qoh": qoh} for shop_id, qoh in item.qoh]},
+            "itemMatrixID": item.matrix_id,
+            "ItemAttributes": dict(
+                zip(("attribute1", "attribute2", "attribute3"), item.attribute_values, strict=True)
+            ),
         }
         for item in catalogue.demo_lightspeed_items()
     ]

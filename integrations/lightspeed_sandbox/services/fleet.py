@@ -106,7 +106,8 @@ def accounts_create(spec: FleetSpec) -> list[dict]:
             for level_id, name in BUILT_IN
         ]
         payment_types += [
-            m.PaymentType(accountID=account_id, name=name, type=kind) for name, kind in datasets.PAYMENT_TYPES
+            m.PaymentType(accountID=account_id, name=name, type=kind, internalReserved=True)
+            for name, kind in datasets.PAYMENT_TYPES
         ]
         shop_ids = list(range(next_shop, next_shop + spec.shops))
         next_shop += spec.shops

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -10,7 +10,9 @@ from django.db.models import Sum
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
+from integrations.lightspeed_sandbox.services.membership import matrix_membership_apply
 from integrations.lightspeed_sandbox.services.price_levels import price_levels
+from integrations.lightspeed_sandbox.services.values import as_list, to_bool, to_decimal, to_int
 from integrations.lightspeed_sandbox.store.models import Item, ItemPrice, ItemShop, PriceLevel, Shop
 
 ITEM_TEXT_FIELDS = ("customSku", "manufacturerSku", "upc", "ean", "description", "itemType")
@@ -27,44 +29,6 @@ ITEM_INT_FIELDS = (
 # `archived` is not here: an update cannot archive an item, only DELETE does (it is ignored).
 ITEM_BOOL_FIELDS = ("discountable", "tax", "serialized", "publishToEcom")
 CODE_FIELDS = ("upc", "ean")
-
-
-def as_list(value: Any, key: str) -> list[dict]:
-    """A nested collection from a request body: `{"Key": obj|[...]}`, `[{"Key": obj}]` or `[...]`."""
-    if value in (None, ""):
-        return []
-    if isinstance(value, dict):
-        inner = value.get(key, value)
-        return inner if isinstance(inner, list) else [inner]
-    if isinstance(value, list):
-        out: list[dict] = []
-        for entry in value:
-            if isinstance(entry, dict) and key in entry:
-                out.extend(as_list(entry, key))
-            else:
-                out.append(entry)
-        return out
-    raise bad_request(f"Invalid {key} collection.")
-
-
-def to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("true", "1")
-
-
-def to_int(value: Any, name: str) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise bad_request(f"Invalid integer for {name}: '{value}'.") from None
-
-
-def to_decimal(value: Any, name: str) -> Decimal:
-    try:
-        return Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise bad_request(f"Invalid number for {name}: '{value}'.") from None
 
 
 def _apply_item_fields(item: Item, data: dict) -> bool:
@@ -95,13 +59,17 @@ def _apply_item_fields(item: Item, data: dict) -> bool:
     return changed
 
 
-def _apply_prices(item: Item, prices: list[dict]) -> bool:
-    changed = False
-    existing = {p.useTypeID: p for p in ItemPrice.objects.filter(itemID=item.itemID)}
-    levels = PriceLevel.objects.filter(accountID=item.accountID)
+def priced_levels(
+    account_id: int, prices: list[dict], *, what: str = "Item"
+) -> list[tuple[PriceLevel, Decimal]]:
+    """Each ItemPrice of a body as (its level, amount); by useTypeID or by the level's name."""
+    levels = PriceLevel.objects.filter(accountID=account_id)
     by_id = {level.priceLevelID: level for level in levels}
     names = {level.name.lower(): level.priceLevelID for level in levels}
+    out = []
     for entry in prices:
+        if not isinstance(entry, dict):
+            raise bad_request("An ItemPrice must be an object with useTypeID and amount.")
         if "useTypeID" in entry:
             use_type_id = to_int(entry["useTypeID"], "useTypeID")
         elif str(entry.get("useType", "")).lower() in names:
@@ -112,10 +80,18 @@ def _apply_prices(item: Item, prices: list[dict]) -> bool:
         # archived, is refused rather than stored where no register would use it.
         level = by_id.get(use_type_id)
         if level is None:
-            raise bad_request(f"Item not saved. There is no price level with useTypeID {use_type_id}.")
+            raise bad_request(f"{what} not saved. There is no price level with useTypeID {use_type_id}.")
         if level.archived:
-            raise bad_request(f"Item not saved. The {level.name} price level ({use_type_id}) is archived.")
-        amount = to_decimal(entry.get("amount", "0"), "amount")
+            raise bad_request(f"{what} not saved. The {level.name} price level ({use_type_id}) is archived.")
+        out.append((level, to_decimal(entry.get("amount", "0"), "amount")))
+    return out
+
+
+def _apply_prices(item: Item, prices: list[dict]) -> bool:
+    changed = False
+    existing = {p.useTypeID: p for p in ItemPrice.objects.filter(itemID=item.itemID)}
+    for level, amount in priced_levels(item.accountID, prices):
+        use_type_id = level.priceLevelID
         price = existing.get(use_type_id)
         if price is None:
             ItemPrice.objects.create(
@@ -185,7 +161,7 @@ def _system_sku(item_id: int) -> str:
 
 @transaction.atomic
 def item_create(*, account_id: int, data: dict, item_id: int | None = None) -> Item:
-    if not str(data.get("description") or "").strip():
+    if not str(data.get("description") or "").strip() and not data.get("itemMatrixID"):
         raise bad_request("Item not created. An Item must have a description.")
     now = clock.now()
     item = Item(accountID=account_id, description="", createTime=now, timeStamp=now)
@@ -193,10 +169,14 @@ def item_create(*, account_id: int, data: dict, item_id: int | None = None) -> I
         item.itemID = item_id
     _apply_item_fields(item, data)
     _custom_sku_check(item, verb="created")
+    matrix_membership_apply(item, data, verb="created")
     item.save()
-    if not item.systemSku:
-        item.systemSku = _system_sku(item.itemID)
-        Item.objects.filter(pk=item.pk).update(systemSku=item.systemSku)
+    if not item.systemSku or (item.itemMatrixID and not item.itemAttributesID):
+        item.systemSku = item.systemSku or _system_sku(item.itemID)
+        item.itemAttributesID = item.itemID if item.itemMatrixID else 0
+        Item.objects.filter(pk=item.pk).update(
+            systemSku=item.systemSku, itemAttributesID=item.itemAttributesID
+        )
     # Every item has a row per shop plus the account-wide shopID 0 row, stock or not.
     shops = list(
         Shop.objects.filter(accountID=account_id).values_list("shopID", flat=True).order_by("shopID")
@@ -226,6 +206,7 @@ def item_update(*, account_id: int, item_id: int, data: dict) -> Item:
     now = clock.now()
     changed = _apply_item_fields(item, data)
     _custom_sku_check(item, verb="updated")
+    changed |= matrix_membership_apply(item, data, verb="updated")
     changed |= _apply_prices(item, as_list(data.get("Prices"), "ItemPrice"))
     # Stock moves ItemShop.timeStamp only: Item.timeStamp does not move when stock changes.
     _apply_item_shops(item, as_list(data.get("ItemShops"), "ItemShop"), now=now)

@@ -16,7 +16,16 @@ from django.db import transaction
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.store.models import Bucket, Register
 
-RELATION_CONTAINERS = ("ItemShops", "Prices", "SaleLines", "SalePayments", "Addresses", "Emails", "Phones")
+RELATION_CONTAINERS = (
+    "ItemShops",
+    "Prices",
+    "ItemAttributes",
+    "SaleLines",
+    "SalePayments",
+    "Addresses",
+    "Emails",
+    "Phones",
+)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
 from integrations.lightspeed_sandbox.services.items import as_list, stock_move, to_bool, to_decimal, to_int
 from integrations.lightspeed_sandbox.services.sales import _complete, _totals_refresh, sale_create
-from integrations.lightspeed_sandbox.store.models import Sale, SaleLine, SalePayment, SaleVoid
+from integrations.lightspeed_sandbox.store.models import PaymentType, Sale, SaleLine, SalePayment, SaleVoid
 
 VOID_REASON_PREFIX = "Lightspeed Retail System Administrator Void: "
 
@@ -83,6 +83,10 @@ def sale_refund(*, account_id: int, sale_id: int, data: dict, now: datetime | No
     payments = as_list(data.get("SalePayments"), "SalePayment")
     if not payments or not all(p.get("paymentTypeID") for p in payments):
         raise bad_request("Refund not created. At least one SalePayment with a paymentTypeID is required.")
+    known = set(PaymentType.objects.filter(accountID=account_id).values_list("paymentTypeID", flat=True))
+    for entry in payments:
+        if to_int(entry["paymentTypeID"], "paymentTypeID") not in known:
+            raise not_found("PaymentType", entry["paymentTypeID"])
     header = {
         "shopID": data.get("shopID", original.shopID),
         "registerID": data.get("registerID", original.registerID),

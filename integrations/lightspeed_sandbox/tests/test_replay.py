@@ -36,6 +36,7 @@ CASSETTES = (
     "account/Sales/employee.yml",
     "account/shops/show.yml",
     "account/items/index.yml",
+    "account/items/index_without_item_matrices.yml",
     "account/items/show.yml",
     "account/items/create.yml",
     "account/items/create_invalid.yml",
@@ -51,6 +52,9 @@ CASSETTES = (
     "account/Sales/create.yml",
     "account/Sales/create_with_itemcode.yml",
     "account/Sales/update.yml",
+    "account/ItemMatrix/show.yml",
+    "account/ItemAttributeSet/index.yml",
+    "account/ItemAttributeSet/show.yml",
 )
 OUT_OF_SCOPE = {
     "TaxClass",
@@ -60,7 +64,6 @@ OUT_OF_SCOPE = {
     "CustomFieldValues",
     "ItemComponents",
     "ItemVendorNums",
-    "ItemAttributes",
     "ReceiptSetup",
     "CCGateway",
     "PriceLevel",
@@ -118,6 +121,7 @@ def seed_document() -> dict:
                 "firstName": "Gone",
                 "archived": "true",
             }
+    matrix = _body(_interactions("account/ItemMatrix/show.yml")[0])["ItemMatrix"]
     employee = _entities(_body(_interactions("account/employees/show.yml")[0]), "Employee")[0]
     contact = employee["Contact"]
     return {
@@ -141,9 +145,19 @@ def seed_document() -> dict:
                 "phone": _nested(contact, "Phones", "ContactPhone")[0]["number"],
             }
         ],
+        "ItemMatrix": [
+            {
+                "itemMatrixID": int(matrix["itemMatrixID"]),
+                "description": matrix["description"],
+                "itemAttributeSetID": matrix["itemAttributeSetID"],
+                "Prices": {"ItemPrice": _nested(matrix, "Prices", "ItemPrice")},
+            }
+        ],
         "Item": [
             {
                 "itemID": int(item["itemID"]),
+                "itemMatrixID": int(item.get("itemMatrixID") or 0),
+                "ItemAttributes": item.get("ItemAttributes") or {},
                 "description": item.get("description") or "(none)",
                 "customSku": item.get("customSku", ""),
                 "upc": item.get("upc", ""),

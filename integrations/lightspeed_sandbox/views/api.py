@@ -27,6 +27,7 @@ from integrations.lightspeed_sandbox.resources import RESOURCES, UNMODELLED, Res
 from integrations.lightspeed_sandbox.services import (
     customers,
     items,
+    matrices,
     oauth,
     price_levels,
     ratelimit,
@@ -37,9 +38,30 @@ from integrations.lightspeed_sandbox.store.models import RequestLog
 
 logger = logging.getLogger(__name__)
 WRITE_RELATIONS = {
-    "Item": {"ItemShops", "Prices"},
+    "Item": {"ItemShops", "Prices", "ItemAttributes"},
     "Sale": {"SaleLines", "SalePayments"},
     "Customer": {"Contact"},
+}
+
+CREATE = {
+    "Item": items.item_create,
+    "ItemMatrix": matrices.item_matrix_create,
+    "Sale": sales.sale_create,
+    "Customer": customers.customer_create,
+}
+UPDATE = {
+    "Item": (items.item_update, "item_id"),
+    "ItemMatrix": (matrices.item_matrix_update, "item_matrix_id"),
+    "ItemShop": (items.item_shop_update, "item_shop_id"),
+    "Sale": (sales.sale_update, "sale_id"),
+    "PriceLevel": (price_levels.price_level_update, "price_level_id"),
+    "Customer": (customers.customer_update, "customer_id"),
+}
+ARCHIVE = {
+    "Item": (items.item_archive, "item_id"),
+    "ItemMatrix": (matrices.item_matrix_archive, "item_matrix_id"),
+    "Customer": (customers.customer_archive, "customer_id"),
+    "Sale": (sales.sale_delete, "sale_id"),
 }
 
 
@@ -166,27 +188,14 @@ def _dispatch(
     name = resource.name
     if action == "refund":
         record = refunds.sale_refund(account_id=account_id, sale_id=pk, data=body)
-    elif method == "POST" and pk is None:
-        create = {"Item": items.item_create, "Sale": sales.sale_create, "Customer": customers.customer_create}
-        record = create[name](account_id=account_id, data=body)
-    elif method == "PUT" and pk is not None:
-        if name == "Item":
-            record = items.item_update(account_id=account_id, item_id=pk, data=body)
-        elif name == "ItemShop":
-            record = items.item_shop_update(account_id=account_id, item_shop_id=pk, data=body)
-        elif name == "Sale":
-            record = sales.sale_update(account_id=account_id, sale_id=pk, data=body)
-        elif name == "PriceLevel":
-            record = price_levels.price_level_update(account_id=account_id, price_level_id=pk, data=body)
-        else:
-            record = customers.customer_update(account_id=account_id, customer_id=pk, data=body)
-    elif method == "DELETE" and pk is not None:
-        if name == "Item":
-            record = items.item_archive(account_id=account_id, item_id=pk)
-        elif name == "Customer":
-            record = customers.customer_archive(account_id=account_id, customer_id=pk)
-        else:
-            record = sales.sale_delete(account_id=account_id, sale_id=pk)
+    elif method == "POST" and pk is None and name in CREATE:
+        record = CREATE[name](account_id=account_id, data=body)
+    elif method == "PUT" and pk is not None and name in UPDATE:
+        service, id_name = UPDATE[name]
+        record = service(account_id=account_id, data=body, **{id_name: pk})
+    elif method == "DELETE" and pk is not None and name in ARCHIVE:
+        service, id_name = ARCHIVE[name]
+        record = service(account_id=account_id, **{id_name: pk})
     else:
         raise SandboxApiError(
             405, f"Method {method} is not allowed on {name}{'' if pk is None else ' with an ID'}."

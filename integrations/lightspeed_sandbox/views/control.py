@@ -152,6 +152,8 @@ def stats(request: HttpRequest) -> dict:
             "accounts": m.Account.objects.count(),
             "shops": m.Shop.objects.count(),
             "items": m.Item.objects.count(),
+            "itemMatrices": m.ItemMatrix.objects.count(),
+            "matrixItems": m.Item.objects.exclude(itemMatrixID=0).count(),
             "customers": m.Customer.objects.count(),
             "sales": m.Sale.objects.count(),
             "completedSales": m.Sale.objects.filter(completed=True).count(),

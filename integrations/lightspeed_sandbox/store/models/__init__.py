@@ -3,6 +3,7 @@
 Field names are Lightspeed's own (camelCase); see `retail`.
 """
 
+from .catalog import InventoryCount, ItemAttributeSet, ItemMatrix
 from .retail import (
     ZERO,
     Account,
@@ -47,6 +48,9 @@ __all__ = [
     "Item",
     "ItemPrice",
     "ItemShop",
+    "ItemMatrix",
+    "ItemAttributeSet",
+    "InventoryCount",
     "Customer",
     "Sale",
     "SaleLine",

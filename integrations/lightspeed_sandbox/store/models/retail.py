@@ -120,6 +120,12 @@ class PaymentType(models.Model):
     name = models.CharField(max_length=100)
     type = models.CharField(max_length=50, default="user defined")
     archived = models.BooleanField(default=False)
+    requireCustomer = models.BooleanField(default=False)
+    internalReserved = models.BooleanField(default=False)
+    refundAsPaymentTypeID = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["accountID", "paymentTypeID"])]
 
     def __str__(self) -> str:
         return self.name
@@ -153,9 +159,17 @@ class Item(models.Model):
     itemECommerceID = models.IntegerField(default=0)
     createTime = models.DateTimeField()
     timeStamp = models.DateTimeField()
+    # ItemAttributes (a to-one relation at Lightspeed, kept on the item here): its id is 0 until
+    # the item joins a matrix, then the item's own id; the values may stay empty (recorded).
+    itemAttributesID = models.IntegerField(default=0)
+    itemAttributeSetID = models.IntegerField(default=0)
+    attribute1 = models.CharField(max_length=200, default="")
+    attribute2 = models.CharField(max_length=200, default="")
+    attribute3 = models.CharField(max_length=200, default="")
 
     class Meta:
         indexes = [
+            models.Index(fields=["accountID", "itemMatrixID", "itemID"]),
             models.Index(fields=["accountID", "itemID"]),
             models.Index(fields=["accountID", "timeStamp", "itemID"]),
             models.Index(fields=["accountID", "description", "itemID"]),
