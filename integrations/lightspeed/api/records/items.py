@@ -115,9 +115,10 @@ def item_shop_parse(row: Mapping[str, Any], *, item_id: int | None = None) -> It
     )
 
 
-def _prices(item: Mapping[str, Any]) -> dict[int, Decimal | None]:
+def prices_parse(record: Mapping[str, Any]) -> dict[int, Decimal | None]:
+    """A record's prices by level (useTypeID): an item's or a matrix's."""
     prices: dict[int, Decimal | None] = {}
-    for price in item.get("Prices") or []:
+    for price in record.get("Prices") or []:
         level = read(price, "useTypeID", to_int)
         if level is not None:
             prices.setdefault(level, read(price, "amount", to_decimal))
@@ -141,7 +142,7 @@ def item_parse(item: Mapping[str, Any]) -> ItemRecord:
         codes=codes,
         time_stamp=read(item, "timeStamp", to_datetime),
         default_cost=read(item, "defaultCost", to_decimal),
-        prices=_prices(item),
+        prices=prices_parse(item),
         item_shops=tuple(
             item_shop_parse(row, item_id=codes.item_id)
             for row in item.get("ItemShops") or []

@@ -18,7 +18,7 @@ from typing import Any
 
 from integrations.lightspeed.api.normalise import to_bool, to_datetime, to_decimal, to_int
 from integrations.lightspeed.api.records.fields import read, text
-from integrations.lightspeed.api.records.items import ItemRecord, item_parse
+from integrations.lightspeed.api.records.items import ItemRecord, item_parse, prices_parse
 
 
 @dataclass(frozen=True)
@@ -112,18 +112,13 @@ def attribute_set_parse(record: Mapping[str, Any]) -> AttributeSetRecord:
 
 def matrix_parse(record: Mapping[str, Any]) -> MatrixRecord:
     """An ItemMatrix record (normalised); its Items and ItemAttributeSet when they were loaded."""
-    prices: dict[int, Decimal | None] = {}
-    for price in record.get("Prices") or []:
-        level = read(price, "useTypeID", to_int)
-        if level is not None:
-            prices.setdefault(level, read(price, "amount", to_decimal))
     attribute_set = record.get("ItemAttributeSet")
     return MatrixRecord(
         item_matrix_id=read(record, "itemMatrixID", to_int, default=0),
         description=text(record, "description"),
         item_attribute_set_id=read(record, "itemAttributeSetID", to_int, default=0),
         default_cost=read(record, "defaultCost", to_decimal),
-        prices=prices,
+        prices=prices_parse(record),
         archived=read(record, "archived", to_bool),
         time_stamp=read(record, "timeStamp", to_datetime),
         category_id=read(record, "categoryID", to_int, default=0),

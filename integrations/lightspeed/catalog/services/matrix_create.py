@@ -71,7 +71,9 @@ def _found_after_all(client: LightspeedClient, style: Product) -> int | None:
     """A matrix with the style's description that no style links yet (an unanswered create that
     made it after all), or None."""
     taken = set(
-        MatrixLink.objects.filter(item_matrix_id__isnull=False).values_list("item_matrix_id", flat=True)
+        MatrixLink.objects.filter(company_id=style.company_id, item_matrix_id__isnull=False).values_list(
+            "item_matrix_id", flat=True
+        )
     )
     for record in client.iter_item_matrices(description=_description(style)):
         matrix = matrix_parse(record)
@@ -135,7 +137,10 @@ def _style_create(settings_obj, client, style: Product, counts: Counter) -> bool
             return True
     attempt = (
         SyncIssue.objects.filter(
-            company_id=settings_obj.company_id, kind=SyncIssue.Kind.ITEM_CREATE_FAILED, key=style.sku
+            company_id=settings_obj.company_id,
+            kind=SyncIssue.Kind.ITEM_CREATE_FAILED,
+            key=style.sku,
+            status=SyncIssue.Status.OPEN,
         )
         .values_list("count", flat=True)
         .first()
