@@ -328,3 +328,22 @@ def test_the_product_page_shows_a_styles_matrix_and_a_variations_style_matrix_an
 
     assert "Style: item matrix 50 (attribute set Color/Size, Custom SKU = SKU)." in style_page
     assert "Item: item 301. Style STY-CASCADE: item matrix 50" in child_page
+
+
+def test_a_matrix_create_failing_for_a_moment_is_tried_by_the_next_run_and_counted(
+    creating, mocked_lightspeed
+):
+    tarn = style(creating.company, "STY-TARN", ("Size",), ("TARN-S", ("S",)))
+    enable(tarn, *tarn.variations.all())
+    mocked_lightspeed.get(ITEM_URL, json=PAGE)
+    mocked_lightspeed.post(MATRIX_URL, status=503, json={"message": "Try again later."})
+
+    first = run_products(creating)
+    run_products(creating)
+
+    assert first.counts["matrix_create_failed"] == 1
+    assert posts(mocked_lightspeed, ITEM_URL) == []  # no loose item while the style has no matrix
+    [issue] = SyncIssue.objects.filter(kind="item_create_failed", key="STY-TARN", status="open")
+    assert issue.count == 2 and "the matrix of style STY-TARN" in issue.message
+    assert "attempt 2 of 5" in issue.message
+    assert MatrixLink.objects.get(product=tarn).create_sent_at is None  # answered: nothing was made
