@@ -114,7 +114,12 @@ def _condition(resource: Resource, key: str, raw: str, zone: str, loaded: frozen
     if "." in key:
         name, _, field = key.partition(".")
         relation = resource.relations.get(name)
-        if relation is None or relation.model is None or "." in field:
+        if (
+            relation is None
+            or relation.model is None
+            or "." in field
+            or (relation.fields and field not in relation.fields)
+        ):
             raise bad_request(f"Invalid field '{key}' for {resource.name}.")
         if name not in loaded:
             raise bad_request(f"Searching in {name} needs it loaded: add it to load_relations.")

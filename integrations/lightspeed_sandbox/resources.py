@@ -51,6 +51,7 @@ class Relation:
     model: type[models.Model] | None = None
     local: str = ""
     remote: str = ""
+    fields: tuple[str, ...] = ()  # the fields `Name.field=` may search; empty: any of the model's
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,13 @@ RESOURCES: dict[str, Resource] = {
                 "ItemShops": Relation(True, m.ItemShop, "itemID", "itemID"),
                 "Prices": Relation(True, m.ItemPrice, "itemID", "itemID"),
                 # Kept on the item's own row: `ItemAttributes.attribute1=Navy` filters work.
-                "ItemAttributes": Relation(False, m.Item, "itemID", "itemID"),
+                "ItemAttributes": Relation(
+                    False,
+                    m.Item,
+                    "itemID",
+                    "itemID",
+                    ("attribute1", "attribute2", "attribute3", "itemAttributeSetID"),
+                ),
                 "ItemAttributes.ItemAttributeSet": Relation(False),
             },
             always=("Prices",),
@@ -182,9 +189,19 @@ RESOURCES: dict[str, Resource] = {
             s.render_customers,
             SHOP_SCOPES,
             ("customerID", "timeStamp", "firstName", "lastName"),
-            {"Contact": Relation(False), "Tags": Relation(True)},
+            # Contact's searchable fields are columns of the customer's row (tutorials/searching).
+            {
+                "Contact": Relation(
+                    False,
+                    m.Customer,
+                    "customerID",
+                    "customerID",
+                    ("email", "phoneHome", "phoneWork", "mobile", "pager", "fax"),
+                ),
+                "Tags": Relation(True),
+            },
             methods=("GET", "POST", "PUT", "DELETE"),
-            hidden=("contact",),
+            hidden=("contact", "email", "phoneHome", "phoneWork", "mobile", "pager", "fax"),
         ),
         Resource(
             "Sale",

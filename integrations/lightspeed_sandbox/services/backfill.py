@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import transaction
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import bad_request, not_found
 from integrations.lightspeed_sandbox.services.bulk import _sale_complete, _sale_time, _SaleRows
+from integrations.lightspeed_sandbox.services.catalogue import (
+    CatalogueSpec,
+    catalogue_records,
+    matrices_bulk_create,
+)
 from integrations.lightspeed_sandbox.services.datasets import items_bulk_create
 from integrations.lightspeed_sandbox.services.sales import ZERO, totals_apply
 from integrations.lightspeed_sandbox.store import models as m
@@ -150,29 +154,25 @@ def sales_backfill(*, account_id: int, data: dict) -> dict:
 
 @transaction.atomic
 def items_add(*, account_id: int, data: dict) -> dict:
-    """`count` new items with a price per level and `qoh` (default 10) in every shop."""
-    count = _count(data, "count", None, MAX_ITEMS)
-    qoh = data.get("qoh", 10)
-    if isinstance(qoh, bool) or not isinstance(qoh, int) or qoh < 0:
-        raise bad_request("qoh must be a whole number, 0 or more.")
+    """`count` new items with a price per level and `qoh` (default 10) in every shop; with
+    `matrix_share`, that share of them in new matrices of `matrix_sizes` ([low, high]) items."""
+    spec = CatalogueSpec.from_json(data, high=MAX_ITEMS)
     _account(account_id)
     shops = list(m.Shop.objects.filter(accountID=account_id).values_list("shopID", flat=True))
-    first = m.Item.objects.filter(accountID=account_id).count() + 1
-    records = [
-        {
-            "description": f"Bulk item {n} of {account_id}",
-            "customSku": f"B{account_id}-{n:06d}",
-            "defaultCost": "8.00",
-            "Prices": {"ItemPrice": [{"useTypeID": 1, "amount": str(Decimal("10.00") + n % 90)}]},
-            "ItemShops": {"ItemShop": [{"shopID": shop_id, "qoh": qoh} for shop_id in shops]},
-        }
-        for n in range(first, first + count)
-    ]
-    created = items_bulk_create(account_id=account_id, records=records, now=clock.now())
-    last = (
-        m.Item.objects.filter(accountID=account_id)
-        .order_by("-itemID")
-        .values_list("itemID", flat=True)
-        .first()
+    first_item = (m.Item.objects.order_by("-itemID").values_list("itemID", flat=True).first() or 0) + 1
+    first_matrix = (
+        m.ItemMatrix.objects.order_by("-itemMatrixID").values_list("itemMatrixID", flat=True).first() or 0
+    ) + 1
+    matrices, records = catalogue_records(
+        account_id=account_id, spec=spec, first_item=first_item, first_matrix=first_matrix, shop_ids=shops
     )
-    return {"accountID": account_id, "created": created, "lastItemID": last}
+    now = clock.now()
+    matrices_bulk_create(account_id=account_id, records=matrices, now=now)
+    created = items_bulk_create(account_id=account_id, records=records, now=now)
+    return {
+        "accountID": account_id,
+        "created": created,
+        "lastItemID": first_item + created - 1,
+        "matrices": len(matrices),
+        "matrixItems": sum(1 for record in records if record.get("itemMatrixID")),
+    }

@@ -19,7 +19,15 @@ from django.db.models import Max
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
 from integrations.lightspeed_sandbox.services.items import as_list, to_bool, to_decimal, to_int
 from integrations.lightspeed_sandbox.services.rows import rows_insert
-from integrations.lightspeed_sandbox.services.sales import ZERO, Catalog, _backdate, _line_build, totals_apply
+from integrations.lightspeed_sandbox.services.sales import (
+    ZERO,
+    Catalog,
+    _backdate,
+    _line_build,
+    cash_payment_types,
+    overpayment_settle,
+    totals_apply,
+)
 from integrations.lightspeed_sandbox.store.models import (
     Customer,
     Employee,
@@ -89,6 +97,7 @@ class _Known:
     employees: set[int]
     customers: set[int]
     payment_types: set[int]
+    cash_types: set[int]
 
     @classmethod
     def load(cls, account_id: int) -> _Known:
@@ -100,6 +109,7 @@ class _Known:
             payment_types=set(
                 PaymentType.objects.filter(accountID=account_id).values_list("paymentTypeID", flat=True)
             ),
+            cash_types=cash_payment_types(account_id),
         )
 
     def shop_for(self, sale: Sale) -> Shop:
@@ -139,10 +149,12 @@ class _SaleRows:
         sale.tax1Rate = shop.taxRate
         sale.ticketNumber = f"22{sale.saleID:010d}"
         sale_lines = self._lines(record, sale, shop, when)
+        first_payment = len(self.payments)
         paid = self._payments(record, sale, when)
         totals_apply(sale, sale_lines, paid)
+        overpayment_settle(sale, self.payments[first_payment:], cash_types=self.known.cash_types)
         if to_bool(record.get("completed", False)):
-            _sale_complete(sale, record, paid=paid, when=when)
+            _sale_complete(sale, record, paid=sale.calcPayments, when=when)
             self._stock_out(sale_lines, when)
         self.sales.append(sale)
         self.lines.extend(sale_lines)

@@ -11,6 +11,24 @@ from integrations.lightspeed_sandbox.store.models import Customer
 
 TEXT_FIELDS = ("firstName", "lastName", "title", "company")
 CONTACT_PARTS = (("Addresses", "ContactAddress"), ("Emails", "ContactEmail"), ("Phones", "ContactPhone"))
+# `Contact.<field>` searches (tutorials/searching) and the ContactPhone useType each one reads.
+PHONE_FIELDS = {"phoneHome": "Home", "phoneWork": "Work", "mobile": "Mobile", "pager": "Pager", "fax": "Fax"}
+CONTACT_SEARCH_FIELDS = ("email", *PHONE_FIELDS)
+
+
+def contact_search_columns(contact: dict) -> dict[str, str]:
+    """The searchable contact fields: the primary (else first) email, the first phone of each use."""
+    emails = [e for e in contact.get("Emails") or [] if isinstance(e, dict)]
+    primary = next((e for e in emails if str(e.get("useType", "")).lower() == "primary"), None)
+    chosen = primary or (emails[0] if emails else {})
+    columns = {"email": str(chosen.get("address") or "")[:254]}
+    phones = [p for p in contact.get("Phones") or [] if isinstance(p, dict)]
+    for field, use in PHONE_FIELDS.items():
+        number = next(
+            (p.get("number") for p in phones if str(p.get("useType", "")).lower() == use.lower()), ""
+        )
+        columns[field] = str(number or "")[:50]
+    return columns
 
 
 def _apply(customer: Customer, data: dict) -> None:
@@ -26,6 +44,8 @@ def _apply(customer: Customer, data: dict) -> None:
             if name in contact:
                 current[name] = as_list(contact[name], key)
         customer.contact = current
+        for field, value in contact_search_columns(current).items():
+            setattr(customer, field, value)
 
 
 @transaction.atomic

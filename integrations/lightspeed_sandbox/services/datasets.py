@@ -19,6 +19,7 @@ from integrations.lightspeed_sandbox.services.catalogue import (
     matrix_attribute_sets,
     matrix_columns,
 )
+from integrations.lightspeed_sandbox.services.customers import contact_search_columns
 from integrations.lightspeed_sandbox.services.items import as_list, to_bool
 from integrations.lightspeed_sandbox.services.price_levels import (
     price_level_put,
@@ -178,6 +179,11 @@ def items_bulk_create(*, account_id: int, records: list[dict], now: datetime) ->
 
 def _customer_create(account_id: int, record: dict, now: datetime) -> m.Customer:
     contact = record.get("Contact") or {}
+    parts = {
+        "Addresses": as_list(contact.get("Addresses"), "ContactAddress"),
+        "Emails": as_list(contact.get("Emails"), "ContactEmail"),
+        "Phones": as_list(contact.get("Phones"), "ContactPhone"),
+    }
     return m.Customer.objects.create(
         customerID=record.get("customerID"),
         accountID=account_id,
@@ -188,11 +194,8 @@ def _customer_create(account_id: int, record: dict, now: datetime) -> m.Customer
         archived=to_bool(record.get("archived", False)),
         createTime=now,
         timeStamp=now,
-        contact={
-            "Addresses": as_list(contact.get("Addresses"), "ContactAddress"),
-            "Emails": as_list(contact.get("Emails"), "ContactEmail"),
-            "Phones": as_list(contact.get("Phones"), "ContactPhone"),
-        },
+        contact=parts,
+        **contact_search_columns(parts),
     )
 
 

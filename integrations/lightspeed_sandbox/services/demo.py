@@ -35,7 +35,16 @@ SHOP_ADDRESSES = {
     2: ("2200 Hill Rd", "Burlington", "VT", "05405"),
     3: ("9 Factory Ln", "Williston", "VT", "05495"),
 }
-CASH, CREDIT_CARD = 1, 3
+
+
+def payment_type_id(name: str) -> int:
+    """The demo account's payment type of that name (1 Cash and 3 Credit Card on a fresh sandbox;
+    other ids when the demo is seeded beside other accounts)."""
+    return (
+        m.PaymentType.objects.filter(accountID=catalogue.DEMO_ACCOUNT_ID, name=name)
+        .values_list("paymentTypeID", flat=True)
+        .get()
+    )
 
 
 def _seed_structure(now: datetime) -> None:
@@ -76,6 +85,12 @@ def _seed_structure(now: datetime) -> None:
         )
 
 
+def _demo_prices(price: Decimal) -> dict:
+    """Default and Online at the catalogue's price, MSRP 0 (Wholesale stays 0 as well)."""
+    amounts = ((1, str(price)), (2, "0"), (3, str(price)))
+    return {"ItemPrice": [{"useTypeID": level, "amount": amount} for level, amount in amounts]}
+
+
 def _seed_matrices(now: datetime) -> None:
     """The demo account's item matrices (its matrix items follow with the other items)."""
     records = [
@@ -84,13 +99,7 @@ def _seed_matrices(now: datetime) -> None:
             "description": matrix.description,
             "itemAttributeSetID": matrix.item_attribute_set_id,
             "defaultCost": str(matrix.default_cost),
-            "Prices": {
-                "ItemPrice": [
-                    {"useTypeID": 1, "amount": str(matrix.default_price)},
-                    {"useTypeID": 2, "amount": "0"},
-                    {"useTypeID": 3, "amount": str(matrix.default_price)},
-                ]
-            },
+            "Prices": _demo_prices(matrix.default_price),
         }
         for matrix in catalogue.demo_lightspeed_matrices()
     ]
@@ -113,13 +122,7 @@ def _seed_catalogue(now: datetime) -> None:
             "ean": item.ean,
             "manufacturerSku": item.manufacturer_sku,
             "defaultCost": str(item.default_cost),
-            "Prices": {
-                "ItemPrice": [
-                    {"useTypeID": 1, "amount": str(item.default_price)},
-                    {"useTypeID": 2, "amount": "0"},
-                    {"useTypeID": 3, "amount": str(item.default_price)},
-                ]
-            },
+            "Prices": _demo_prices(item.default_price),
             "ItemShops": {"ItemShop": [{"shopID": shop_id, "qoh": qoh} for shop_id, qoh in item.qoh]},
             "itemMatrixID": item.matrix_id,
             "ItemAttributes": dict(
@@ -190,7 +193,8 @@ def sale_body(rng: random.Random, *, item_ids: list[int], shop_id: int | None = 
 def ring_up(body: dict, *, rng: random.Random, now: datetime) -> m.Sale:
     """Ring up and pay a sale as a POS does: `POST Sale`, then `PUT Sale` with the payment."""
     sale = sale_create(account_id=catalogue.DEMO_ACCOUNT_ID, data=body, now=now)
-    payment = {"paymentTypeID": rng.choice((CASH, CREDIT_CARD, CREDIT_CARD)), "amount": str(sale.total)}
+    kind = rng.choice(("Cash", "Credit Card", "Credit Card"))
+    payment = {"paymentTypeID": payment_type_id(kind), "amount": str(sale.total)}
     return sale_update(
         account_id=catalogue.DEMO_ACCOUNT_ID,
         sale_id=sale.saleID,
@@ -303,7 +307,9 @@ def _partial_refund(sale: m.Sale, *, now: datetime) -> None:
         account_id=catalogue.DEMO_ACCOUNT_ID,
         sale_id=refund.saleID,
         data={
-            "SalePayments": {"SalePayment": {"paymentTypeID": CASH, "amount": str(refund.total)}},
+            "SalePayments": {
+                "SalePayment": {"paymentTypeID": payment_type_id("Cash"), "amount": str(refund.total)}
+            },
             "completed": True,
         },
         now=now,
@@ -323,7 +329,7 @@ def _open_layaway(rng: random.Random, *, item_ids: list[int], now: datetime) -> 
     layaway["customerID"] = 2
     for entry in layaway["SaleLines"]["SaleLine"]:
         entry["isLayaway"] = True
-    layaway["SalePayments"] = {"SalePayment": {"paymentTypeID": CASH, "amount": "20.00"}}
+    layaway["SalePayments"] = {"SalePayment": {"paymentTypeID": payment_type_id("Cash"), "amount": "20.00"}}
     sale_create(account_id=catalogue.DEMO_ACCOUNT_ID, data=layaway, now=now)
 
 

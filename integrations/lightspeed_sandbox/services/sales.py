@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from integrations.lightspeed_sandbox import clock
 from integrations.lightspeed_sandbox.errors import SandboxApiError, bad_request, not_found
@@ -165,10 +165,44 @@ def _payments_build(sale: Sale, entries: list[dict], *, now: datetime) -> list[S
 
 def _totals_refresh(sale: Sale) -> None:
     lines = list(SaleLine.objects.filter(saleID=sale.saleID))
-    payments = (
-        SalePayment.objects.filter(saleID=sale.saleID, archived=False).aggregate(t=Sum("amount"))["t"] or ZERO
+    payments = list(SalePayment.objects.filter(saleID=sale.saleID, archived=False).order_by("salePaymentID"))
+    totals_apply(sale, lines, sum((p.amount for p in payments), ZERO))
+    for payment in overpayment_settle(sale, payments, cash_types=cash_payment_types(sale.accountID)):
+        SalePayment.objects.filter(pk=payment.pk).update(amount=payment.amount)
+
+
+def cash_payment_types(account_id: int) -> set[int]:
+    return set(
+        PaymentType.objects.filter(accountID=account_id, type="cash").values_list("paymentTypeID", flat=True)
     )
-    totals_apply(sale, lines, payments)
+
+
+def overpayment_settle(sale: Sale, payments: list[SalePayment], *, cash_types: set[int]) -> list[SalePayment]:
+    """Cash tendered beyond the amount due is change: "the payment is saved as $11.49 and the
+    remaining $3.51 is marked as change" (tutorials/sales). The cash payments, last first, come
+    down to what is due, `change` holds the rest and `calcPayments` is the total; the payments
+    that changed are returned. Assumed (not documented): other payment types cannot overpay."""
+    excess = sale.calcPayments - sale.total if sale.total >= 0 else ZERO
+    if excess <= 0:
+        return []
+    changed = []
+    for payment in reversed(payments):
+        if excess <= 0:
+            break
+        if payment.paymentTypeID in cash_types and payment.amount > 0:
+            taken = min(payment.amount, excess)
+            payment.amount -= taken
+            excess -= taken
+            sale.change += taken
+            changed.append(payment)
+    if excess > 0:
+        raise bad_request(
+            f"Sale not saved. Payments exceed the amount due ({sale.total}) by {excess}; "
+            "only a cash payment can be more than what is due (the rest is change)."
+        )
+    sale.calcPayments = sale.total
+    sale.balance = ZERO
+    return changed
 
 
 def totals_apply(sale: Sale, lines: list[SaleLine], payments: Decimal) -> None:
@@ -191,7 +225,6 @@ def totals_apply(sale: Sale, lines: list[SaleLine], payments: Decimal) -> None:
     sale.calcAvgCost = sum((line.avgCost * line.unitQuantity for line in lines), ZERO)
     sale.calcFIFOCost = sale.calcAvgCost
     sale.balance = total - payments if payments < total or total < 0 else ZERO
-    sale.change = payments - total if total >= 0 and payments > total else ZERO
 
 
 def _reserve(sale: Sale, lines: list[SaleLine], sign: int, now: datetime) -> None:

@@ -278,3 +278,39 @@ def test_a_full_refund_costs_ten_drips(api):
     sale = _sale(api, [{"itemID": item_id}]).json()["Sale"]
     response = api.call("POST", f"Sale/{sale['saleID']}/refund", json=CASH_BACK)
     assert response.headers["X-LS-API-Request-Cost"] == "10"
+
+
+def test_an_overpaying_cash_payment_is_saved_as_the_amount_due_and_the_rest_is_change(api):
+    item_id = _new_item(api, price="10.55")  # 10.55 + 8.875% tax = 11.49, as in the docs' tutorial
+    response = _sale(api, [{"itemID": item_id}], payment={"paymentTypeID": 1, "amount": "15"})
+    assert response.status_code == 200, response.text
+    sale = api.get(f"Sale/{response.json()['Sale']['saleID']}", load_relations='["SalePayments"]')["Sale"]
+    assert sale["total"] == "11.49"
+    assert (sale["calcPayments"], sale["change"], sale["balance"]) == ("11.49", "3.51", "0")
+    assert sale["SalePayments"]["SalePayment"]["amount"] == "11.49"
+
+
+def test_with_card_and_cash_only_the_cash_gives_change_and_a_card_cannot_overpay(api):
+    item_id = _new_item(api, price="10.55")
+    mixed = [{"paymentTypeID": 3, "amount": "5"}, {"paymentTypeID": 1, "amount": "10"}]
+    sale = _sale(api, [{"itemID": item_id}], payment=mixed).json()["Sale"]
+    paid = as_list(
+        api.get(f"Sale/{sale['saleID']}", load_relations='["SalePayments"]')["Sale"]["SalePayments"][
+            "SalePayment"
+        ]
+    )
+    assert [(p["paymentTypeID"], p["amount"]) for p in paid] == [("3", "5"), ("1", "6.49")]
+    assert (sale["calcPayments"], sale["change"]) == ("11.49", "3.51")
+    refused = _sale(api, [{"itemID": item_id}], payment={"paymentTypeID": 3, "amount": "20"})
+    assert refused.status_code == 400
+    assert "only a cash payment can be more than what is due" in refused.json()["message"]
+
+
+def test_a_refund_naming_a_payment_type_the_account_lacks_is_refused(api):
+    item_id = _new_item(api)
+    sale = _sale(api, [{"itemID": item_id}]).json()["Sale"]
+    response = api.post(
+        f"Sale/{sale['saleID']}/refund", {"SalePayments": {"SalePayment": {"paymentTypeID": 99}}}
+    )
+    assert response.status_code == 404
+    assert "PaymentType" in response.json()["message"]

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from integrations.lightspeed_sandbox import clock, latency
 from integrations.lightspeed_sandbox.errors import SandboxApiError, SandboxOAuthError
 from integrations.lightspeed_sandbox.serializers import render_sales
-from integrations.lightspeed_sandbox.services import datasets, faults, oauth, ratelimit, refunds
+from integrations.lightspeed_sandbox.services import backfill, datasets, faults, oauth, ratelimit, refunds
 from integrations.lightspeed_sandbox.store import models as m
 
 
@@ -84,6 +84,13 @@ def seed(request: HttpRequest) -> dict:
     try:
         if "dataset" in data:
             return seed_dataset(data["dataset"], data.get("accountID"))
+        if "catalogue" in data:
+            # A benchmark catalogue, a share of it in matrices (as POST accounts/{id}/items).
+            spec = data["catalogue"]
+            account_id = int(
+                spec.get("accountID") or m.Account.objects.order_by("accountID").first().accountID
+            )
+            return backfill.items_add(account_id=account_id, data=spec)
         return datasets.seed_records(data.get("records", data))
     finally:
         # Registers and employees may have changed: the per-request caches start again.

@@ -227,6 +227,14 @@ class Customer(models.Model):
     timeStamp = models.DateTimeField()
     # {"Addresses": [...], "Emails": [...], "Phones": [...]}: rendered with Lightspeed's quirks.
     contact = models.JSONField(default=dict)
+    # The contact's searchable fields (`Contact.email=~,%x%`, `Contact.mobile=…`), kept from
+    # `contact` by every write so the API's operators apply to them as to any column.
+    email = models.CharField(max_length=254, default="")
+    phoneHome = models.CharField(max_length=50, default="")
+    phoneWork = models.CharField(max_length=50, default="")
+    mobile = models.CharField(max_length=50, default="")
+    pager = models.CharField(max_length=50, default="")
+    fax = models.CharField(max_length=50, default="")
 
     class Meta:
         indexes = [
