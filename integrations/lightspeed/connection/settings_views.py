@@ -156,6 +156,7 @@ def _sync_entries(settings_obj: LightspeedSettings) -> list[dict]:
             "refusal": job_enqueue_refusal(settings_obj=settings_obj, job=name),
         }
         for name, job in JOBS.items()
+        if not job.on_request_only  # the catalog import has its own page, with a preview first
     ]
 
 
