@@ -226,6 +226,9 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
         default_redirect_uri=default_redirect_uri(),
         fetch_token_url=reverse("lightspeed:fetch_token_start", args=[settings_obj.company_id]),
         shops_url=reverse("admin:lightspeed_lightspeedsettings_shops", args=[settings_obj.pk]),
+        catalog_import_url=reverse(
+            "admin:lightspeed_lightspeedsettings_catalog_import", args=[settings_obj.pk]
+        ),
         disconnect_url=reverse("admin:lightspeed_lightspeedsettings_disconnect", args=[settings_obj.pk]),
         redownload_url=reverse(
             "admin:lightspeed_lightspeedsettings_shops_redownload", args=[settings_obj.pk]
