@@ -56,6 +56,7 @@ TASK_QUEUES = {
     "lightspeed.refresh_token": TOKENS_QUEUE,
     "lightspeed.download_shops": "lightspeed.shops",
     "lightspeed.download_products": "lightspeed.products",
+    "lightspeed.catalog_import": "lightspeed.products",  # onboarding: a catalogue read, like products
     "lightspeed.upload": "lightspeed.upload",
     "lightspeed.reconcile": "lightspeed.reconcile",
     "lightspeed.download_orders": "lightspeed.orders",
@@ -64,9 +65,13 @@ UPLOAD_LONG_QUEUE = "lightspeed.upload"
 
 
 def _run_job(
-    task: Task, company_id: int, job: str, trigger: str, fields: frozenset[str] = frozenset()
+    task: Task,
+    company_id: int,
+    job: str,
+    trigger: str,
+    fields: frozenset[str] = frozenset(),
+    dry_run: bool = False,
 ) -> str:
-
     job_spec, named_fields = resolve_job(job)
     fields = named_fields | fields
     try:
@@ -75,6 +80,7 @@ def _run_job(
             job=job_spec,
             fields=fields,
             trigger=trigger,
+            dry_run=dry_run,
             # The last attempt records the failure as an issue instead of asking for another.
             raise_transient=task.request.retries < task.max_retries,
         )
@@ -165,6 +171,14 @@ def lightspeed_live_probe(company_id: int) -> str:
 @shared_task(name="lightspeed.download_products", bind=True, acks_late=True, max_retries=8)
 def lightspeed_download_products(self, company_id: int, trigger: str = SyncRun.Trigger.SCHEDULE) -> str:
     return _run_job(self, company_id, "products", trigger)
+
+
+@shared_task(name="lightspeed.catalog_import", bind=True, acks_late=True, max_retries=8)
+def lightspeed_catalog_import(
+    self, company_id: int, trigger: str = SyncRun.Trigger.MANUAL, dry_run: bool = False
+) -> str:
+    """Onboarding: the company's Lightspeed items imported as products (or, dry, counted)."""
+    return _run_job(self, company_id, "catalog_import", trigger, dry_run=dry_run)
 
 
 @shared_task(name="lightspeed.upload", bind=True, acks_late=True, max_retries=8)

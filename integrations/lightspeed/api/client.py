@@ -109,6 +109,32 @@ class LightspeedClient(ItemMatrixRequests):
             params["sort"] = "itemID"
             yield from self.iter_records("Item", params=params)
 
+    def iter_item_pages(self, *, after_id: int = 0) -> Iterator[list[Record]]:
+        """The live (unarchived) items above an itemID with their ItemShops, in itemID order, a
+        page at a time; the next page is already requested while the caller handles this one.
+        The order makes a long read resumable: the last id of a page is where to go on from."""
+        params: dict[str, Any] = {"load_relations": q.relations(["ItemShops"]), "sort": "itemID"}
+        if after_id:
+            params["itemID"] = q.above(int(after_id))
+        for page in pages_ahead(self, "Item", params=params):
+            records = records_in(page, "Item")
+            if records:
+                yield records
+
+    def count_items(self, *, after_id: int = 0) -> int:
+        """How many live items there are (above an itemID): one request of one drip."""
+        params: dict[str, Any] = {"count": "1"}
+        if after_id:
+            params["itemID"] = q.above(int(after_id))
+        body = self.request("GET", self.resource_url("Item"), params=params, cost=1.0)
+        attributes = body.get("@attributes") or {}
+        try:
+            return int(attributes.get("count", 0)) if isinstance(attributes, Mapping) else 0
+        except (TypeError, ValueError):
+            raise errors.LightspeedMalformedResponseError(
+                "Lightspeed sent a count that is not a number."
+            ) from None
+
     def iter_item_shops(self, *, since: datetime, after_id: int = 0) -> Iterator[Record]:
         """Stock rows changed at or after a time, oldest first (by timeStamp, then itemShopID):
         Item.timeStamp does not move when stock changes; ItemShop.timeStamp does. With `after_id`,

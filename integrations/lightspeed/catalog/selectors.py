@@ -321,3 +321,26 @@ def move_unexplained(*, company_id: int, state_id: int | None, item_id: int, sho
         possible |= {total + quantity for total in possible}
     # The smallest difference any reading of the edges leaves (0 when one explains it all).
     return min((state.qoh_seen - (state.moved_from - sure - extra) for extra in possible), key=abs)
+
+
+@dataclass(frozen=True)
+class CatalogImportState:
+    """What the import page shows: the latest preview (dry run) and the latest import."""
+
+    preview: SyncRun | None
+    result: SyncRun | None
+
+    @property
+    def running(self) -> SyncRun | None:
+        runs = [r for r in (self.preview, self.result) if r is not None]
+        return next((r for r in runs if r.outcome == SyncRun.Outcome.RUNNING), None)
+
+
+def catalog_import_state(*, company_id: int) -> CatalogImportState:
+    runs = SyncRun.objects.filter(company_id=company_id, job="catalog_import").exclude(
+        outcome__in=[SyncRun.Outcome.SKIPPED]
+    )
+    return CatalogImportState(
+        preview=runs.filter(dry_run=True).order_by("-started_at", "-id").first(),
+        result=runs.filter(dry_run=False).order_by("-started_at", "-id").first(),
+    )

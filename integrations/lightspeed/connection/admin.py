@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from integrations.core.admin import CompanyScopedAdmin, user_company_id
+from integrations.lightspeed.catalog.views import catalog_import_view
 from integrations.lightspeed.connection import settings_views as views_settings
 from integrations.lightspeed.models import (
     LightspeedEmployee,
@@ -129,6 +130,11 @@ class LightspeedSettingsAdmin(CompanyScopedAdmin):
                 name=f"{name}_shops_redownload",
             ),
             path("<str:object_id>/sync/<str:job>/", wrap(views_settings.sync_now_view), name=f"{name}_sync"),
+            path(
+                "<str:object_id>/catalog-import/",
+                wrap(catalog_import_view),
+                name=f"{name}_catalog_import",
+            ),
             path(
                 "<str:object_id>/disconnect/",
                 wrap(views_settings.disconnect_view),

@@ -156,6 +156,7 @@ def _sync_entries(settings_obj: LightspeedSettings) -> list[dict]:
             "refusal": job_enqueue_refusal(settings_obj=settings_obj, job=name),
         }
         for name, job in JOBS.items()
+        if not job.on_request_only  # the catalog import has its own page, with a preview first
     ]
 
 
@@ -225,6 +226,9 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
         default_redirect_uri=default_redirect_uri(),
         fetch_token_url=reverse("lightspeed:fetch_token_start", args=[settings_obj.company_id]),
         shops_url=reverse("admin:lightspeed_lightspeedsettings_shops", args=[settings_obj.pk]),
+        catalog_import_url=reverse(
+            "admin:lightspeed_lightspeedsettings_catalog_import", args=[settings_obj.pk]
+        ),
         disconnect_url=reverse("admin:lightspeed_lightspeedsettings_disconnect", args=[settings_obj.pk]),
         redownload_url=reverse(
             "admin:lightspeed_lightspeedsettings_shops_redownload", args=[settings_obj.pk]

@@ -45,14 +45,16 @@ def job_enqueue_refusal(*, settings_obj: LightspeedSettings, job: str) -> str | 
     return job_refusal(settings_obj, spec)
 
 
-def job_enqueue(*, company_id: int, job: str, trigger: str = "manual") -> EnqueuedJob:
-    """Queues `job` for the company on its own queue. Raises JobEnqueueError, queuing nothing."""
+def job_enqueue(*, company_id: int, job: str, trigger: str = "manual", dry_run: bool = False) -> EnqueuedJob:
+    """Queues `job` for the company on its own queue (`dry_run`: to count, changing nothing).
+    Raises JobEnqueueError, queuing nothing."""
     settings_obj = LightspeedSettings.objects.get(company_id=company_id)
     refusal = job_enqueue_refusal(settings_obj=settings_obj, job=job)
     if refusal:
         raise JobEnqueueError(refusal)
     task = _task(job)
-    transaction.on_commit(lambda: task.apply_async(args=[company_id], kwargs={"trigger": trigger}))
+    kwargs: dict = {"trigger": trigger, **({"dry_run": True} if dry_run else {})}
+    transaction.on_commit(lambda: task.apply_async(args=[company_id], kwargs=kwargs))
     route = settings.CELERY_TASK_ROUTES.get(task.name) or {}
     return EnqueuedJob(job=job, task_name=task.name, queue=route.get("queue", "celery"))
 

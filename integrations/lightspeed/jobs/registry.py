@@ -44,6 +44,8 @@ class Job:
     # Why this job may not run with these settings (beyond the refusals every job shares), in
     # words, or None when it may. Seen by `job_refusal`, so by runs, Sync now and replays alike.
     refusal: Callable[[LightspeedSettings], str | None] | None = None
+    # Run only when someone asks for it (onboarding), never by beat nor by `lightspeed_sync all`.
+    on_request_only: bool = False
 
     def run(self, context: JobContext) -> dict[str, Any]:
         return import_string(self.entry)(context)
@@ -101,6 +103,13 @@ JOBS: dict[str, Job] = {
             "report stock drift between LightSync and Lightspeed",
             entry="integrations.lightspeed.catalog.jobs.reconcile_job",
             task="lightspeed.reconcile",
+        ),
+        Job(
+            "catalog_import",
+            "import Lightspeed items as products (onboarding)",
+            entry="integrations.lightspeed.catalog.jobs.catalog_import_job",
+            task="lightspeed.catalog_import",
+            on_request_only=True,
         ),
     )
 }

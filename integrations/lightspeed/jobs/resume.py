@@ -39,7 +39,7 @@ def runs_interrupted_resume(*, now: datetime | None = None) -> int:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
     marked = 0
-    for run in candidates.only("pk", "company_id", "job", "heartbeat_at", "started_at"):
+    for run in candidates.only("pk", "company_id", "job", "dry_run", "heartbeat_at", "started_at"):
         if _run_interrupted(run, now=now):
             marked += 1
     return marked
@@ -62,6 +62,8 @@ def _run_interrupted(run: SyncRun, *, now: datetime) -> bool:
         return False
     if held:  # by another run of the job: it carries on with the work
         follow_up = "Another run of the job is going already."
+    elif run.dry_run:  # queued again it would run for real: a preview is asked for again instead
+        follow_up = "A dry run is not queued again."
     else:
         follow_up = job_resume(company_id=run.company_id, job=run.job)
     SyncRun.objects.filter(pk=run.pk).update(error=f"{reason} {follow_up}")

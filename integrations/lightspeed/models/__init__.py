@@ -24,6 +24,7 @@ from integrations.lightspeed.models.connection import (
     mask_secret,
 )
 from integrations.lightspeed.models.live import ApiUsageMinute, FreshnessSample, LiveState
+from integrations.lightspeed.models.onboarding import CatalogImportCursor
 from integrations.lightspeed.models.operations import (
     AlertNotice,
     Dashboard,
@@ -52,6 +53,7 @@ __all__ = [
     "ApiBucket",
     "ApiUsageMinute",
     "CatalogCursor",
+    "CatalogImportCursor",
     "ConnectionStatus",
     "Dashboard",
     "FreshnessSample",

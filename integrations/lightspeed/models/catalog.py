@@ -30,6 +30,7 @@ class ProductLink(TimeStampedModel):
         EAN = "ean", "EAN"
         MANUFACTURER_SKU = "manufacturer_sku", "Manufacturer SKU"
         CREATED = "created", "Created in Lightspeed by LightSync"
+        IMPORTED = "imported", "Imported from Lightspeed as a new product"
         MANUAL = "manual", "Chosen by a person"
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="lightspeed_links")

@@ -90,6 +90,8 @@ class SyncIssue(models.Model):
         ITEM_ARCHIVED = "item_archived", "Item archived in Lightspeed"
         MATRIX_LINK_CONFLICT = "matrix_link_conflict", "Matrix and style do not agree"
         PRICE_LEVEL_UNUSABLE = "price_level_unusable", "Price level not usable"
+        # onboarding (catalog_import)
+        IMPORT_SKU_CLASH = "import_sku_clash", "Import: SKU already taken"
         # a job's own failure: "<job>_failed" (see `job_failed_kind`)
         TOKENS_FAILED = "tokens_failed", "Tokens job failed"
         SHOPS_FAILED = "shops_failed", "Shops job failed"
@@ -97,6 +99,7 @@ class SyncIssue(models.Model):
         ORDERS_FAILED = "orders_failed", "Orders job failed"
         UPLOAD_FAILED = "upload_failed", "Upload job failed"
         RECONCILE_FAILED = "reconcile_failed", "Reconcile job failed"
+        CATALOG_IMPORT_FAILED = "catalog_import_failed", "Catalog import failed"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

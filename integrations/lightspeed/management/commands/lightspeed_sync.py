@@ -1,4 +1,6 @@
-"""`manage.py lightspeed_sync JOB [--company ID] [--since DATETIME] [--dry-run]`: run a job now."""
+"""`manage.py lightspeed_sync JOB [--company ID] [--since DATETIME] [--dry-run]`: run a job now.
+
+`all` runs the scheduled jobs; `catalog_import` (onboarding) runs only when named."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from integrations.lightspeed.models import SyncRun
 
 CHOICES = [*JOBS, *UPLOAD_FIELDS, "all"]
 # What a job's progress counts, shown next to the bar while one run is long (a backfill).
-PROGRESS_UNITS = {"orders": "sales read"}
+PROGRESS_UNITS = {"orders": "sales read", "catalog_import": "items read"}
 
 
 class Command(BaseCommand):
@@ -36,7 +38,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     "--since needs a date and time with an offset, e.g. 2026-11-01T00:00:00+00:00"
                 )
-        names = list(JOBS) if job == "all" else [job]
+        names = [name for name, spec in JOBS.items() if not spec.on_request_only] if job == "all" else [job]
         specs = [resolve_job(name) for name in names]
 
         companies = Company.objects.order_by("pk")
