@@ -253,3 +253,36 @@ def measure(processes: Processes, counters_dir: Path, sandbox_pid: int, seconds:
 
 def database_name() -> str:
     return settings.DATABASES["default"]["NAME"]
+
+
+# The issue's bar for scaling: each doubling of worker processes gives at least 1.7x, until the
+# CPU saturates — 80 % of the machine's 2 cores for the workers, or of one core for the sandbox
+# (one process).
+DOUBLING = 1.7
+WORKERS_SATURATED = 0.8 * 2
+SANDBOX_SATURATED = 0.8
+
+
+def scaling_verdict(what: str, rounds: dict[int, tuple[float, float, float]]) -> tuple[list[str], list[str]]:
+    """`rounds`: worker processes → (rate, workers' CPU in cores, sandbox CPU in cores). Returns the
+    lines to print and the doublings that fell short of 1.7x before anything saturated."""
+    lines, short = [], []
+    sizes = sorted(rounds)
+    for before, after in zip(sizes, sizes[1:], strict=False):
+        ratio = rounds[after][0] / rounds[before][0]
+        saturated = any(
+            rounds[n][1] >= WORKERS_SATURATED or rounds[n][2] >= SANDBOX_SATURATED for n in (before, after)
+        )
+        verdict = "ok" if ratio >= DOUBLING else ("CPU saturated" if saturated else "SHORT of 1.7x")
+        lines.append(f"{what}: {before} -> {after} processes {ratio:.2f}x ({verdict})")
+        if ratio < DOUBLING and not saturated:
+            short.append(lines[-1])
+    _, cpu, sandbox = rounds[sizes[-1]]
+    workers_share, sandbox_share = cpu / WORKERS_SATURATED, sandbox / SANDBOX_SATURATED
+    first = "the sandbox" if sandbox_share > workers_share else "the workers"
+    lines.append(
+        f"{what}: at {sizes[-1]} processes the workers use {workers_share * 100:.0f} % of their saturation "
+        f"(80 % of 2 cores), the sandbox {sandbox_share * 100:.0f} % of its (80 % of a core): "
+        f"{first} saturate{'s' if first == 'the sandbox' else ''} first"
+    )
+    return lines, short
