@@ -5,7 +5,13 @@
 * idle cost per company per minute with nothing to do — Celery tasks, SQL statements, Redis round
   trips, API requests — at N/4 and at N companies (`BENCH_FLEET_COMPANIES`, 200), each connected
   to a sandbox fleet account of its own, the sandbox answering after 300 ms; counted inside the
-  worker and beat processes (`benchmarks/fleet_counters.py`) over `BENCH_FLEET_IDLE_SECONDS` (180).
+  worker and beat processes (`benchmarks/fleet_counters.py`) over `BENCH_FLEET_IDLE_SECONDS` (180);
+* fairness: one merchant's 50,000-sale backfill and 20,000-item first upload beside the fleet,
+  while a sample of the others sells and changes stock; their sale -> order and stock ->
+  Lightspeed p95 must stay within 10 s (`benchmarks/fleet_fairness.py`);
+* scaling: sales imported and items uploaded per second with 1, 2 and 4 worker processes, the
+  workers' and the sandbox's CPU beside each, each doubling checked for 1.7x until the CPU
+  saturates.
 
 Workers as docs/scaling.md runs them: one process for the short queues (`BENCH_FLEET_SHORT_THREADS`
 threads, 32), one for the long ones (`BENCH_FLEET_LONG_THREADS`, 8), one beat.
