@@ -224,7 +224,8 @@ def _round(processes, server, queue: str, workers: int, send, done) -> tuple[flo
     returns (seconds, workers' CPU seconds, sandbox CPU seconds) from the first send."""
     for n in range(workers):
         processes.worker(f"{queue}-{workers}-{n}", queue, concurrency=1, pool="solo")
-    time.sleep(10)  # Django and Celery start-up, outside the figure
+    processes.wait_ready(f"{queue}-{workers}-", workers)  # start-up outside the figure
+    time.sleep(2)
     cpu0, sandbox0, t0 = processes.cpu(queue), fleet.cpu_seconds(server.process.pid), time.monotonic()
     send()
     while not done():

@@ -130,6 +130,20 @@ class Processes:
     def beat(self) -> None:
         self._start("beat", ["beat", "--loglevel=WARNING", "-s", str(self.var_dir / "celerybeat-schedule")])
 
+    def wait_ready(self, prefix: str, count: int, timeout: float = 180) -> float:
+        """Until `count` workers named `prefix…` answer a ping (started and consuming): a slow
+        start-up on a loaded machine is then outside the figure. Returns the seconds waited."""
+        from lightsync.celery import app
+
+        started = time.monotonic()
+        while True:
+            self.check()
+            replies = app.control.ping(timeout=1.0)
+            ready = [name for reply in replies for name in reply if name.startswith(prefix)]
+            if len(ready) >= count:
+                return time.monotonic() - started
+            assert time.monotonic() - started < timeout, f"{len(ready)} of {count} {prefix} workers ready"
+
     def cpu(self, prefix: str = "") -> float:
         return sum(cpu_seconds(p.pid) for n, p in self.running.items() if n.startswith(prefix))
 
