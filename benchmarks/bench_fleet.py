@@ -5,7 +5,13 @@
 * idle cost per company per minute with nothing to do — Celery tasks, SQL statements, Redis round
   trips, API requests — at N/4 and at N companies (`BENCH_FLEET_COMPANIES`, 200), each connected
   to a sandbox fleet account of its own, the sandbox answering after 300 ms; counted inside the
-  worker and beat processes (`benchmarks/fleet_counters.py`) over `BENCH_FLEET_IDLE_SECONDS` (180).
+  worker and beat processes (`benchmarks/fleet_counters.py`) over `BENCH_FLEET_IDLE_SECONDS` (180);
+* fairness: one merchant's 50,000-sale backfill and 20,000-item first upload beside the fleet,
+  while a sample of the others sells and changes stock; their sale -> order and stock ->
+  Lightspeed p95 must stay within 10 s (`benchmarks/fleet_fairness.py`);
+* scaling: sales imported and items uploaded per second with 1, 2 and 4 worker processes, the
+  workers' and the sandbox's CPU beside each, each doubling checked for 1.7x until the CPU
+  saturates.
 
 Workers as docs/scaling.md runs them: one process for the short queues (`BENCH_FLEET_SHORT_THREADS`
 threads, 32), one for the long ones (`BENCH_FLEET_LONG_THREADS`, 8), one beat.
@@ -23,7 +29,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from benchmarks import fleet_fairness as fair
 from benchmarks import fleet_support as fleet
+from benchmarks import freshness_driver as fd
 from integrations.commerce.models import Company, Order
 from integrations.lightspeed import tasks
 from integrations.lightspeed.jobs.registry import JOBS
@@ -216,7 +224,8 @@ def _round(processes, server, queue: str, workers: int, send, done) -> tuple[flo
     returns (seconds, workers' CPU seconds, sandbox CPU seconds) from the first send."""
     for n in range(workers):
         processes.worker(f"{queue}-{workers}-{n}", queue, concurrency=1, pool="solo")
-    time.sleep(10)  # Django and Celery start-up, outside the figure
+    processes.wait_ready(f"{queue}-{workers}-", workers)  # start-up outside the figure
+    time.sleep(2)
     cpu0, sandbox0, t0 = processes.cpu(queue), fleet.cpu_seconds(server.process.pid), time.monotonic()
     send()
     while not done():
@@ -306,3 +315,121 @@ def bench_fleet_scaling_with_worker_processes(transactional_db, tmp_path, sandbo
             f"({rate / base:.2f}x one), workers CPU {cpu * 100:.0f} % of a core, sandbox CPU {sandbox_cpu * 100:.0f} % "
             f"({SCALE_COMPANIES} companies, sandbox {LATENCY_MS} ms, 2 cores shared)"
         )
+    short = []
+    for what in ("sales imported", "items uploaded"):
+        lines, missed = fleet.scaling_verdict(what, {w: v for (k, w), v in figures.items() if k == what})
+        short += missed
+        for line in lines:
+            print(f"fleet scaling: {line}")
+    print(f"fleet scaling: load average {os.getloadavg()[0]:.1f}")
+    assert not short, f"doublings short of {fleet.DOUBLING}x before saturation: {short}"
+
+
+# --- fairness: one merchant's backfill and first upload beside the fleet -----------------------
+
+FAIR_SECONDS = float(os.environ.get("BENCH_FLEET_FAIR_SECONDS", 300))
+FAIR_TARGET_SECONDS = 10.0
+
+
+def _wait_fair_onboarded(processes, small: list[int], big: int, timeout: float) -> float:
+    """The small companies onboarded as in the idle benchmark; the big one's items linked."""
+    started = time.monotonic()
+    done = {"linked": len(small) * ITEMS, "due": 0, "probed": len(small)}
+    while (state := _onboarding(small)) != done or (
+        linked := ProductLink.objects.filter(company_id=big, item_id__isnull=False).count()
+    ) < fair.BIG_ITEMS:
+        processes.check()
+        assert time.monotonic() - started < timeout, f"not onboarded in time: {state}, big linked {linked}"
+        time.sleep(2)
+    time.sleep(20)
+    return time.monotonic() - started
+
+
+def _fair_load(processes, server, load: fair.SampleLoad, big: int) -> list[fair.BigProgress]:
+    """`FAIR_SECONDS` of sales and stock changes at the sample, the big merchant started at 0."""
+    started = time.monotonic()
+    fair.start_big(big)
+    progress, next_report = [], started + 30
+    while time.monotonic() - started < FAIR_SECONDS:
+        load.step()
+        if time.monotonic() >= next_report:
+            processes.check()
+            progress.append(fair.big_progress(big, started))
+            p = progress[-1]
+            print(
+                f"  fairness at {p.seconds:.0f} s: big merchant {p.orders} orders, {p.uploaded} items "
+                f"uploaded; queued: short {p.short_queued}, long {p.long_queued}",
+                flush=True,
+            )
+            next_report += 30
+        time.sleep(0.1)
+    return progress
+
+
+@pytest.mark.timeout(7200)
+def bench_fleet_fairness_one_big_merchant(transactional_db, tmp_path, sandbox_server_factory):
+    server = sandbox_server_factory(seed="empty")
+    fleet.redis_client().flushdb()
+    counters = tmp_path / "counters"
+    counters.mkdir()
+    processes = fleet.Processes(fleet.process_env(server, tmp_path, counters), tmp_path)
+    accounts = server.add_accounts(COMPANIES - 1, shops=2, items=ITEMS, qoh=QOH)
+    small = fleet.connect_fleet(server, accounts, items=ITEMS, qoh=QOH)
+    big, big_account = fair.big_merchant(server, qoh=QOH)
+    sample_ids = small[:: max(1, len(small) // fair.SAMPLE)][: fair.SAMPLE]
+    try:
+        processes.worker("short", fleet.SHORT_QUEUES, concurrency=SHORT_THREADS)
+        processes.worker("long", fleet.LONG_QUEUES, concurrency=LONG_THREADS)
+        processes.beat()
+        for company_id in [*small, big]:
+            tasks.lightspeed_download_products.apply_async((company_id,))
+        onboarding = _wait_fair_onboarded(processes, small, big, timeout=1800)
+        server.set_latency(LATENCY_MS)
+        time.sleep(20)  # every probe paced at the new latency
+        load = fair.SampleLoad(
+            server,
+            list(Company.objects.filter(pk__in=sample_ids).order_by("pk")),
+            {c: int(a["accountID"]) for c, a in zip(small, accounts, strict=True) if c in sample_ids},
+        )
+        print()
+        cpu0, sandbox0, t0 = processes.cpu(), fleet.cpu_seconds(server.process.pid), time.monotonic()
+        progress = _fair_load(processes, server, load, big)
+        time.sleep(30)  # the last sales and changes of the load reach their target
+        elapsed = time.monotonic() - t0
+        cpu, sandbox_cpu = processes.cpu() - cpu0, fleet.cpu_seconds(server.process.pid) - sandbox0
+        final = fair.big_progress(big, t0)
+        log = server.requests_log()
+    finally:
+        processes.stop()
+
+    delays, missing, stock = load.figures(log)
+    runs = SyncRun.objects.filter(company_id=big).order_by("started_at")
+    load_avg = os.getloadavg()
+    print(
+        f"fleet fairness: {COMPANIES} companies (onboarded in {onboarding:.0f} s), sandbox {LATENCY_MS} ms; "
+        f"short worker {SHORT_THREADS} threads, long worker {LONG_THREADS} threads; {FAIR_SECONDS:.0f} s of load "
+        f"at {len(sample_ids)} companies (a sale every {fair.SALE_EVERY:g} s and a stock change every "
+        f"{fair.STOCK_EVERY:g} s each) + 30 s drain; load average {load_avg[0]:.1f}"
+    )
+    print(f"fleet fairness: sale -> order at the sample: {fd.summary(delays)}; {len(missing)} never imported")
+    print(
+        f"fleet fairness: stock change -> Lightspeed at the sample: {fd.summary(stock.delays)}; "
+        f"{stock.never} never sent, {stock.unmatched} sent with a quantity a sale moved again"
+    )
+    print(
+        f"fleet fairness: the big merchant (account {big_account['accountID']}, {fair.BIG_SALES} sales, "
+        f"{fair.BIG_ITEMS} items, 10.5 drips/s) after {final.seconds:.0f} s: {final.orders} orders imported, "
+        f"{final.uploaded} items uploaded ({fair.big_writes(log, big_account['accountID'])} item PUTs answered 200 "
+        f"by Lightspeed); its runs: "
+        + ", ".join(f"{r.job} {r.outcome} {dict(r.counts)}" for r in runs if r.job in ("orders", "upload"))
+    )
+    print(
+        f"fleet fairness: workers + beat CPU {cpu / elapsed * 100:.0f} % of a core, sandbox CPU "
+        f"{sandbox_cpu / elapsed * 100:.0f} %; most queued at a 30 s reading: short "
+        f"{max(p.short_queued for p in progress)}, long {max(p.long_queued for p in progress)}"
+    )
+    assert not missing, f"sales never imported: {missing}"
+    assert not stock.never, f"{stock.never} stock changes never reached Lightspeed"
+    assert final.orders < fair.BIG_SALES or final.uploaded < fair.BIG_ITEMS, "the big merchant finished early"
+    assert fd.percentile(delays, 95) <= FAIR_TARGET_SECONDS
+    assert fd.percentile(stock.delays, 95) <= FAIR_TARGET_SECONDS

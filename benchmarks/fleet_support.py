@@ -130,6 +130,20 @@ class Processes:
     def beat(self) -> None:
         self._start("beat", ["beat", "--loglevel=WARNING", "-s", str(self.var_dir / "celerybeat-schedule")])
 
+    def wait_ready(self, prefix: str, count: int, timeout: float = 180) -> float:
+        """Until `count` workers named `prefix…` answer a ping (started and consuming): a slow
+        start-up on a loaded machine is then outside the figure. Returns the seconds waited."""
+        from lightsync.celery import app
+
+        started = time.monotonic()
+        while True:
+            self.check()
+            replies = app.control.ping(timeout=1.0)
+            ready = [name for reply in replies for name in reply if name.startswith(prefix)]
+            if len(ready) >= count:
+                return time.monotonic() - started
+            assert time.monotonic() - started < timeout, f"{len(ready)} of {count} {prefix} workers ready"
+
     def cpu(self, prefix: str = "") -> float:
         return sum(cpu_seconds(p.pid) for n, p in self.running.items() if n.startswith(prefix))
 
@@ -253,3 +267,36 @@ def measure(processes: Processes, counters_dir: Path, sandbox_pid: int, seconds:
 
 def database_name() -> str:
     return settings.DATABASES["default"]["NAME"]
+
+
+# The issue's bar for scaling: each doubling of worker processes gives at least 1.7x, until the
+# CPU saturates — 80 % of the machine's 2 cores for the workers, or of one core for the sandbox
+# (one process).
+DOUBLING = 1.7
+WORKERS_SATURATED = 0.8 * 2
+SANDBOX_SATURATED = 0.8
+
+
+def scaling_verdict(what: str, rounds: dict[int, tuple[float, float, float]]) -> tuple[list[str], list[str]]:
+    """`rounds`: worker processes → (rate, workers' CPU in cores, sandbox CPU in cores). Returns the
+    lines to print and the doublings that fell short of 1.7x before anything saturated."""
+    lines, short = [], []
+    sizes = sorted(rounds)
+    for before, after in zip(sizes, sizes[1:], strict=False):
+        ratio = rounds[after][0] / rounds[before][0]
+        saturated = any(
+            rounds[n][1] >= WORKERS_SATURATED or rounds[n][2] >= SANDBOX_SATURATED for n in (before, after)
+        )
+        verdict = "ok" if ratio >= DOUBLING else ("CPU saturated" if saturated else "SHORT of 1.7x")
+        lines.append(f"{what}: {before} -> {after} processes {ratio:.2f}x ({verdict})")
+        if ratio < DOUBLING and not saturated:
+            short.append(lines[-1])
+    _, cpu, sandbox = rounds[sizes[-1]]
+    workers_share, sandbox_share = cpu / WORKERS_SATURATED, sandbox / SANDBOX_SATURATED
+    first = "the sandbox" if sandbox_share > workers_share else "the workers"
+    lines.append(
+        f"{what}: at {sizes[-1]} processes the workers use {workers_share * 100:.0f} % of their saturation "
+        f"(80 % of 2 cores), the sandbox {sandbox_share * 100:.0f} % of its (80 % of a core): "
+        f"{first} saturate{'s' if first == 'the sandbox' else ''} first"
+    )
+    return lines, short
