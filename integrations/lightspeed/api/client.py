@@ -110,10 +110,13 @@ class LightspeedClient(ItemMatrixRequests):
             yield from self.iter_records("Item", params=params)
 
     def iter_item_pages(self, *, after_id: int = 0) -> Iterator[list[Record]]:
-        """The live (unarchived) items above an itemID with their ItemShops, in itemID order, a
-        page at a time; the next page is already requested while the caller handles this one.
+        """The live (unarchived) items above an itemID with their ItemShops and ItemAttributes, in
+        itemID order, a page at a time; the next page is already requested while the caller handles this one.
         The order makes a long read resumable: the last id of a page is where to go on from."""
-        params: dict[str, Any] = {"load_relations": q.relations(["ItemShops"]), "sort": "itemID"}
+        params: dict[str, Any] = {
+            "load_relations": q.relations(["ItemShops", "ItemAttributes"]),
+            "sort": "itemID",
+        }
         if after_id:
             params["itemID"] = q.above(int(after_id))
         for page in pages_ahead(self, "Item", params=params):

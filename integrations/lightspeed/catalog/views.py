@@ -29,11 +29,15 @@ LABELS = {
     "sku_clashes": "SKU clashes (an issue each, no product)",
     "archived_skipped": "Archived items left out",
     "units_booked": "Units booked as opening balances",
+    "styles_created": "Styles created (one per Lightspeed matrix)",
+    "variations_attached": "Products made variations of their style",
 }
 PREVIEW_LABELS = {
     **LABELS,
     "products_created": "Products it would create",
     "units_booked": "Units it would book",
+    "styles_created": "Styles it would create (one per Lightspeed matrix)",
+    "variations_attached": "Products it would make variations",
 }
 
 

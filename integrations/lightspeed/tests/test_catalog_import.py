@@ -10,13 +10,20 @@ from responses import matchers
 from integrations.commerce.models import Product, StockLedgerEntry, StockLevel
 from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
-from integrations.lightspeed.models import CatalogImportCursor, ItemShopState, ProductLink, SyncIssue, SyncRun
+from integrations.lightspeed.models import (
+    CatalogImportCursor,
+    ItemShopState,
+    MatrixLink,
+    ProductLink,
+    SyncIssue,
+    SyncRun,
+)
 
 from .catalog_support import link, product, shop, uploads_not_queued, warehouse  # noqa: F401 - autouse fixture
 from .conftest import resource_url
 from .test_catalog_products import item
 
-PAGE_QUERY = {"load_relations": '["ItemShops"]', "sort": "itemID", "limit": "100"}
+PAGE_QUERY = {"load_relations": '["ItemShops", "ItemAttributes"]', "sort": "itemID", "limit": "100"}
 
 
 @pytest.fixture
@@ -164,6 +171,116 @@ def test_pages_are_followed_and_each_page_moves_the_resume_point(store, mocked_l
 
     assert run.counts["items_read"] == 2 and run.api_requests == 3  # the count, then two pages
     assert CatalogImportCursor.objects.get(company=settings_obj.company).after_item_id == 302
+
+
+def _in_matrix(item_id: int, matrix_id: int, sku: str, *values: str) -> dict:
+    slots = dict(zip(("attribute1", "attribute2", "attribute3"), [*values, "", "", ""], strict=False))
+    return item(item_id, customSku=sku, itemMatrixID=str(matrix_id), ItemAttributes=slots)
+
+
+def _matrices(mocked, *records: dict) -> None:
+    """The matrices read by id: one request for all of them."""
+    ids = ",".join(r["itemMatrixID"] for r in records)
+    mocked.get(
+        resource_url("ItemMatrix"),
+        json={"@attributes": {"next": "", "previous": ""}, "ItemMatrix": list(records)},
+        match=[
+            matchers.query_param_matcher(
+                {
+                    "load_relations": '["ItemAttributeSet"]',
+                    "archived": "true",
+                    "itemMatrixID": f"IN,[{ids}]",
+                    "sort": "itemMatrixID",
+                    "limit": "100",
+                }
+            )
+        ],
+    )
+
+
+JACKET = {
+    "itemMatrixID": "7",
+    "description": "Cascade Rain Jacket",
+    "itemAttributeSetID": "1",
+    "defaultCost": "71.5",
+    "Prices": {"ItemPrice": {"amount": "149", "useTypeID": "1", "useType": "Default"}},
+}
+BOOT = {"itemMatrixID": "8", "description": "Basalt Trail Runner", "itemAttributeSetID": "2"}
+MATRIX_PAGE = [
+    _in_matrix(301, 7, "JKT-NAVY-S", "Navy", "S"),
+    _in_matrix(302, 7, "JKT-NAVY-M", "Navy", "M"),
+    _in_matrix(303, 8, "BOOT-42", "", "42"),  # the Size set keeps Size in attribute2
+    item(304, customSku="TENT-2"),
+]
+
+
+def test_items_in_a_matrix_become_variations_of_one_new_style_per_matrix(store, mocked_lightspeed):
+    settings_obj, _ = store
+    _pages(mocked_lightspeed, MATRIX_PAGE)
+    _matrices(mocked_lightspeed, JACKET, BOOT)
+
+    run = _run(settings_obj)
+
+    jacket = Product.objects.get(company=settings_obj.company, is_parent=True, title="Cascade Rain Jacket")
+    assert (jacket.sku, jacket.attribute_names) == ("CASCADE-RAIN-JACKET", ("Color", "Size"))
+    assert (jacket.site_price, jacket.site_cost) == (Decimal("149"), Decimal("71.5"))
+    assert sorted(jacket.variations.values_list("sku", "attribute_1_value", "attribute_2_value")) == [
+        ("JKT-NAVY-M", "Navy", "M"),
+        ("JKT-NAVY-S", "Navy", "S"),
+    ]
+    boot = Product.objects.get(company=settings_obj.company, title="Basalt Trail Runner")
+    assert boot.attribute_names == ("Size",)
+    assert list(boot.variations.values_list("sku", "attribute_1_value")) == [("BOOT-42", "42")]
+    links = MatrixLink.objects.filter(company=settings_obj.company).order_by("item_matrix_id")
+    assert [(m.item_matrix_id, m.product_id, m.matched_by) for m in links] == [
+        (7, jacket.pk, "imported"),
+        (8, boot.pk, "imported"),
+    ]
+    assert Product.objects.get(sku="TENT-2").parent is None
+    assert (run.counts["styles_created"], run.counts["variations_attached"]) == (2, 3)
+    assert run.counts["products_created"] == 4 and run.api_requests == 3  # count, page, matrices
+
+
+def test_a_second_import_makes_no_second_style(store, mocked_lightspeed):
+    settings_obj, _ = store
+    _pages(mocked_lightspeed, MATRIX_PAGE)
+    _matrices(mocked_lightspeed, JACKET, BOOT)
+    _run(settings_obj)
+    mocked_lightspeed.reset()
+    _pages(mocked_lightspeed, MATRIX_PAGE)  # no matrix stub: asking for one would fail
+
+    again = _run(settings_obj)
+
+    assert (again.counts["styles_created"], again.counts["variations_attached"]) == (0, 0)
+    assert Product.objects.filter(company=settings_obj.company, is_parent=True).count() == 2
+
+
+def test_the_dry_run_counts_styles_and_variations_and_writes_none(store, mocked_lightspeed):
+    settings_obj, _ = store
+    _pages(mocked_lightspeed, MATRIX_PAGE)
+    _matrices(mocked_lightspeed, JACKET, BOOT)
+
+    run = _run(settings_obj, dry_run=True)
+
+    assert (run.counts["styles_created"], run.counts["variations_attached"]) == (2, 3)
+    assert not Product.objects.filter(company=settings_obj.company).exists()
+    assert not MatrixLink.objects.exists()
+
+
+def test_a_matrix_already_linked_to_a_style_gets_no_second_one(store, mocked_lightspeed):
+    settings_obj, _ = store
+    from integrations.commerce.services.variations import product_parent_create
+
+    mine = product_parent_create(
+        company=settings_obj.company, sku="MINE", title="Mine", attribute_names=("Color", "Size")
+    )
+    MatrixLink.objects.create(company=settings_obj.company, product=mine, item_matrix_id=7)
+    _pages(mocked_lightspeed, MATRIX_PAGE[:2])  # only matrix 7's items: nothing to read
+
+    run = _run(settings_obj)
+
+    assert run.counts["styles_created"] == 0 and run.counts["products_created"] == 2
+    assert Product.objects.filter(company=settings_obj.company, is_parent=True).count() == 1
 
 
 def test_lightspeed_sync_all_leaves_the_catalog_import_out():

@@ -106,6 +106,11 @@ def test_a_merchant_previews_then_imports_the_lightspeed_catalogue_in_the_browse
     result = _counts(page.inner_text("#import-result"))
     assert result["Products created"] == preview["Products it would create"]
     assert result["Units booked as opening balances"] == preview["Units it would book"] > 0
-    assert Product.objects.filter(company=mapped).count() == result["Products created"]
+    assert preview["Styles it would create (one per Lightspeed matrix)"] == 3
+    assert result["Styles created (one per Lightspeed matrix)"] == 3
+    assert (
+        result["Products made variations of their style"] == preview["Products it would make variations"] > 0
+    )
+    assert Product.objects.filter(company=mapped, is_parent=False).count() == result["Products created"]
     assert StockLevel.objects.filter(product__company=mapped, on_hand__gt=0).exists()
     assert script_errors == []

@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from integrations.commerce.models import Company, Product, StockLedgerEntry, StockLevel
+from integrations.core.demo_catalogue import demo_lightspeed_matrices
 from integrations.lightspeed.api.records.items import item_parse
 from integrations.lightspeed.connection.services.client import lightspeed_client_for
 from integrations.lightspeed.jobs.registry import JOBS
@@ -24,6 +25,10 @@ from integrations.lightspeed.tests.sandbox_helpers import connect_with_minted_to
 from .catalog_support import uploads_not_queued, warehouse  # noqa: F401 - autouse fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+
+# itemMatrixID → how many items the demo account holds in it (STY-CASCADE 8, STY-BASALT 5,
+# STY-KESTREL 3).
+EXPECTED_VARIATIONS = {1: 8, 2: 5, 3: 3}
 
 
 @pytest.fixture
@@ -61,7 +66,8 @@ def _lightsync_side(company) -> tuple[set[str], dict[tuple[str, str], int]]:
     ):
         if on_hand:
             stock[(sku, name)] += on_hand
-    return set(Product.objects.filter(company=company).values_list("sku", flat=True)), dict(stock)
+    items = Product.objects.filter(company=company, is_parent=False)
+    return set(items.values_list("sku", flat=True)), dict(stock)
 
 
 def test_the_demo_catalogue_imports_into_an_empty_company_and_a_second_run_creates_nothing(
@@ -86,7 +92,13 @@ def test_the_demo_catalogue_imports_into_an_empty_company_and_a_second_run_creat
     lightsync_skus, lightsync_stock = _lightsync_side(company)
     assert lightsync_skus == lightspeed_skus and len(lightsync_skus) == run.counts["products_created"]
     assert lightsync_stock == lightspeed_stock
-    for name in ("products_created", "units_booked", "sku_clashes"):
+    # The demo account's matrices 1-3 became styles, each with its items as variations.
+    styles = Product.objects.filter(company=company, is_parent=True)
+    assert {(s.title, s.lightspeed_matrix_link.item_matrix_id, s.variations.count()) for s in styles} == {
+        (m.description, m.matrix_id, EXPECTED_VARIATIONS[m.matrix_id]) for m in demo_lightspeed_matrices()
+    }
+    assert run.counts["styles_created"] == 3 and run.counts["variations_attached"] == 8 + 5 + 3
+    for name in ("products_created", "units_booked", "sku_clashes", "styles_created", "variations_attached"):
         assert preview.counts[name] == run.counts[name], name
     assert run.counts["units_booked"] == sum(lightspeed_stock.values()) > 0
     assert set(
@@ -97,7 +109,8 @@ def test_the_demo_catalogue_imports_into_an_empty_company_and_a_second_run_creat
     assert again.counts["products_created"] == 0
     assert again.counts["already_linked"] == len(lightspeed_skus)
     assert again.counts["sku_clashes"] == 1 and clashes.get().count == 2  # the same issue, seen again
-    assert Product.objects.filter(company=company).count() == len(lightspeed_skus)
+    assert again.counts["styles_created"] == 0
+    assert Product.objects.filter(company=company).count() == len(lightspeed_skus) + 3
     # Nothing to upload either: the quantities LightSync holds are Lightspeed's.
     upload = job_run(company_id=company.pk, job=JOBS["upload"], dry_run=True)
     assert not upload.counts.get("preview"), upload.counts

@@ -48,9 +48,19 @@ def test_preview_queues_a_dry_run_and_import_queues_the_real_one(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         post(browser, import_url(enabled), {"step": "preview"})
-    finished(enabled, dry_run=True, products_created=7, already_linked=2, sku_clashes=1)
+    finished(
+        enabled,
+        dry_run=True,
+        products_created=7,
+        already_linked=2,
+        sku_clashes=1,
+        styles_created=1,
+        variations_attached=3,
+    )
     page = browser.get(import_url(enabled)).content.decode()
     assert "<th>Products it would create</th><td>7</td>" in page
+    assert "<th>Styles it would create (one per Lightspeed matrix)</th><td>1</td>" in page
+    assert "<th>Products it would make variations</th><td>3</td>" in page
     assert "<th>SKU clashes (an issue each, no product)</th><td>1</td>" in page
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -13,6 +13,10 @@ linked to the item (`ProductLink.matched_by = imported`), and each mapped shop's
 is booked as its opening balance: one ledger row, reason "import", into the shop's first mapped
 sellable warehouse. A second run finds every item linked and creates nothing. A dry run reads the
 same pages and counts what it would do, writing nothing.
+
+Items in a Lightspeed item matrix also become variations: the page's new items' matrices that
+have no `MatrixLink` are read by id (100 a request) and each becomes a style with its link, once
+(`onboarding_matrices`); the dry run reads them too and counts styles and variations.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from django.utils import timezone
 
 from integrations.commerce.models import Product, StockLedgerEntry, Warehouse
 from integrations.commerce.services.stock import stock_set_many
+from integrations.commerce.services.variations import VariationError
 from integrations.lightspeed.api.client import LightspeedClient
 from integrations.lightspeed.api.records.items import ItemRecord, item_parse
 from integrations.lightspeed.catalog.services.linking import product_index
 from integrations.lightspeed.catalog.services.matching import ProductIndex, gtin_key, sku_key
+from integrations.lightspeed.catalog.services.onboarding_matrices import MatrixImporter
 from integrations.lightspeed.catalog.services.state import (
     item_fields_apply,
     item_shops_apply,
@@ -56,6 +62,8 @@ COUNT_NAMES = (
     "sku_clashes",
     "archived_skipped",
     "units_booked",
+    "styles_created",
+    "variations_attached",
 )
 
 
@@ -90,7 +98,14 @@ class _Planned:
 class CatalogImporter:
     """Imports pages of items for one company and run, counting what it did in `counts`."""
 
-    def __init__(self, settings_obj: LightspeedSettings, *, dry_run: bool, run=None) -> None:
+    def __init__(
+        self,
+        settings_obj: LightspeedSettings,
+        *,
+        dry_run: bool,
+        run=None,
+        client: LightspeedClient | None = None,
+    ) -> None:
         self.settings_obj = settings_obj
         self.company_id = settings_obj.company_id
         self.dry_run = dry_run
@@ -99,6 +114,9 @@ class CatalogImporter:
         self.warehouses = opening_warehouses(settings_obj)
         self.shops = shops_by_lightspeed_id(self.company_id)
         self.counts: dict[str, int] = dict.fromkeys(COUNT_NAMES, 0)
+        self.matrices = MatrixImporter(
+            company_id=self.company_id, client=client, index=self.index, price_level=settings_obj.price_level
+        )
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
@@ -121,6 +139,29 @@ class CatalogImporter:
         self.count("units_booked", sum(self._units(p.item) for p in planned))
         if planned and not self.dry_run:
             self._save(planned)
+        self._styles(planned)
+
+    def _styles(self, planned: list[_Planned]) -> None:
+        """The new items' matrices without a style become styles, and the items their variations
+        (`onboarding_matrices`); a dry run reads the matrices and counts."""
+        in_matrices = [p for p in planned if p.item.item_matrix_id]
+        new = self.matrices.read({p.item.item_matrix_id for p in in_matrices})
+        self.count("styles_created", len(new))
+        if self.dry_run:
+            styled = self.matrices.to_style
+            self.count("variations_attached", sum(p.item.item_matrix_id in styled for p in in_matrices))
+            return
+        for matrix in new:
+            self.matrices.style_create(matrix)
+        for p in in_matrices:
+            if p.item.item_matrix_id not in self.matrices.styles:
+                continue
+            try:
+                self.matrices.attach(p.product, matrix_id=p.item.item_matrix_id, slots=p.item.attributes)
+            except VariationError as exc:
+                self._variation_refused(p.item, str(exc))
+            else:
+                self.count("variations_attached")
 
     # --- one item ---------------------------------------------------------------------------
     @staticmethod
@@ -156,6 +197,17 @@ class CatalogImporter:
             "on one side and import again.",
             excerpt=f"customSku={codes.custom_sku} systemSku={codes.system_sku} upc={codes.upc} "
             f"ean={codes.ean} manufacturerSku={codes.manufacturer_sku}",
+            run=self.run,
+        )
+
+    def _variation_refused(self, item: ItemRecord, why: str) -> None:
+        sync_issue_record(
+            company_id=self.company_id,
+            kind=SyncIssue.Kind.MATRIX_LINK_CONFLICT,
+            key=f"import-{item.item_id}",
+            message=f"Lightspeed {item.codes.summary()} was imported as a product but not as a variation "
+            f"of its matrix {item.item_matrix_id}'s style: {why}",
+            excerpt=f"itemMatrixID={item.item_matrix_id} attributes={'/'.join(item.attributes)}",
             run=self.run,
         )
 
@@ -260,7 +312,7 @@ def catalog_import(
     set_total = getattr(progress, "set_total", None)
     if set_total is not None:
         set_total(client.count_items(after_id=after_id))
-    importer = CatalogImporter(settings_obj, dry_run=dry_run, run=run)
+    importer = CatalogImporter(settings_obj, dry_run=dry_run, run=run, client=client)
     for records in client.iter_item_pages(after_id=after_id):
         items = [item for item in map(item_parse, records) if item.item_id]
         with transaction.atomic():
