@@ -267,7 +267,9 @@ def test_the_dry_run_counts_styles_and_variations_and_writes_none(store, mocked_
     assert not MatrixLink.objects.exists()
 
 
-def test_a_matrix_already_linked_to_a_style_gets_no_second_one(store, mocked_lightspeed):
+def test_new_items_of_a_matrix_already_linked_become_variations_of_its_style_not_a_second_one(
+    store, mocked_lightspeed
+):
     settings_obj, _ = store
     from integrations.commerce.services.variations import product_parent_create
 
@@ -281,6 +283,29 @@ def test_a_matrix_already_linked_to_a_style_gets_no_second_one(store, mocked_lig
 
     assert run.counts["styles_created"] == 0 and run.counts["products_created"] == 2
     assert Product.objects.filter(company=settings_obj.company, is_parent=True).count() == 1
+    assert sorted(mine.variations.values_list("sku", "attribute_1_value", "attribute_2_value")) == [
+        ("JKT-NAVY-M", "Navy", "M"),
+        ("JKT-NAVY-S", "Navy", "S"),
+    ]
+    assert run.counts["variations_attached"] == 2
+
+
+def test_a_matrix_over_two_pages_is_read_once_and_its_items_share_one_style(store, mocked_lightspeed):
+    settings_obj, _ = store
+    _pages(mocked_lightspeed, MATRIX_PAGE[:1], MATRIX_PAGE[1:2])
+    _matrices(mocked_lightspeed, JACKET)
+
+    preview = _run(settings_obj, dry_run=True)
+    mocked_lightspeed.reset()
+    _pages(mocked_lightspeed, MATRIX_PAGE[:1], MATRIX_PAGE[1:2])
+    _matrices(mocked_lightspeed, JACKET)
+    run = _run(settings_obj)
+
+    assert preview.api_requests == run.api_requests == 4  # count, two pages, one matrix read
+    for counts in (preview.counts, run.counts):
+        assert (counts["styles_created"], counts["variations_attached"]) == (1, 2)
+    jacket = Product.objects.get(company=settings_obj.company, is_parent=True)
+    assert jacket.variations.count() == 2
 
 
 def test_lightspeed_sync_all_leaves_the_catalog_import_out():

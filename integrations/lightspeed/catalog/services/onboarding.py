@@ -122,8 +122,9 @@ class CatalogImporter:
         self.counts[name] = self.counts.get(name, 0) + n
 
     def page(self, items: list[ItemRecord]) -> None:
-        """One page: a constant number of queries (plus one per clash issue); items are matched to
-        the index in memory, by stored itemID first, like the products job."""
+        """One page: a constant number of queries (plus one per clash issue, a few per style and
+        variation); items are matched to the index in memory, by stored itemID first, like the
+        products job."""
         self.count("items_read", len(items))
         planned: list[_Planned] = []
         for item in items:
@@ -148,20 +149,18 @@ class CatalogImporter:
         new = self.matrices.read({p.item.item_matrix_id for p in in_matrices})
         self.count("styles_created", len(new))
         if self.dry_run:
-            styled = self.matrices.to_style
+            styled = self.matrices.to_style | set(self.matrices.linked)
             self.count("variations_attached", sum(p.item.item_matrix_id in styled for p in in_matrices))
             return
         for matrix in new:
             self.matrices.style_create(matrix)
         for p in in_matrices:
-            if p.item.item_matrix_id not in self.matrices.styles:
-                continue
             try:
-                self.matrices.attach(p.product, matrix_id=p.item.item_matrix_id, slots=p.item.attributes)
+                attached = self.matrices.attach(p.product, item=p.item)
             except VariationError as exc:
                 self._variation_refused(p.item, str(exc))
             else:
-                self.count("variations_attached")
+                self.count("variations_attached", int(attached))
 
     # --- one item ---------------------------------------------------------------------------
     @staticmethod

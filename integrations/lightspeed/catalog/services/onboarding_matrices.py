@@ -6,8 +6,10 @@ set. Each becomes a style (`product_parent_create`): SKU the slug of its descrip
 when a product has that SKU, "MATRIX-<id>"), title its description, attribute names its attribute
 set's, price and cost its own; a `MatrixLink` (matched_by "imported") ties it to the matrix. Every
 imported item of the matrix is then attached to it with its attribute values, read from the slots
-its set uses (the Size set keeps Size in attribute2). A matrix of three attributes stays without
-a style (LightSync's styles have one or two), and its items stay ordinary products.
+its set uses (the Size set keeps Size in attribute2). A new item of a matrix already linked to a
+style (by the products job, or by an import that was cut short) becomes that style's variation
+the same way. A matrix of three attributes stays without a style (LightSync's styles have one or
+two), and its items stay ordinary products.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from integrations.commerce.services.variations import (
     product_variation_attach,
 )
 from integrations.lightspeed.api.client import LightspeedClient
+from integrations.lightspeed.api.records.items import ItemRecord
 from integrations.lightspeed.api.records.matrices import (
     BUILT_IN_ATTRIBUTE_SETS,
     MatrixRecord,
@@ -52,7 +55,7 @@ def style_sku(matrix: MatrixRecord, index: ProductIndex) -> str:
 
 
 class MatrixImporter:
-    """Styles for one company and run; `styles` maps itemMatrixID → parent product (None: none)."""
+    """Styles for one company and run: those its matrices are linked to, and those it makes."""
 
     def __init__(
         self, *, company_id: int, client: LightspeedClient | None, index: ProductIndex, price_level: int
@@ -61,16 +64,20 @@ class MatrixImporter:
         self.client = client
         self.index = index
         self.price_level = price_level
-        linked = MatrixLink.objects.filter(company_id=company_id, item_matrix_id__isnull=False)
-        self.linked: set[int] = set(linked.values_list("item_matrix_id", flat=True))
+        linked = MatrixLink.objects.filter(
+            company_id=company_id, item_matrix_id__isnull=False, product__is_parent=True
+        ).select_related("product")
+        # itemMatrixID → (its style, its attribute set id or 0): linked before this run or by it.
+        self.linked: dict[int, tuple[Product, int]] = {
+            link.item_matrix_id: (link.product, link.item_attribute_set_id or 0) for link in linked
+        }
         self.matrices: dict[int, MatrixRecord | None] = {}
-        self.styles: dict[int, Product] = {}
         self.to_style: set[int] = set()  # the matrices this run makes (or, dry, would make) styles of
 
     def read(self, matrix_ids: set[int]) -> list[MatrixRecord]:
         """The matrices not linked and not read yet, read by id (100 a request); returns the new
         ones that can become styles."""
-        wanted = sorted(matrix_ids - self.linked - set(self.matrices))
+        wanted = sorted(matrix_ids - set(self.linked) - set(self.matrices))
         if not wanted or self.client is None:
             return []
         for record in self.client.iter_item_matrices(ids=wanted, include_archived=True):
@@ -106,13 +113,15 @@ class MatrixImporter:
             matched_by=ProductLink.MatchedBy.IMPORTED,
             linked_at=timezone.now(),
         )
-        self.styles[matrix.item_matrix_id] = style
+        self.linked[matrix.item_matrix_id] = (style, matrix.item_attribute_set_id)
         return style
 
-    def attach(self, product: Product, *, matrix_id: int, slots: tuple[str, str, str]) -> None:
-        style = self.styles.get(matrix_id)
-        matrix = self.matrices.get(matrix_id)
-        if style is None or matrix is None:
-            return
-        values = attribute_values(matrix.item_attribute_set_id, slots, len(style.attribute_names))
+    def attach(self, product: Product, *, item: ItemRecord) -> bool:
+        """Makes the new product its matrix's style's variation; False when the matrix has none."""
+        if item.item_matrix_id not in self.linked:
+            return False
+        style, set_id = self.linked[item.item_matrix_id]
+        set_id = set_id or item.item_attribute_set_id
+        values = attribute_values(set_id, item.attributes, len(style.attribute_names))
         product_variation_attach(parent=style, product=product, values=values)
+        return True
