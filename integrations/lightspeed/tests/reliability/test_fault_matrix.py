@@ -362,10 +362,13 @@ def test_a_refused_write_that_goes_up_on_the_next_pass_leaves_no_open_issue_behi
     faulted, _ = faulted_run(scenario, matrix.Cell("upload", matrix.FAULTS_BY_NAME["400 write"]), None)
     world.server.clear_faults()
     refused = SyncIssue.objects.filter(company=scenario.merchant.company, kind=SyncIssue.Kind.UPLOAD_REJECTED)
-    assert faulted.counts["rejected"] == refused.filter(status="open").count() == 3
+    # The fault is armed on the first progress report; with PUTs in flight, which of the 4 changed
+    # items were already on their way then varies, so 1 to 4 are refused. Each is an open issue.
+    rejected = faulted.counts["rejected"]
+    assert 1 <= rejected <= 4 and refused.filter(status="open").count() == rejected
 
     recovered = scenario.run()
 
-    assert recovered.outcome == SyncRun.Outcome.SUCCEEDED and recovered.counts["items_sent"] == 3
+    assert recovered.outcome == SyncRun.Outcome.SUCCEEDED and recovered.counts["items_sent"] == rejected
     scenario.agrees()
     assert list(refused.filter(status="open").values_list("message", flat=True)) == []
