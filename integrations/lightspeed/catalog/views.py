@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from integrations.lightspeed.catalog.selectors import catalog_import_state
 from integrations.lightspeed.catalog.services.onboarding import COUNT_NAMES
-from integrations.lightspeed.connection.settings_views import _context, _load
+from integrations.lightspeed.connection.settings_views import settings_for_request, settings_page_context
 from integrations.lightspeed.jobs.enqueue import JobEnqueueError, job_enqueue, job_enqueue_refusal
 from integrations.lightspeed.models import SyncRun
 
@@ -53,7 +53,7 @@ def _rows(run: SyncRun | None, labels: dict[str, str]) -> list[tuple[str, int]]:
 
 @require_http_methods(["GET", "POST"])
 def catalog_import_view(request: HttpRequest, *, model_admin, object_id: str) -> HttpResponse:
-    settings_obj = _load(request, model_admin, object_id, change=request.method == "POST")
+    settings_obj = settings_for_request(request, model_admin, object_id, change=request.method == "POST")
     if request.method == "POST":
         dry_run = request.POST.get("step") != "import"
         try:
@@ -66,7 +66,7 @@ def catalog_import_view(request: HttpRequest, *, model_admin, object_id: str) ->
             messages.success(request, "The preview is running." if dry_run else "The import is running.")
         return redirect(import_page_url(settings_obj))
     state = catalog_import_state(company_id=settings_obj.company_id)
-    context = _context(
+    context = settings_page_context(
         request,
         model_admin,
         settings_obj,

@@ -64,7 +64,9 @@ def settings_page_url(settings_obj: LightspeedSettings) -> str:
     return reverse("admin:lightspeed_lightspeedsettings_change", args=[settings_obj.pk])
 
 
-def _load(request: HttpRequest, model_admin, object_id: str, *, change: bool) -> LightspeedSettings:
+def settings_for_request(
+    request: HttpRequest, model_admin, object_id: str, *, change: bool
+) -> LightspeedSettings:
     """The settings row if this user may see it (404 otherwise, so ids of other companies are
     not even confirmed to exist) and, for `change`, may change it (403)."""
     settings_obj = model_admin.get_object(request, unquote(object_id))
@@ -75,7 +77,9 @@ def _load(request: HttpRequest, model_admin, object_id: str, *, change: bool) ->
     return settings_obj
 
 
-def _context(request: HttpRequest, model_admin, settings_obj: LightspeedSettings, **extra) -> dict:
+def settings_page_context(
+    request: HttpRequest, model_admin, settings_obj: LightspeedSettings, **extra
+) -> dict:
     return {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -179,7 +183,7 @@ def _change_log(settings_obj: LightspeedSettings):
 
 def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) -> HttpResponse:
     editing = request.method == "POST" or bool(request.GET.get("edit"))
-    settings_obj = _load(request, model_admin, object_id, change=editing)
+    settings_obj = settings_for_request(request, model_admin, object_id, change=editing)
     form = None
     if request.method == "POST":
         form = LightspeedSettingsForm(request.POST, instance=settings_obj)
@@ -207,7 +211,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
 
     checklist = setup_checklist(settings_obj)
     sync_entries = _sync_entries(settings_obj)
-    context = _context(
+    context = settings_page_context(
         request,
         model_admin,
         settings_obj,
@@ -250,7 +254,7 @@ def general_settings_view(request: HttpRequest, *, model_admin, object_id: str) 
 
 @require_POST
 def sync_now_view(request: HttpRequest, *, model_admin, object_id: str, job: str) -> HttpResponse:
-    settings_obj = _load(request, model_admin, object_id, change=True)
+    settings_obj = settings_for_request(request, model_admin, object_id, change=True)
     try:
         queued = job_enqueue(company_id=settings_obj.company_id, job=job, trigger=SyncRun.Trigger.MANUAL)
     except JobEnqueueError as exc:
@@ -265,7 +269,7 @@ def sync_now_view(request: HttpRequest, *, model_admin, object_id: str, job: str
 
 @require_POST
 def disconnect_view(request: HttpRequest, *, model_admin, object_id: str) -> HttpResponse:
-    settings_obj = _load(request, model_admin, object_id, change=True)
+    settings_obj = settings_for_request(request, model_admin, object_id, change=True)
     try:
         result = lightspeed_disconnect(company_id=settings_obj.company_id, actor=request.user)
     except DisconnectError as exc:
@@ -291,7 +295,7 @@ def disconnect_view(request: HttpRequest, *, model_admin, object_id: str) -> Htt
 
 
 def manage_shops_view(request: HttpRequest, *, model_admin, object_id: str) -> HttpResponse:
-    settings_obj = _load(request, model_admin, object_id, change=request.method == "POST")
+    settings_obj = settings_for_request(request, model_admin, object_id, change=request.method == "POST")
     if not settings_obj.shops_mapping_enabled:
         messages.warning(
             request,
@@ -324,7 +328,7 @@ def manage_shops_view(request: HttpRequest, *, model_admin, object_id: str) -> H
 
     shared = warehouses_shared_by_shops(company=company)
     not_sellable = [w.name for w in company.warehouses.filter(is_sellable=False).order_by("name")]
-    context = _context(
+    context = settings_page_context(
         request,
         model_admin,
         settings_obj,
@@ -343,7 +347,7 @@ def manage_shops_view(request: HttpRequest, *, model_admin, object_id: str) -> H
 
 @require_POST
 def redownload_shops_view(request: HttpRequest, *, model_admin, object_id: str) -> HttpResponse:
-    settings_obj = _load(request, model_admin, object_id, change=True)
+    settings_obj = settings_for_request(request, model_admin, object_id, change=True)
     report = shops_redownload(company_id=settings_obj.company_id)
     messages.add_message(request, messages.SUCCESS if report.ok else messages.ERROR, report.summary())
     if settings_obj.shops_mapping_enabled:
