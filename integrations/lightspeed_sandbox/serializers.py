@@ -286,12 +286,21 @@ def render_customers(rows: list[Customer], relations: set[str]) -> list[dict]:
 # --- Sales ------------------------------------------------------------------------------------
 
 
-def render_sale_lines(rows: list[SaleLine], relations: set[str]) -> list[dict]:
+def _line_items(rows: list[SaleLine], relations: set[str]) -> dict[str, dict]:
+    """The Item records the lines carry (`SaleLines.Item`), itemID → record, in one read."""
+    if "Item" not in relations or not rows:
+        return {}
+    item_rows = list(Item.objects.filter(itemID__in={r.itemID for r in rows if r.itemID}))
+    return {rec["itemID"]: rec for rec in render_items(item_rows, _nested(relations, "Item"))}
+
+
+def render_sale_lines(
+    rows: list[SaleLine], relations: set[str], items: dict[str, dict] | None = None
+) -> list[dict]:
+    """`items`: the lines' Item records when a caller rendering many sales read them at once."""
     out = []
-    items: dict[str, dict] = {}
-    if "Item" in relations and rows:
-        item_rows = list(Item.objects.filter(itemID__in={r.itemID for r in rows if r.itemID}))
-        items = {rec["itemID"]: rec for rec in render_items(item_rows, _nested(relations, "Item"))}
+    if items is None:
+        items = _line_items(rows, relations)
     for line in rows:
         record = _fields(line, SALE_LINE_FIELDS)
         if line.lineType:
@@ -304,13 +313,19 @@ def render_sale_lines(rows: list[SaleLine], relations: set[str]) -> list[dict]:
     return out
 
 
-def render_sale_payments(rows: list[SalePayment], relations: set[str]) -> list[dict]:
-    types = {}
-    if "PaymentType" in relations and rows:
-        types = {
-            t.paymentTypeID: t
-            for t in PaymentType.objects.filter(paymentTypeID__in={r.paymentTypeID for r in rows})
-        }
+def _payment_types(rows: list[SalePayment], relations: set[str]) -> dict[int, PaymentType]:
+    if "PaymentType" not in relations or not rows:
+        return {}
+    return {
+        t.paymentTypeID: t for t in PaymentType.objects.filter(paymentTypeID__in={r.paymentTypeID for r in rows})
+    }
+
+
+def render_sale_payments(
+    rows: list[SalePayment], relations: set[str], types: dict[int, PaymentType] | None = None
+) -> list[dict]:
+    if types is None:
+        types = _payment_types(rows, relations)
     out = []
     for p in rows:
         record = _fields(p, SALE_PAYMENT_FIELDS, {"ccChargeID": 0, "creditAccountID": 0})
@@ -339,6 +354,9 @@ def render_sales(rows: list[Sale], relations: set[str]) -> list[dict]:
         }
     line_relations = _nested(relations, "SaleLines")
     payment_relations = _nested(relations, "SalePayments")
+    # The page's items and payment types in one read each, not one per sale.
+    items = _line_items([line for rows_ in lines.values() for line in rows_], line_relations)
+    types = _payment_types([p for rows_ in payments.values() for p in rows_], payment_relations)
     out = []
     for s in rows:
         extra = {
@@ -350,13 +368,13 @@ def render_sales(rows: list[Sale], relations: set[str]) -> list[dict]:
         }
         record = _fields(s, SALE_FIELDS, extra)
         if "SaleLines" in relations:
-            put_relation(record, "SaleLines", "SaleLine", render_sale_lines(lines[s.saleID], line_relations))
+            put_relation(record, "SaleLines", "SaleLine", render_sale_lines(lines[s.saleID], line_relations, items))
         if "SalePayments" in relations:
             put_relation(
                 record,
                 "SalePayments",
                 "SalePayment",
-                render_sale_payments(payments[s.saleID], payment_relations),
+                render_sale_payments(payments[s.saleID], payment_relations, types),
             )
         if "Customer" in relations and s.customerID in customers:
             record["Customer"] = customers[s.customerID]
