@@ -192,8 +192,7 @@ def bench_fleet_idle_cost_per_company(transactional_db, tmp_path, sandbox_server
             f"{per['http']:.2f} API requests"
         )
         print(
-            f"fleet idle at {size} companies: workers + beat CPU {window.worker_cpu / window.seconds * 100:.1f} % "
-            f"of one core, sandbox CPU {window.sandbox_cpu / window.seconds * 100:.1f} %; tasks: "
+            f"fleet idle at {size} companies: {window.cpu.summary()} (workers: the workers and beat); tasks: "
             + ", ".join(f"{name} {count / window.seconds * 60:.0f}/min" for name, count in tasks_by_name)
         )
     small, large = (windows[s][1] for s in windows)
@@ -219,23 +218,23 @@ SCALE_SALES = int(os.environ.get("BENCH_FLEET_SCALE_SALES", 500))  # per company
 SCALE_ITEMS = int(os.environ.get("BENCH_FLEET_SCALE_ITEMS", 40))  # per company, all changed
 
 
-def _round(processes, server, queue: str, workers: int, send, done) -> tuple[float, float, float]:
+def _round(processes, server, queue: str, workers: int, send, done) -> tuple[float, fleet.Cpu]:
     """Starts `workers` solo worker processes on `queue`, sends the work, waits until `done()`;
-    returns (seconds, workers' CPU seconds, sandbox CPU seconds) from the first send."""
+    returns the seconds from the first send and the cores used meanwhile, by whom."""
     for n in range(workers):
         processes.worker(f"{queue}-{workers}-{n}", queue, concurrency=1, pool="solo")
     processes.wait_ready(f"{queue}-{workers}-", workers)  # start-up outside the figure
     time.sleep(2)
-    cpu0, sandbox0, t0 = processes.cpu(queue), fleet.cpu_seconds(server.process.pid), time.monotonic()
+    cpu0, t0 = fleet.Cpu.read(processes.cpu(queue), server.process.pid), time.monotonic()
     send()
     while not done():
         processes.check()
         assert time.monotonic() - t0 < 1800, f"{queue} with {workers} workers did not finish"
         time.sleep(0.5)
     seconds = time.monotonic() - t0
-    result = (seconds, processes.cpu(queue) - cpu0, fleet.cpu_seconds(server.process.pid) - sandbox0)
+    cpu = fleet.Cpu.read(processes.cpu(queue), server.process.pid).per_second(cpu0, seconds)
     processes.stop()
-    return result
+    return seconds, cpu
 
 
 def _finished(job: str, company_ids: list[int]) -> bool:
@@ -269,7 +268,7 @@ def bench_fleet_scaling_with_worker_processes(transactional_db, tmp_path, sandbo
                     "POST", f"accounts/{account['accountID']}/sales", {"count": SCALE_SALES, "days": 1}
                 )
             server.set_latency(LATENCY_MS)
-            seconds, cpu, sandbox_cpu = _round(
+            seconds, cpu = _round(
                 processes,
                 server,
                 "lightspeed.orders",
@@ -279,7 +278,7 @@ def bench_fleet_scaling_with_worker_processes(transactional_db, tmp_path, sandbo
             )
             sales = Order.objects.filter(company_id__in=orders_ids).count()
             assert sales == SCALE_COMPANIES * SCALE_SALES, f"{sales} orders imported"
-            figures[("sales imported", workers)] = (sales / seconds, cpu / seconds, sandbox_cpu / seconds)
+            figures[("sales imported", workers)] = (sales / seconds, cpu)
 
             # Upload: each company's items linked, every one with a different quantity here.
             server.set_latency(0)
@@ -289,7 +288,7 @@ def bench_fleet_scaling_with_worker_processes(transactional_db, tmp_path, sandbo
                 run = job_run(company_id=company_id, job=JOBS["products"])
                 assert run.outcome == SyncRun.Outcome.SUCCEEDED, run.error
             server.set_latency(LATENCY_MS)
-            seconds, cpu, sandbox_cpu = _round(
+            seconds, cpu = _round(
                 processes,
                 server,
                 "lightspeed.upload",
@@ -302,18 +301,17 @@ def bench_fleet_scaling_with_worker_processes(transactional_db, tmp_path, sandbo
                 for run in SyncRun.objects.filter(company_id__in=upload_ids, job="upload")
             )
             assert sent == SCALE_COMPANIES * SCALE_ITEMS, f"{sent} items uploaded"
-            figures[("items uploaded", workers)] = (sent / seconds, cpu / seconds, sandbox_cpu / seconds)
+            figures[("items uploaded", workers)] = (sent / seconds, cpu)
             server.set_latency(0)
     finally:
         processes.stop()
 
     print()
-    for (what, workers), (rate, cpu, sandbox_cpu) in figures.items():
+    for (what, workers), (rate, cpu) in figures.items():
         base = figures[(what, 1)][0]
         print(
             f"fleet scaling: {what} with {workers} worker process{'es' if workers > 1 else ''}: {rate:.0f}/s "
-            f"({rate / base:.2f}x one), workers CPU {cpu * 100:.0f} % of a core, sandbox CPU {sandbox_cpu * 100:.0f} % "
-            f"({SCALE_COMPANIES} companies, sandbox {LATENCY_MS} ms, 2 cores shared)"
+            f"({rate / base:.2f}x one); {cpu.summary()} ({SCALE_COMPANIES} companies, sandbox {LATENCY_MS} ms)"
         )
     short = []
     for what in ("sales imported", "items uploaded"):
@@ -392,11 +390,11 @@ def bench_fleet_fairness_one_big_merchant(transactional_db, tmp_path, sandbox_se
             {c: int(a["accountID"]) for c, a in zip(small, accounts, strict=True) if c in sample_ids},
         )
         print()
-        cpu0, sandbox0, t0 = processes.cpu(), fleet.cpu_seconds(server.process.pid), time.monotonic()
+        cpu0, t0 = fleet.Cpu.read(processes.cpu(), server.process.pid), time.monotonic()
         progress = _fair_load(processes, server, load, big)
         time.sleep(30)  # the last sales and changes of the load reach their target
         elapsed = time.monotonic() - t0
-        cpu, sandbox_cpu = processes.cpu() - cpu0, fleet.cpu_seconds(server.process.pid) - sandbox0
+        cpu = fleet.Cpu.read(processes.cpu(), server.process.pid).per_second(cpu0, elapsed)
         final = fair.big_progress(big, t0)
         log = server.requests_log()
     finally:
@@ -424,8 +422,7 @@ def bench_fleet_fairness_one_big_merchant(transactional_db, tmp_path, sandbox_se
         + ", ".join(f"{r.job} {r.outcome} {dict(r.counts)}" for r in runs if r.job in ("orders", "upload"))
     )
     print(
-        f"fleet fairness: workers + beat CPU {cpu / elapsed * 100:.0f} % of a core, sandbox CPU "
-        f"{sandbox_cpu / elapsed * 100:.0f} %; most queued at a 30 s reading: short "
+        f"fleet fairness: {cpu.summary()} (workers: the workers and beat); most queued at a 30 s reading: short "
         f"{max(p.short_queued for p in progress)}, long {max(p.long_queued for p in progress)}"
     )
     assert not missing, f"sales never imported: {missing}"

@@ -317,7 +317,8 @@ def _payment_types(rows: list[SalePayment], relations: set[str]) -> dict[int, Pa
     if "PaymentType" not in relations or not rows:
         return {}
     return {
-        t.paymentTypeID: t for t in PaymentType.objects.filter(paymentTypeID__in={r.paymentTypeID for r in rows})
+        t.paymentTypeID: t
+        for t in PaymentType.objects.filter(paymentTypeID__in={r.paymentTypeID for r in rows})
     }
 
 
@@ -368,7 +369,9 @@ def render_sales(rows: list[Sale], relations: set[str]) -> list[dict]:
         }
         record = _fields(s, SALE_FIELDS, extra)
         if "SaleLines" in relations:
-            put_relation(record, "SaleLines", "SaleLine", render_sale_lines(lines[s.saleID], line_relations, items))
+            put_relation(
+                record, "SaleLines", "SaleLine", render_sale_lines(lines[s.saleID], line_relations, items)
+            )
         if "SalePayments" in relations:
             put_relation(
                 record,

@@ -145,6 +145,32 @@ def test_an_ignored_issue_is_still_counted_when_it_recurs(connected):
     assert (issue.status, issue.count) == (SyncIssue.Status.IGNORED, 2)
 
 
+def test_a_page_of_issues_is_recorded_in_three_statements_counting_ignored_and_reopening_resolved(
+    connected, django_assert_num_queries
+):
+    from integrations.lightspeed.jobs.issues import sync_issues_record
+
+    ignored = _issue(connected.company, kind="stock_shortfall", key="TEE-RED-M")
+    issue_services.issue_ignore(issue=ignored)
+    resolved = _issue(connected.company, kind="stock_shortfall", key="SOCK-GREY", status="resolved")
+
+    with django_assert_num_queries(3):
+        sync_issues_record(
+            company_id=connected.company_id,
+            kind="stock_shortfall",
+            messages={"TEE-RED-M": "short 2", "SOCK-GREY": "short 1", "CAP-BLUE": "short 5"},
+        )
+
+    issues = {i.key: i for i in SyncIssue.objects.filter(company=connected.company, kind="stock_shortfall")}
+    assert (issues["TEE-RED-M"].status, issues["TEE-RED-M"].count) == (SyncIssue.Status.IGNORED, 2)
+    assert (issues["SOCK-GREY"].status, issues["SOCK-GREY"].count) == (SyncIssue.Status.OPEN, 2)
+    assert (issues["CAP-BLUE"].status, issues["CAP-BLUE"].count, issues["CAP-BLUE"].message) == (
+        SyncIssue.Status.OPEN,
+        1,
+        "short 5",
+    )
+
+
 def test_the_map_page_searches_products_by_sku_title_or_code(merchant_client, connected):
     Product.objects.create(
         company=connected.company, sku="SOCK-GREY", title="Trail socks, grey", upc="012345678905"

@@ -35,7 +35,7 @@ from integrations.commerce.models import (
 from integrations.commerce.services.stock import stock_adjust_many
 from integrations.lightspeed.api.records.items import ItemCodes
 from integrations.lightspeed.api.records.sales import SaleData, SaleLineData
-from integrations.lightspeed.jobs.issues import sync_issue_record
+from integrations.lightspeed.jobs.issues import sync_issues_record
 from integrations.lightspeed.live.services.freshness import Direction, freshness_record
 from integrations.lightspeed.models import SyncIssue, SyncRun
 from integrations.lightspeed.models.orders import LightspeedSale, LightspeedSaleLine
@@ -439,26 +439,28 @@ def _counts_add(page: _Page, plans: list[_Plan], counts: Counter) -> None:
 def _issues_record(page: _Page, unreadable_before: list[int], run: SyncRun | None) -> None:
     """Unmatched items and stock shortfalls become issues; unreadable sales now read are settled."""
     company_id = page.scope.company.pk
-    for item_id, match in page.unmatched.items():
-        sync_issue_record(
-            company_id=company_id,
-            kind=SyncIssue.Kind.UNMATCHED_ITEM,
-            key=str(item_id),
-            message=f"Lightspeed {match.item.summary()} matches no product: {match.reason}. "
-            "Its sale lines were imported as unknown lines; choose the product to fix them and their stock.",
-            run=run,
-        )
+    sync_issues_record(
+        company_id=company_id,
+        kind=SyncIssue.Kind.UNMATCHED_ITEM,
+        messages={
+            str(item_id): f"Lightspeed {match.item.summary()} matches no product: {match.reason}. "
+            "Its sale lines were imported as unknown lines; choose the product to fix them and their stock."
+            for item_id, match in page.unmatched.items()
+        },
+        run=run,
+    )
     if unreadable_before:
         _unreadable_resolved(company_id, unreadable_before, run)
-    for sku, units in page.shortfalls.items():
-        sync_issue_record(
-            company_id=company_id,
-            kind=SyncIssue.Kind.STOCK_SHORTFALL,
-            key=sku,
-            message=f"Sales took {units} more units of {sku} than the mapped warehouses had; "
-            "the shortfall was taken from the first warehouse, below zero.",
-            run=run,
-        )
+    sync_issues_record(
+        company_id=company_id,
+        kind=SyncIssue.Kind.STOCK_SHORTFALL,
+        messages={
+            sku: f"Sales took {units} more units of {sku} than the mapped warehouses had; "
+            "the shortfall was taken from the first warehouse, below zero."
+            for sku, units in page.shortfalls.items()
+        },
+        run=run,
+    )
 
 
 def _unreadable_resolved(company_id: int, sale_ids: list[int], run: SyncRun | None) -> None:
