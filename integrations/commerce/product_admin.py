@@ -188,6 +188,10 @@ PRODUCT_FIELDS = (
 )
 
 
+# Admin autocompletes (model_name of the form's model) whose `product` must be sellable.
+PICKERS_OF_SELLABLE = {"orderline", "returnline", "stocklevel"}
+
+
 @admin.register(Product)
 class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanyScopedAdmin):
     resource_classes = [ProductResource]
@@ -256,6 +260,17 @@ class ProductAdmin(CompanyScopedImportExportMixin, ImportExportMixin, CompanySco
             formfield.queryset = formfield.queryset.filter(is_parent=True)
             formfield.label = "style (parent)"
         return formfield
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if (
+            request.GET.get("model_name") in PICKERS_OF_SELLABLE
+            and request.GET.get("field_name") == "product"
+        ):
+            # The product picker of an order line, a return line or a stock level: a style is
+            # never sold and holds no stock, so only its variations are offered.
+            queryset = queryset.filter(is_parent=False)
+        return queryset, may_have_duplicates
 
     def get_queryset(self, request):
         # An aggregate drops Meta.ordering from the query; keep it so autocomplete pages are stable.

@@ -142,6 +142,24 @@ def test_a_merchants_autocomplete_offers_only_their_company(
     assert searched.json()["results"] == []
 
 
+@pytest.mark.parametrize("source", ["orderline", "returnline", "stocklevel"])
+def test_the_product_picker_of_a_line_or_a_stock_level_offers_a_styles_variations_not_the_style(
+    merchant_client, alpha, source
+):
+    from integrations.commerce.services.variations import product_parent_create, product_variation_attach
+
+    style = product_parent_create(
+        company=alpha.company, sku="ALPHA-STY", title="Jacket", attribute_names=("Size",)
+    )
+    variation = Product.objects.create(company=alpha.company, sku="ALPHA-STY-M", title="Jacket M")
+    product_variation_attach(parent=style, product=variation, values=("M",))
+    params = {"app_label": "commerce", "model_name": source, "field_name": "product", "term": "ALPHA-STY"}
+
+    found = {r["id"] for r in merchant_client.get("/admin/autocomplete/", params).json()["results"]}
+
+    assert found == {str(variation.pk)}
+
+
 def test_a_merchant_cannot_autocomplete_users(merchant_client, alpha):
     params = {
         "app_label": "commerce",

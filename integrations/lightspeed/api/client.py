@@ -148,20 +148,10 @@ class LightspeedClient(ItemMatrixRequests):
             params["or"] = q.any_of(timeStamp=q.after(since), itemShopID=q.above(after_id))
         return self.iter_records("ItemShop", params=params)
 
-    def update_item(
-        self,
-        item_id: int | str,
-        *,
-        qoh_by_shop: Mapping[int, int] | None = None,
-        prices: Mapping[int, Decimal] | None = None,
-        default_cost: Decimal | None = None,
-        fields: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Everything that changed for one item in one PUT: stock per shop, prices, cost."""
-        call = self.item_update_call(
-            item_id, qoh_by_shop=qoh_by_shop, prices=prices, default_cost=default_cost, fields=fields
-        )
-        return self.item_updated(self.perform(call))
+    def update_item(self, item_id: int | str, **changes: Any) -> dict[str, Any]:
+        """Everything that changed for one item in one PUT: stock per shop, prices, cost — the
+        keywords of `item_update_call`, sent now."""
+        return self.item_updated(self.perform(self.item_update_call(item_id, **changes)))
 
     def item_updated(self, body: dict[str, Any]) -> dict[str, Any]:
         """The item in the answer to an `item_update_call`."""

@@ -1,5 +1,5 @@
 """What the operations dashboard shows: read-only questions, answered in a bounded number of
-queries whatever the number of companies, runs or issues (the fleet overview's figures come from operations/selectors.py; views.py renders).
+queries whatever the number of companies, runs or issues (the fleet overview's figures come from operations/selectors/; views.py renders).
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ def test_a_page_of_issues_is_recorded_in_three_statements_counting_ignored_and_r
 
     ignored = _issue(connected.company, kind="stock_shortfall", key="TEE-RED-M")
     issue_services.issue_ignore(issue=ignored)
-    resolved = _issue(connected.company, kind="stock_shortfall", key="SOCK-GREY", status="resolved")
+    _issue(connected.company, kind="stock_shortfall", key="SOCK-GREY", status="resolved")
 
     with django_assert_num_queries(3):
         sync_issues_record(
