@@ -12,7 +12,7 @@ import threading
 from collections import defaultdict
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
@@ -76,7 +76,13 @@ class LightspeedEnabledFilter(admin.SimpleListFilter):
         if self.value() == "disabled":
             return queryset.exclude(lightspeed_link__enabled=True)
         if self.value() == "unlinked":
-            return queryset.filter(lightspeed_link__enabled=True, lightspeed_link__item_id__isnull=True)
+            # A style is in Lightspeed as its matrix, not as an item.
+            enabled = queryset.filter(lightspeed_link__enabled=True)
+            return enabled.filter(is_parent=False, lightspeed_link__item_id__isnull=True) | enabled.filter(
+                Q(lightspeed_matrix_link__isnull=True)
+                | Q(lightspeed_matrix_link__item_matrix_id__isnull=True),
+                is_parent=True,
+            )
         return queryset
 
 
@@ -97,6 +103,11 @@ def lightspeed_state(product: Product) -> str:
         link = product.lightspeed_link
     except ProductLink.DoesNotExist:
         return "—"
+    if product.is_parent:  # in Lightspeed as its matrix, never as an item
+        matrix = getattr(product, "lightspeed_matrix_link", None)
+        if matrix is not None and matrix.item_matrix_id:
+            return f"matrix {matrix.item_matrix_id}" + ("" if link.enabled else ", not enabled")
+        return "enabled, matrix not in Lightspeed yet" if link.enabled else "—"
     if not link.enabled:
         return f"not enabled (item {link.item_id})" if link.item_id else "—"
     return f"item {link.item_id}" if link.item_id else "enabled, not in Lightspeed yet"
@@ -152,7 +163,11 @@ def _attach_to_product_admin() -> None:
     columns = list(product_admin.list_display)
     columns.insert(columns.index("active") if "active" in columns else len(columns), lightspeed_state)
     product_admin.list_display = tuple(columns)
-    product_admin.list_select_related = (*(product_admin.list_select_related or ()), "lightspeed_link")
+    product_admin.list_select_related = (
+        *(product_admin.list_select_related or ()),
+        "lightspeed_link",
+        "lightspeed_matrix_link",
+    )
 
 
 _attach_to_product_admin()

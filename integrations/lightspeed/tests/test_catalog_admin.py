@@ -70,6 +70,32 @@ def test_the_product_list_says_which_lightspeed_item_each_product_goes_to_withou
     assert "lightspeed_link" in shown["SHIRT"]._state.fields_cache  # came with the list, not per row
 
 
+def test_the_product_list_shows_a_style_as_its_matrix_and_finds_it_among_the_not_yet_in_lightspeed(
+    merchant_client, store
+):
+    from integrations.commerce.services.variations import product_parent_create
+    from integrations.lightspeed.models import MatrixLink
+
+    company = store[0].company
+    linked = product_parent_create(
+        company=company, sku="STY-LINKED", title="Linked", attribute_names=("Size",)
+    )
+    waiting = product_parent_create(
+        company=company, sku="STY-WAITING", title="Waiting", attribute_names=("Size",)
+    )
+    for style in (linked, waiting):
+        ProductLink.objects.update_or_create(company=company, product=style, defaults={"enabled": True})
+    MatrixLink.objects.create(company=company, product=linked, item_matrix_id=7)
+    ProductLink.objects.create(company=company, product=product(company, "SOCKS"), enabled=True)
+    url = reverse("admin:commerce_product_changelist")
+
+    html = merchant_client.get(url).content.decode()
+    unlinked = merchant_client.get(url, {"lightspeed": "unlinked"}).context["cl"].result_list
+
+    assert "matrix 7" in html and "enabled, matrix not in Lightspeed yet" in html
+    assert sorted(p.sku for p in unlinked) == ["SOCKS", "STY-WAITING"]
+
+
 def test_a_merchant_cannot_enable_another_companys_products(merchant_client, store):
     from integrations.commerce.tests.factories import CompanyFactory
 
