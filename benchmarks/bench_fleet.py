@@ -38,12 +38,11 @@ from integrations.lightspeed.jobs.registry import JOBS
 from integrations.lightspeed.jobs.runner import job_run
 from integrations.lightspeed.live.services.schedule import live_tick
 from integrations.lightspeed.models import (
-    ConnectionStatus,
-    LightspeedSettings,
     LiveState,
     ProductLink,
     SyncRun,
 )
+from integrations.lightspeed.tests.live_support import tick_eligible_companies
 
 pytestmark = pytest.mark.skipif(
     fleet.on_postgres_and_redis() is not None, reason=str(fleet.on_postgres_and_redis())
@@ -59,19 +58,6 @@ LONG_THREADS = int(os.environ.get("BENCH_FLEET_LONG_THREADS", 8))
 LATENCY_MS = 300
 ITEMS = 20
 QOH = 10
-
-
-def _eligible(count: int) -> list[int]:
-    companies = [Company.objects.create(name=f"Tick {i}") for i in range(count)]
-    ids = [c.pk for c in companies]
-    LightspeedSettings.objects.filter(company_id__in=ids).update(
-        enabled=True,
-        order_download_enabled=True,
-        account_id="1",
-        refresh_token="r",
-        connection_status=ConnectionStatus.CONNECTED,
-    )
-    return ids
 
 
 def _tick(at) -> tuple[int, float, int]:
@@ -94,7 +80,7 @@ def _summary(ticks: list[tuple[int, float, int]]) -> str:
 
 
 def bench_fleet_scheduler_tick_at_1000_companies(transactional_db):
-    ids = _eligible(TICK_COMPANIES)
+    ids = tick_eligible_companies(TICK_COMPANIES)
     redis = fleet.redis_client()
     t0 = timezone.now()
     try:

@@ -15,12 +15,12 @@ from integrations.commerce.models import Company, Product
 from integrations.lightspeed import tasks
 from integrations.lightspeed.live.services.schedule import live_tick
 from integrations.lightspeed.models import (
-    ConnectionStatus,
     LightspeedSettings,
     LiveState,
     ProductLink,
     SyncRun,
 )
+from integrations.lightspeed.tests.live_support import tick_eligible_companies
 from lightsync.celery import routed_queue_names
 
 SHORT = {
@@ -117,22 +117,6 @@ def test_the_upload_of_a_few_changes_runs_where_it_is_and_so_does_one_handed_ove
     assert sent == []
 
 
-def _eligible_companies(count: int) -> list[int]:
-    ids = []
-    start = Company.objects.count()
-    for i in range(start, start + count):
-        company = Company.objects.create(name=f"Fleet {i}")
-        ids.append(company.pk)
-    LightspeedSettings.objects.filter(company_id__in=ids).update(
-        enabled=True,
-        order_download_enabled=True,
-        account_id="1",
-        refresh_token="r",
-        connection_status=ConnectionStatus.CONNECTED,
-    )
-    return ids
-
-
 def _tick_queries(at, on_commit) -> tuple[int, int]:
     queued: list[int] = []
     with CaptureQueriesContext(connection) as captured, on_commit(execute=True):
@@ -147,7 +131,7 @@ def test_the_live_tick_costs_the_same_queries_for_5_and_for_200_due_companies(
     t0 = timezone.now()
     counts = {}
     for n, more in ((5, 5), (200, 195)):
-        _eligible_companies(more)
+        tick_eligible_companies(more)
         LiveState.objects.all().delete()
         first = _tick_queries(t0, django_capture_on_commit_callbacks)  # gives each its live state
         LiveState.objects.update(next_probe_at=t0)  # every probe due again
