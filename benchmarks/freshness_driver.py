@@ -305,7 +305,13 @@ class StockFigures:
 
 def stock_to_lightspeed(changes: list[StockChange], log: list[dict]) -> StockFigures:
     """From each change's commit to Lightspeed's 200 for the item's PUT carrying that shop's new
-    quantity (the answer leaves the sandbox `latencyMs` after the request arrived)."""
+    quantity (the answer leaves the sandbox `latencyMs` after the request arrived).
+
+    The PUT is the first after the commit that carries the shop with exactly the change's quantity,
+    looked for among the first two carrying the shop (the first may have read the stock just
+    before the commit); failing that, the first carrying the shop at all (a sale had moved the
+    quantity again: counted as unmatched). A later PUT that happens to carry the same number again
+    is not the change arriving."""
     puts: dict[int, list[dict]] = {}
     for row in log:
         if row["method"] == "PUT" and row["status"] == 200 and "/Item/" in row["path"]:
@@ -315,7 +321,7 @@ def stock_to_lightspeed(changes: list[StockChange], log: list[dict]) -> StockFig
     for change in changes:
         after = [r for r in puts.get(change.item_id, []) if r["time"] >= change.committed]
         carrying = [r for r in after if change.shop_id in _put_quantities(r)]
-        exact = [r for r in carrying if _put_quantities(r)[change.shop_id] == change.quantity]
+        exact = [r for r in carrying[:2] if _put_quantities(r)[change.shop_id] == change.quantity]
         chosen = exact[0] if exact else (carrying[0] if carrying else None)
         if chosen is None:
             never += 1
