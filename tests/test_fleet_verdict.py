@@ -12,7 +12,8 @@ def _cpu(machine: float, sandbox: float = 0.1) -> Cpu:
 
 def test_a_short_doubling_on_an_idle_machine_is_reported_short():
     lines, short = scaling_verdict(
-        "sales imported", {1: (100, _cpu(0.3)), 2: (190, _cpu(0.6)), 4: (300, _cpu(1.0))}
+        "sales imported",
+        {1: (100, _cpu(0.15 * CORES)), 2: (190, _cpu(0.3 * CORES)), 4: (300, _cpu(0.5 * CORES))},
     )
 
     assert short == ["sales imported: 2 -> 4 processes 1.58x (SHORT of 1.7x)"]
@@ -21,7 +22,7 @@ def test_a_short_doubling_on_an_idle_machine_is_reported_short():
 
 def test_a_short_doubling_on_saturated_cores_is_the_cpu_not_a_failure():
     saturated = 0.85 * CORES
-    lines, short = scaling_verdict("sales imported", {2: (190, _cpu(0.6)), 4: (300, _cpu(saturated))})
+    lines, short = scaling_verdict("sales imported", {2: (190, _cpu(0.3 * CORES)), 4: (300, _cpu(saturated))})
 
     assert not short
     assert lines[0] == "sales imported: 2 -> 4 processes 1.58x (CPU saturated)"
@@ -29,7 +30,9 @@ def test_a_short_doubling_on_saturated_cores_is_the_cpu_not_a_failure():
 
 
 def test_a_sandbox_at_its_one_core_is_saturation_too():
-    lines, short = scaling_verdict("items uploaded", {2: (20, _cpu(0.5)), 4: (30, _cpu(0.9, sandbox=0.85))})
+    lines, short = scaling_verdict(
+        "items uploaded", {2: (20, _cpu(0.25 * CORES)), 4: (30, _cpu(0.45 * CORES, sandbox=0.85))}
+    )
 
     assert not short
     assert "the sandbox saturates first" in lines[-1]
