@@ -56,18 +56,18 @@ def cpu_seconds(pid: int) -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def service_cpu_seconds(name: str) -> float:
-    """CPU time of every process called `name` and their waited-for children: PostgreSQL's server
-    and its backends (`postgres`; a backend that exits lands in its parent's children), Redis
-    (`redis-server`). Zero where none runs on this machine."""
-    total = 0.0
+def services_cpu_seconds(*names: str) -> dict[str, float]:
+    """CPU time of every process called one of `names` and their waited-for children, in one pass
+    over the processes: PostgreSQL's server and its backends (`postgres`; a backend that exits
+    lands in its parent's children), Redis (`redis-server`). Zero where none runs here."""
+    total = dict.fromkeys(names, 0.0)
     for process in psutil.process_iter(["name"]):
-        if process.info["name"] == name:
+        if process.info["name"] in total:
             try:
                 t = process.cpu_times()
             except psutil.Error:
                 continue
-            total += t.user + t.system + t.children_user + t.children_system
+            total[process.info["name"]] += t.user + t.system + t.children_user + t.children_system
     return total
 
 
@@ -86,13 +86,8 @@ class Cpu:
     def read(cls, workers: float, sandbox_pid: int) -> Cpu:
         t = psutil.cpu_times()
         busy = t.user + t.nice + t.system + t.irq + t.softirq + t.steal
-        return cls(
-            workers,
-            cpu_seconds(sandbox_pid),
-            service_cpu_seconds("postgres"),
-            service_cpu_seconds("redis-server"),
-            busy,
-        )
+        services = services_cpu_seconds("postgres", "redis-server")
+        return cls(workers, cpu_seconds(sandbox_pid), services["postgres"], services["redis-server"], busy)
 
     def per_second(self, since: Cpu, seconds: float) -> Cpu:
         """Cores used on average between `since` and this reading."""

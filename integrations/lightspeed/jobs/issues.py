@@ -78,13 +78,19 @@ def sync_issue_record(
         },
     )
     if not created:
-        issue.message, issue.last_seen_at, issue.count, issue.run = message, now, issue.count + 1, run
+        _seen_again(issue, message, now, run)
         if excerpt:
             issue.excerpt = excerpt[:4000]
-        if issue.status == SyncIssue.Status.RESOLVED:
-            issue.status = SyncIssue.Status.OPEN
         issue.save()
     return issue
+
+
+def _seen_again(issue: SyncIssue, message: str, now, run) -> None:
+    """An existing issue recurs: counted again, its message and run the latest; a resolved one
+    reopens (an ignored one stays ignored)."""
+    issue.message, issue.last_seen_at, issue.count, issue.run = message, now, issue.count + 1, run
+    if issue.status == SyncIssue.Status.RESOLVED:
+        issue.status = SyncIssue.Status.OPEN
 
 
 def sync_issues_record(*, company_id: int, kind: str, messages: dict[str, str], run=None) -> None:
@@ -96,14 +102,7 @@ def sync_issues_record(*, company_id: int, kind: str, messages: dict[str, str], 
     now = timezone.now()
     seen = list(SyncIssue.objects.filter(company_id=company_id, kind=kind, key__in=list(messages)))
     for issue in seen:
-        issue.message, issue.last_seen_at, issue.count, issue.run = (
-            messages[issue.key],
-            now,
-            issue.count + 1,
-            run,
-        )
-        if issue.status == SyncIssue.Status.RESOLVED:
-            issue.status = SyncIssue.Status.OPEN
+        _seen_again(issue, messages[issue.key], now, run)
     SyncIssue.objects.bulk_update(seen, ["message", "last_seen_at", "count", "run", "status"])
     known = {issue.key for issue in seen}
     # ignore_conflicts: one opened meanwhile by another job is that issue, already recorded.
